@@ -1,0 +1,115 @@
+/*
+ * berth_conf.c - see berth_conf.h.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "berth_conf.h"
+
+#define CFG(field) offsetof(struct berth_config, field)
+
+const struct berth_conf_key berth_config_schema[] = {
+	{ "image_dir", BERTH_CONF_PATH, CFG(image_dir), "/var/lib/berth/images", 0, 0,
+	  "shared directory where berth-gatewayd publishes <digest>.sqfs and .json" },
+	{ "state_dir", BERTH_CONF_PATH, CFG(state_dir), "/run/berth", 0, 0,
+	  "node-local directory for per-job state (root only)" },
+	{ "gateway_url", BERTH_CONF_STRING, CFG(gateway_url), "http://127.0.0.1:7050", 0, 0,
+	  "URL of berth-gatewayd" },
+	{ "default_image_type", BERTH_CONF_STRING, CFG(default_image_type), "docker", 0, 0,
+	  "type of --image values without a prefix: docker, id or local" },
+	{ "lookup_timeout", BERTH_CONF_DURATION, CFG(lookup_timeout_ms), "2s", 0, 0,
+	  "hard limit for one gateway lookup at submission" },
+	{ "site_fs", BERTH_CONF_STRING, CFG(site_fs), "", 0, 0,
+	  "site mounts in every container, volume syntax (SRC:DST[:flags];...)" },
+	{ "forbidden_destinations", BERTH_CONF_STRING, CFG(forbidden_destinations),
+	  "/etc,/proc,/sys,/dev", 0, 0, "comma-separated --volume destinations users may not use" },
+	{ "writable_overlay", BERTH_CONF_BOOL, CFG(writable_overlay), "no", 0, 0,
+	  "give each job a writable tmpfs layer over its image" },
+	{ "max_volumes", BERTH_CONF_UINT, CFG(max_volumes), "16", 1, 64,
+	  "most --volume mounts per job (1..64)" },
+	BERTH_CONF_END
+};
+
+static int config_load(const char *path, bool missing_ok, struct berth_config *cfg,
+		       struct berth_error *err)
+{
+	if (berth_conf_defaults(berth_config_schema, cfg, err) < 0)
+		return -1;
+	if (berth_conf_parse_file(berth_config_schema, cfg, path, err) < 0 &&
+	    !(missing_ok && err->code == ENOENT))
+		return -1;
+	if (berth_image_type_from_name(cfg->default_image_type, &cfg->default_type) < 0) {
+		char type[64];
+
+		snprintf(type, sizeof(type), "%s", cfg->default_image_type);
+		berth_error_sanitize(type);
+		return berth_error_set(err, EINVAL,
+				       "%s: default_image_type: unknown image type \"%s\" (use docker, id or local)",
+				       path, type);
+	}
+	return 0;
+}
+
+int berth_config_load(const char *path, bool missing_ok, struct berth_config *cfg,
+		      struct berth_error *err)
+{
+	struct berth_error local = BERTH_ERROR_INIT;
+
+	memset(cfg, 0, sizeof(*cfg));
+	/* local, so that the ENOENT test works when the caller passes no err */
+	if (config_load(path, missing_ok, cfg, &local) < 0) {
+		berth_config_free(cfg);
+		if (err)
+			*err = local;
+		return -1;
+	}
+	return 0;
+}
+
+void berth_config_free(struct berth_config *cfg)
+{
+	if (!cfg)
+		return;
+	berth_conf_free(berth_config_schema, cfg);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+int berth_config_path_beside(const char *slurm_conf_path, char *buf, size_t size,
+			     struct berth_error *err)
+{
+	static const char name[] = "berth.conf";
+	size_t len;
+	int n;
+
+	if (size)
+		buf[0] = '\0';
+	if (!slurm_conf_path || !*slurm_conf_path)
+		return berth_error_set(err, EINVAL, "empty slurm.conf path");
+	/* dirname(3) without modifying the argument */
+	len = strlen(slurm_conf_path);
+	while (len > 1 && slurm_conf_path[len - 1] == '/')
+		len--;
+	while (len && slurm_conf_path[len - 1] != '/')
+		len--;
+	while (len > 1 && slurm_conf_path[len - 1] == '/')
+		len--;
+	if (!len)
+		n = snprintf(buf, size, "./%s", name);
+	else if (len == 1)
+		n = snprintf(buf, size, "/%s", name);
+	else
+		n = snprintf(buf, size, "%.*s/%s", (int)len, slurm_conf_path, name);
+	if (n < 0 || (size_t)n >= size) {
+		char shown[128];
+
+		if (size)
+			buf[0] = '\0';  /* no half path */
+		snprintf(shown, sizeof(shown), "%s", slurm_conf_path);
+		berth_error_sanitize(shown);
+		return berth_error_set(err, ENAMETOOLONG, "berth.conf path beside \"%s\" is too long",
+				       shown);
+	}
+	return 0;
+}

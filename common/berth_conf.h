@@ -1,0 +1,42 @@
+/*
+ * berth_conf.h - the keys of berth.conf (site configuration read by the
+ * plugins on every node and on the controller).  Documented in
+ * doc/berth.conf.5.  Found beside slurm.conf unless a plugin argument
+ * config=PATH says otherwise.
+ */
+#ifndef BERTH_CONF_H_
+#define BERTH_CONF_H_
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "berth_error.h"
+#include "conf_parser.h"
+#include "image_ref.h"
+
+struct berth_config {
+	char *image_dir;              /* shared dir with <digest>.sqfs + .json */
+	char *state_dir;              /* node-local, root-only per-job state */
+	char *gateway_url;            /* http://host:port of berth-gatewayd */
+	char *default_image_type;     /* type for refs without a prefix */
+	uint64_t lookup_timeout_ms;   /* hard limit for a gateway lookup */
+	char *site_fs;                /* site mounts, volume syntax */
+	char *forbidden_destinations; /* comma-separated, refused as --volume DST */
+	bool writable_overlay;        /* tmpfs upper over the image */
+	unsigned max_volumes;         /* per job */
+	/* derived */
+	enum berth_image_type default_type;
+};
+
+extern const struct berth_conf_key berth_config_schema[];
+
+/* Defaults, then path (missing file is an error unless missing_ok). */
+int berth_config_load(const char *path, bool missing_ok, struct berth_config *cfg,
+		      struct berth_error *err);
+void berth_config_free(struct berth_config *cfg);
+
+/* "<dir of slurm_conf_path>/berth.conf" into buf. */
+int berth_config_path_beside(const char *slurm_conf_path, char *buf, size_t size,
+			     struct berth_error *err);
+
+#endif

@@ -1,0 +1,12 @@
+# common/: the convenience library linked into every berth component.
+noinst_LTLIBRARIES += common/libberth_common.la
+common_libberth_common_la_SOURCES = \
+	common/berth_error.c common/berth_error.h \
+	common/berth_log.c common/berth_log.h \
+	common/image_ref.c common/image_ref.h \
+	common/volume.c common/volume.h \
+	common/conf_parser.c common/conf_parser.h \
+	common/berth_conf.c common/berth_conf.h \
+	common/run.c common/run.h \
+	common/job_request.c common/job_request.h
+common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden

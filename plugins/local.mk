@@ -1,0 +1,34 @@
+# plugins/: the three Slurm plugins, thin shims over common/.
+# All three land in plugins/.libs/ so one PluginDir entry finds them in the
+# build tree; each exports only Slurm's symbols (version scripts).
+slurmplugin_LTLIBRARIES = plugins/berth.la plugins/job_submit_berth.la plugins/job_container_berth.la
+
+PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -rpath $(slurmplugindir)
+PLUGIN_LIBADD = common/libberth_common.la
+
+plugins_berth_la_SOURCES = \
+	plugins/spank/spank_dispatch.c \
+	plugins/spank/spank_options.c \
+	plugins/spank/spank_client.c \
+	plugins/spank/spank_plugin.h
+plugins_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/spank/spank.lds
+plugins_berth_la_LIBADD = $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
+EXTRA_plugins_berth_la_DEPENDENCIES = plugins/spank/spank.lds
+
+plugins_job_submit_berth_la_SOURCES = \
+	plugins/job_submit/job_submit_berth.c \
+	plugins/slurm_shim.c plugins/slurm_shim.h
+plugins_job_submit_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_submit/job_submit.lds
+plugins_job_submit_berth_la_LIBADD = $(PLUGIN_LIBADD)
+EXTRA_plugins_job_submit_berth_la_DEPENDENCIES = plugins/job_submit/job_submit.lds
+
+plugins_job_container_berth_la_SOURCES = \
+	plugins/job_container/job_container_berth.c \
+	plugins/slurm_shim.c plugins/slurm_shim.h
+plugins_job_container_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_container/job_container.lds
+plugins_job_container_berth_la_LIBADD = $(PLUGIN_LIBADD)
+EXTRA_plugins_job_container_berth_la_DEPENDENCIES = plugins/job_container/job_container.lds
+
+plugins_berth_la_SOURCES += plugins/slurm_shim.c plugins/slurm_shim.h
+
+EXTRA_DIST += plugins/spank/spank.lds plugins/job_submit/job_submit.lds plugins/job_container/job_container.lds

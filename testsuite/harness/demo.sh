@@ -1,0 +1,38 @@
+#!/bin/bash
+# `make demo`: start the harness (munge, slurmctld, 3 slurmd, registry with
+# test images), submit a real `sbatch --image=...` job as the ordinary user
+# alice, and show what happened.  The cluster keeps running afterwards so you
+# can try more; `make demo-stop` stops it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export BERTH_LAB=${BERTH_LAB:-/var/tmp/berth-lab}
+: "${BERTH_BUILDDIR:?set BERTH_BUILDDIR (make demo does)}"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+as_alice() { "$here/cluster.sh" run-as alice "$@"; }
+
+say "starting munge, slurmctld, 3 slurmd (n1 n2 n3) and the local OCI registry"
+"$here/cluster.sh" start
+eval "$("$here/cluster.sh" env)"
+as_alice sinfo -N -o '%N %T %c %m'
+
+image="docker:${BERTH_REGISTRY}/busybox:latest"
+say "as alice: sbatch -N3 --image=$image --wrap 'srun -l hostname'"
+job=$(as_alice sbatch --parsable -N3 --image="$image" -o 'berth-demo-%j.out' --wrap 'srun -l hostname')
+echo "submitted job $job"
+for _ in $(seq 600); do
+	state=$(as_alice scontrol show job -o "$job" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
+	case "$state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL) break ;; esac
+	sleep 0.1
+done
+echo "job $job: $state"
+say "job output (/home/alice/berth-demo-$job.out)"
+cat "/home/alice/berth-demo-$job.out"
+say "what slurmctld's job_submit/berth saw"
+grep -E "berth: job_submit: .* job $job " "$BERTH_LAB/log/slurmctld.log" || true
+
+say "a bad image is refused at once, before anything is submitted"
+as_alice sbatch --image='Ubuntu:22.04!' --wrap true || true
+
+say "the cluster is still running: eval \"\$($here/cluster.sh env)\" to use it; make demo-stop stops it"
+[ "$state" = COMPLETED ]

@@ -1,0 +1,44 @@
+#!/bin/bash
+# Install every Debian package berth needs to build, test and run its demo.
+# Idempotent; run as root on Debian 12. Services are not started by the packages
+# (policy-rc.d): the harness starts only what it needs, by pid.
+set -euo pipefail
+
+PKGS=(
+	# build
+	autoconf automake libtool pkg-config make gcc
+	# Slurm + munge
+	slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
+	# libraries
+	libjson-c-dev libcurl4-openssl-dev liblua5.4-dev lua5.4 libcap-dev libarchive-dev
+	libsquashfs-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check
+	# harness and tests
+	squashfs-tools squashfs-tools-ng busybox-static bats jq iproute2 util-linux procps
+	docker-registry skopeo umoci python3 python3-pytest curl shellcheck
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && { echo "install-deps: all ${#PKGS[@]} packages present"; exit 0; }
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages (${missing[*]}); run as root" >&2
+	exit 1
+fi
+
+# Keep package scripts from starting daemons (munged, slurmd, registry) behind our back.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	created_policy=1
+fi
+trap '[ $created_policy = 1 ] && rm -f "$policy"' EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${#missing[@]} packages"

@@ -1,0 +1,114 @@
+"""Fixtures for berth's integration tests: a real 3-node Slurm cluster
+(testsuite/harness/cluster.sh), jobs submitted as ordinary users."""
+import os
+import re
+import subprocess
+import time
+
+import pytest
+
+SRCDIR = os.environ.get("BERTH_SRCDIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "../..")))
+BUILDDIR = os.environ.get("BERTH_BUILDDIR", SRCDIR)
+LAB = os.environ.get("BERTH_LAB", "/var/tmp/berth-check")
+CLUSTER_SH = os.path.join(SRCDIR, "testsuite/harness/cluster.sh")
+REGISTRY = "127.0.0.1:15000"
+BUSYBOX = f"docker:{REGISTRY}/busybox:latest"
+USER = "alice"
+OTHER_USER = "bob"
+
+
+class Cluster:
+    def __init__(self, env):
+        self.env = env
+        self.slurm_conf = os.path.join(LAB, "etc/slurm.conf")
+        self._config = None
+
+    def run(self, user, argv, timeout=60, cwd=None, extra_env=None):
+        """Run argv as user (login-less, SLURM_CONF set), cwd = home."""
+        home = f"/home/{user}" if user != "root" else "/root"
+        env = ["env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", f"HOME={home}",
+               f"USER={user}", f"SLURM_CONF={self.slurm_conf}"]
+        env += [f"{k}={v}" for k, v in (extra_env or {}).items()]
+        cmd = (["runuser", "-u", user, "--"] if user != "root" else []) + env + list(argv)
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              cwd=cwd or home)
+
+    def config(self, key):
+        if self._config is None:
+            out = self.run("root", ["scontrol", "show", "config"]).stdout
+            self._config = dict(re.findall(r"^(\S+)\s+=\s+(.*)$", out, re.M))
+        return self._config[key]
+
+    def sbatch(self, user, args, **kw):
+        """Submit; return the job id (fails the test if sbatch fails)."""
+        r = self.run(user, ["sbatch", "--parsable"] + list(args), **kw)
+        assert r.returncode == 0, f"sbatch failed: {r.stderr}"
+        return int(r.stdout.strip().split(";")[0])
+
+    def job(self, job_id):
+        out = self.run("root", ["scontrol", "show", "job", "-o", str(job_id)]).stdout
+        return dict(re.findall(r"(\w+)=(\S*)", out))
+
+    def wait(self, job_id, timeout=60, states=("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT",
+                                                "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL")):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.job(job_id).get("JobState")
+            if state in states:
+                return state
+            time.sleep(0.05)
+        raise AssertionError(f"job {job_id} not finished after {timeout}s: {self.job(job_id)}")
+
+    def job_ids(self):
+        out = self.run("root", ["squeue", "-h", "-t", "all", "-o", "%i"]).stdout
+        return {int(x) for x in out.split()}
+
+    def log(self, which="slurmctld", node=None):
+        path = self.config("SlurmctldLogFile" if which == "slurmctld" else "SlurmdLogFile")
+        if node:
+            path = path.replace("%n", node)
+        with open(path, errors="replace") as f:
+            return f.read()
+
+    def log_mark(self, which="slurmctld", node=None):
+        """Length of a log now; log_since(mark) returns what came after."""
+        return (which, node, len(self.log(which, node)))
+
+    def log_since(self, mark):
+        which, node, offset = mark
+        return self.log(which, node)[offset:]
+
+
+def wait_for_log(cluster, mark, pattern, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = cluster.log_since(mark)
+        m = re.search(pattern, text)
+        if m:
+            return m
+        time.sleep(0.05)
+    raise AssertionError(f"{pattern!r} not in log after {timeout}s:\n{cluster.log_since(mark)[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    env = dict(os.environ, BERTH_LAB=LAB, BERTH_BUILDDIR=BUILDDIR)
+    t0 = time.monotonic()
+    r = subprocess.run([CLUSTER_SH, "start"], env=env, capture_output=True, text=True, timeout=600)
+    print(r.stdout[-4000:], r.stderr[-4000:])
+    if r.returncode != 0:
+        subprocess.run([CLUSTER_SH, "stop"], env=env, timeout=300)
+        pytest.fail(f"cluster did not start:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}")
+    print(f"cluster started in {time.monotonic() - t0:.1f}s")
+    yield Cluster(env)
+    r = subprocess.run([CLUSTER_SH, "stop"], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, f"cluster stop left state behind:\n{r.stdout}\n{r.stderr}"
+
+
+@pytest.fixture
+def workdir(cluster, tmp_path_factory):
+    """A fresh directory owned by the test user, for job output."""
+    path = f"/home/{USER}/berth-test-{os.getpid()}-{time.monotonic_ns()}"
+    subprocess.run(["runuser", "-u", USER, "--", "mkdir", "-p", path], check=True)
+    yield path
+    subprocess.run(["rm", "-rf", "--one-file-system", path], check=True)

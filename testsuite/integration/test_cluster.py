@@ -1,0 +1,42 @@
+"""The three plugins load cleanly in a real 3-node cluster and an --image
+job runs on all nodes."""
+import re
+
+import pytest
+
+from conftest import BUSYBOX, USER
+
+# An error line from one of berth's plugins (not merely a path with "berth" in it).
+PLUGIN_ERROR = re.compile(r".*error: .*(berth: |job_submit/berth|job_container/berth|berth\.so).*")
+
+
+def test_three_node_job_with_image(cluster, workdir):
+    job = cluster.sbatch(USER, ["-N3", f"--image={BUSYBOX}", "-o", f"{workdir}/out",
+                                "--wrap", "srun hostname"])
+    assert cluster.wait(job) == "COMPLETED"
+    with open(f"{workdir}/out") as f:
+        hosts = sorted(f.read().split())
+    assert len(hosts) == 3 and len(set(hosts)) == 3, hosts
+    assert cluster.job(job)["NodeList"] == "n[1-3]"
+
+
+def test_job_runs_as_the_user(cluster, workdir):
+    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", "-o", f"{workdir}/out", "--wrap", "srun id -un"])
+    assert cluster.wait(job) == "COMPLETED"
+    with open(f"{workdir}/out") as f:
+        assert f.read().strip() == USER
+
+
+def test_job_submit_plugin_loaded(cluster):
+    log = cluster.log("slurmctld")
+    assert "berth: job_submit/berth loaded" in log
+    assert "berth: config: image_dir=" in log
+    assert not PLUGIN_ERROR.findall(log)
+
+
+@pytest.mark.parametrize("node", ["n1", "n2", "n3"])
+def test_job_container_plugin_loaded(cluster, node):
+    log = cluster.log("slurmd", node)
+    assert "berth: job_container/berth loaded" in log
+    assert "berth: job_container: restore dir=" in log
+    assert not PLUGIN_ERROR.findall(log)

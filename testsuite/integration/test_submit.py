@@ -1,0 +1,69 @@
+"""job_submit_berth.so in slurmctld: sees each job's --image and --volume,
+re-validates them (the client is not trusted), rejects bad ones."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import BUSYBOX, LAB, USER, wait_for_log
+
+RAW_SUBMIT_C = os.path.join(os.path.dirname(__file__), "tools/raw_submit.c")
+
+
+def test_job_submit_sees_image(cluster, workdir):
+    mark = cluster.log_mark()
+    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", "-o", f"{workdir}/out", "--wrap", "true"])
+    m = wait_for_log(cluster, mark, r"berth: job_submit: uid (\d+) job (\d+) requests image '([^']*)' \(([^)]*)\)")
+    assert m.group(1) == "2001"
+    assert m.group(3) == BUSYBOX
+    assert m.group(4) == "docker:127.0.0.1:15000/busybox:latest"
+    assert cluster.wait(job) == "COMPLETED"
+
+
+def test_every_volume_reaches_the_job(cluster, workdir):
+    """--volume is repeatable: every occurrence reaches slurmctld and the batch step."""
+    mark = cluster.log_mark()
+    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", f"--volume={workdir}:/data",
+                                "--volume=/var/tmp:/scratch:ro", "--volume=/srv:/srv;/opt:/site-opt",
+                                "-o", f"{workdir}/out", "--wrap", "env"])
+    wait_for_log(cluster, mark, r"requests image '[^']*' \([^)]*\), 4 volume\(s\)")
+    assert cluster.wait(job) == "COMPLETED"
+    with open(f"{workdir}/out") as f:
+        env = f.read()
+    assert f"_SLURM_SPANK_OPTION_berth_volume={workdir}:/data;/var/tmp:/scratch:ro;/srv:/srv;/opt:/site-opt" in env
+
+
+@pytest.fixture(scope="module")
+def raw_submit(cluster):
+    """A client that submits through libslurm without the SPANK plugin,
+    as a user bypassing client-side checks would (built into the lab, which
+    the test user can read)."""
+    exe = os.path.join(LAB, "raw_submit")
+    subprocess.run(["gcc", "-O1", "-o", exe, RAW_SUBMIT_C, "-lslurm"], check=True)
+    os.chmod(exe, 0o755)
+    yield exe
+    os.unlink(exe)
+
+
+@pytest.mark.parametrize("entry,reason", [
+    ("_SLURM_SPANK_OPTION_berth_image=Ubuntu", 'berth: --image: repository "Ubuntu": must be lowercase'),
+    ("_SLURM_SPANK_OPTION_berth_volume=/a/../etc:/x", "berth: --volume: "),
+    ("_SLURM_SPANK_OPTION_berth_volume=/tmp:/data", "berth: --volume needs --image (or --ccm)"),
+])
+def test_controller_rejects_what_client_checks_missed(cluster, raw_submit, entry, reason):
+    before = cluster.job_ids()
+    mark = cluster.log_mark()
+    r = cluster.run(USER, [raw_submit, entry])
+    assert r.returncode != 0, f"raw submission was accepted: {r.stdout}"
+    assert reason in r.stderr, r.stderr
+    wait_for_log(cluster, mark, re.escape("berth: job_submit: rejected job from uid 2001: ")
+                 + re.escape(reason.replace("berth: ", "")))
+    assert cluster.job_ids() == before
+
+
+def test_controller_accepts_good_raw_submission(cluster, raw_submit):
+    r = cluster.run(USER, [raw_submit, "_SLURM_SPANK_OPTION_berth_image=busybox"])
+    assert r.returncode == 0, r.stderr
+    job = int(r.stdout.split()[-1])
+    assert cluster.wait(job) == "COMPLETED"

@@ -1,0 +1,46 @@
+/*
+ * raw_submit.c - test tool: submit a trivial batch job through libslurm with
+ * one given spank_job_env entry and no SPANK plugin, the way a user could
+ * bypass client-side checks.  Prints "submitted <jobid>" or the error and
+ * Slurm's user message on stderr.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <slurm/slurm.h>
+#include <slurm/slurm_errno.h>
+
+int main(int argc, char **argv)
+{
+	job_desc_msg_t desc;
+	submit_response_msg_t *resp = NULL;
+	char *env[] = { "PATH=/usr/bin:/bin", NULL };
+	char *spank_env[] = { argc > 1 ? argv[1] : "", NULL };
+
+	slurm_init(NULL);
+	slurm_init_job_desc_msg(&desc);
+	desc.name = "raw_submit";
+	desc.script = "#!/bin/sh\ntrue\n";
+	desc.user_id = getuid();
+	desc.group_id = getgid();
+	desc.min_nodes = 1;
+	desc.work_dir = "/tmp";
+	desc.std_out = "/dev/null";
+	desc.environment = env;
+	desc.env_size = 1;
+	desc.spank_job_env = spank_env;
+	desc.spank_job_env_size = 1;
+	if (slurm_submit_batch_job(&desc, &resp) != SLURM_SUCCESS) {
+		fprintf(stderr, "submit failed: %s\n", slurm_strerror(slurm_get_errno()));
+		if (resp && resp->job_submit_user_msg)
+			fprintf(stderr, "%s\n", resp->job_submit_user_msg);
+		return 1;
+	}
+	if (resp->job_submit_user_msg)
+		fprintf(stderr, "%s\n", resp->job_submit_user_msg);
+	printf("submitted %u\n", resp->job_id);
+	slurm_free_submit_response_response_msg(resp);
+	slurm_fini();
+	return 0;
+}

@@ -1,0 +1,39 @@
+# testsuite/: Check unit tests (TESTS), the cluster harness and the
+# integration suite (check-local, against a real 3-node Slurm cluster).
+if HAVE_CHECK
+UNIT_TESTS = \
+	testsuite/unit/test_error \
+	testsuite/unit/test_image_ref \
+	testsuite/unit/test_volume \
+	testsuite/unit/test_config \
+	testsuite/unit/test_run
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+UNIT_LDADD = common/libberth_common.la $(CHECK_LIBS)
+testsuite_unit_test_error_SOURCES = testsuite/unit/test_error.c testsuite/unit/unit.h
+testsuite_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_error_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_image_ref_SOURCES = testsuite/unit/test_image_ref.c testsuite/unit/unit.h
+testsuite_unit_test_image_ref_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_image_ref_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_volume_SOURCES = testsuite/unit/test_volume.c testsuite/unit/unit.h
+testsuite_unit_test_volume_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_volume_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_config_SOURCES = testsuite/unit/test_config.c testsuite/unit/unit.h
+testsuite_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_config_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_run_SOURCES = testsuite/unit/test_run.c testsuite/unit/unit.h
+testsuite_unit_test_run_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_run_LDADD = $(UNIT_LDADD)
+endif
+
+EXTRA_DIST += testsuite/harness testsuite/integration
+
+if ENABLE_INTEGRATION
+# The integration suite needs root (it starts munged, slurmctld, 3 slurmd and a
+# registry, and submits as an ordinary user).  It runs after the unit tests.
+check-local: all
+	BERTH_BUILDDIR=$(abs_top_builddir) BERTH_SRCDIR=$(abs_top_srcdir) \
+		$(abs_top_srcdir)/testsuite/integration/run.sh
+endif
