@@ -70,8 +70,9 @@ static void set_user_message(char **err_msg, const char *text)
 	*err_msg = slurm_xstrdup(text);
 }
 
+/* The job id is not assigned yet when job_submit runs: messages name the uid. */
 static int check_request(char **spank_env, uint32_t spank_env_size, uint32_t uid,
-			 uint32_t job_id, char **err_msg)
+			 char **err_msg)
 {
 	struct berth_job_request req = BERTH_JOB_REQUEST_INIT;
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -92,11 +93,11 @@ static int check_request(char **spank_env, uint32_t spank_env_size, uint32_t uid
 
 		if (berth_image_ref_format(&req.image, canonical, sizeof(canonical), &err) < 0)
 			snprintf(canonical, sizeof(canonical), "?");
-		berth_info("job_submit: uid %u job %u requests image '%s' (%s), %zu volume(s)",
-			   uid, job_id, req.image_text, canonical, req.volumes.count);
+		berth_info("job_submit: uid %u requests image '%s' (%s), %zu volume(s)",
+			   uid, req.image_text, canonical, req.volumes.count);
 	} else {
-		berth_info("job_submit: uid %u job %u requests ccm=%d, %zu volume(s)",
-			   uid, job_id, req.ccm, req.volumes.count);
+		berth_info("job_submit: uid %u requests ccm=%d, %zu volume(s)",
+			   uid, req.ccm, req.volumes.count);
 	}
 out:
 	berth_job_request_free(&req);
@@ -108,7 +109,7 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	if (!submit_config_loaded)
 		return SLURM_SUCCESS;
 	return check_request(job_desc->spank_job_env, job_desc->spank_job_env_size,
-			     submit_uid, job_desc->job_id, err_msg);
+			     submit_uid, err_msg);
 }
 
 int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid)
@@ -119,5 +120,5 @@ int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t su
 	if (!submit_config_loaded || !job_desc->spank_job_env_size)
 		return SLURM_SUCCESS;
 	return check_request(job_desc->spank_job_env, job_desc->spank_job_env_size,
-			     submit_uid, job_desc->job_id, NULL);
+			     submit_uid, NULL);
 }

@@ -29,7 +29,7 @@ echo "job $job: $state"
 say "job output (/home/alice/berth-demo-$job.out)"
 cat "/home/alice/berth-demo-$job.out"
 say "what slurmctld's job_submit/berth saw"
-grep -E "berth: job_submit: .* job $job " "$BERTH_LAB/log/slurmctld.log" || true
+grep -F "berth: job_submit: uid $(id -u alice) requests image '$image'" "$BERTH_LAB/log/slurmctld.log" | tail -1
 
 say "a bad image is refused at once, before anything is submitted"
 as_alice sbatch --image='Ubuntu:22.04!' --wrap true || true

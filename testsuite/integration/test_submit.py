@@ -14,10 +14,10 @@ RAW_SUBMIT_C = os.path.join(os.path.dirname(__file__), "tools/raw_submit.c")
 def test_job_submit_sees_image(cluster, workdir):
     mark = cluster.log_mark()
     job = cluster.sbatch(USER, [f"--image={BUSYBOX}", "-o", f"{workdir}/out", "--wrap", "true"])
-    m = wait_for_log(cluster, mark, r"berth: job_submit: uid (\d+) job (\d+) requests image '([^']*)' \(([^)]*)\)")
+    m = wait_for_log(cluster, mark, r"berth: job_submit: uid (\d+) requests image '([^']*)' \(([^)]*)\)")
     assert m.group(1) == "2001"
-    assert m.group(3) == BUSYBOX
-    assert m.group(4) == "docker:127.0.0.1:15000/busybox:latest"
+    assert m.group(2) == BUSYBOX
+    assert m.group(3) == "docker:127.0.0.1:15000/busybox:latest"
     assert cluster.wait(job) == "COMPLETED"
 
 
