@@ -8,5 +8,8 @@ common_libberth_common_la_SOURCES = \
 	common/conf_parser.c common/conf_parser.h \
 	common/berth_conf.c common/berth_conf.h \
 	common/run.c common/run.h \
-	common/job_request.c common/job_request.h
-common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+	common/job_request.c common/job_request.h \
+	common/job_spec.c common/job_spec.h \
+	common/fs_util.c common/fs_util.h
+common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)
+common_libberth_common_la_LIBADD = $(JSONC_LIBS) $(LIBCAP_LIBS)

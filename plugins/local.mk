@@ -10,6 +10,9 @@ plugins_berth_la_SOURCES = \
 	plugins/spank/spank_dispatch.c \
 	plugins/spank/spank_options.c \
 	plugins/spank/spank_client.c \
+	plugins/spank/spank_prolog.c \
+	plugins/spank/spank_remote.c \
+	plugins/spank/spank_enter.c \
 	plugins/spank/spank_plugin.h
 plugins_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/spank/spank.lds
 plugins_berth_la_LIBADD = $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
@@ -24,6 +27,8 @@ EXTRA_plugins_job_submit_berth_la_DEPENDENCIES = plugins/job_submit/job_submit.l
 
 plugins_job_container_berth_la_SOURCES = \
 	plugins/job_container/job_container_berth.c \
+	plugins/job_container/jc_container.c plugins/job_container/jc_container.h \
+	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
 plugins_job_container_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_container/job_container.lds
 plugins_job_container_berth_la_LIBADD = $(PLUGIN_LIBADD)

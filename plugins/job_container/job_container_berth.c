@@ -14,6 +14,9 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "jc_container.h"
+#include "jc_namespace.h"
+#include "job_spec.h"
 #include "slurm_shim.h"
 
 const char plugin_name[] = "berth job_container plugin";
@@ -59,9 +62,21 @@ int fini(void)
 	return SLURM_SUCCESS;
 }
 
+static int job_paths(uint32_t job_id, struct berth_job_paths *paths, struct berth_error *err)
+{
+	char node[BERTH_NODE_NAME_MAX];
+
+	if (!node_config_loaded)
+		return berth_error_set(err, EINVAL, "job_container/berth has no configuration");
+	if (berth_node_name(node, sizeof(node), err) < 0)
+		return -1;
+	return berth_job_paths(&node_config, node, job_id, paths, err);
+}
+
 int container_p_restore(char *dir, bool recover)
 {
 	berth_debug("job_container: restore dir=%s recover=%d", dir ? dir : "(null)", recover);
+	jc_restore(&node_config, dir);
 	return SLURM_SUCCESS;
 }
 
@@ -72,22 +87,36 @@ void container_p_reconfig(void)
 
 int container_p_create(uint32_t job_id, uid_t uid)
 {
+	/* Nothing here: slurmd is multi-threaded and the spec does not exist
+	 * yet (job_prolog writes it); the extern step builds the namespace. */
 	berth_debug("job_container: create job %u uid %u", job_id, (unsigned)uid);
 	return SLURM_SUCCESS;
 }
 
 int container_p_join(uint32_t job_id, uid_t uid)
 {
-	(void)job_id;
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+
 	(void)uid;
+	/* job_id 0: a step without a job (Slurm's own calls) */
+	if (job_id == 0)
+		return SLURM_SUCCESS;
+	if (job_paths(job_id, &paths, &err) < 0 || jc_namespace_join(&paths, &err) < 0) {
+		berth_err("job %u: cannot enter the job's container: %s", job_id, err.msg);
+		return SLURM_ERROR;
+	}
 	return SLURM_SUCCESS;
 }
 
 int container_p_join_external(uint32_t job_id)
 {
-	/* 0: no namespace to adopt into (pam_slurm_adopt keeps the host view). */
-	(void)job_id;
-	return 0;
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+
+	if (job_paths(job_id, &paths, &err) < 0)
+		return -1;
+	return jc_namespace_open(&paths);
 }
 
 int container_p_add_cont(uint32_t job_id, uint64_t cont_id)
@@ -97,23 +126,40 @@ int container_p_add_cont(uint32_t job_id, uint64_t cont_id)
 	return SLURM_SUCCESS;
 }
 
+static int cleanup_job(uint32_t job_id, const char *who)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+
+	if (job_paths(job_id, &paths, &err) < 0 || jc_namespace_delete(&paths, &err) < 0) {
+		berth_err("%s job %u: %s", who, job_id, err.msg);
+		return SLURM_ERROR;
+	}
+	berth_debug("job_container: %s job %u: cleaned up", who, job_id);
+	return SLURM_SUCCESS;
+}
+
 int container_p_delete(uint32_t job_id)
 {
-	berth_debug("job_container: delete job %u", job_id);
-	return SLURM_SUCCESS;
+	/* Normally stepd_delete has cleaned up; this catches an extern step
+	 * that died before it could. */
+	return cleanup_job(job_id, "delete");
 }
 
 int container_p_stepd_create(uint32_t job_id, uid_t uid)
 {
-	const char *node = getenv("SLURMD_NODENAME");
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
 
-	berth_debug("job_container: stepd_create job %u uid %u on %s", job_id, (unsigned)uid,
-		    node ? node : "?");
+	if (job_paths(job_id, &paths, &err) < 0 ||
+	    jc_container_create(&node_config, &paths, job_id, uid, &err) < 0) {
+		berth_err("job %u: cannot build the job's container: %s", job_id, err.msg);
+		return SLURM_ERROR;
+	}
 	return SLURM_SUCCESS;
 }
 
 int container_p_stepd_delete(uint32_t job_id)
 {
-	berth_debug("job_container: stepd_delete job %u", job_id);
-	return SLURM_SUCCESS;
+	return cleanup_job(job_id, "stepd_delete");
 }

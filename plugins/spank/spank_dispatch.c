@@ -35,10 +35,15 @@ static int parse_args(int ac, char **av, struct berth_error *err)
 	return 0;
 }
 
-int slurm_spank_init(spank_t sp, int ac, char **av)
+/* Arguments and berth.conf, once per process.  Not every context calls
+ * slurm_spank_init first (job_prolog runs alone), so every hook that needs
+ * them calls this. */
+static int setup(int ac, char **av)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 
+	if (berth_spank.setup_done)
+		return 0;
 	berth_log_set_sink(berth_slurm_log_sink);
 	memset(&berth_spank, 0, sizeof(berth_spank));
 	/* Admin configuration errors stop every job: better than silently
@@ -50,6 +55,16 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	if (berth_slurm_load_config(berth_spank.args.config, &berth_spank.config,
 				    &berth_spank.config_error) == 0)
 		berth_spank.config_loaded = true;
+	berth_spank.setup_done = true;
+	return 0;
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	if (setup(ac, av) < 0)
+		return -1;
 	if (berth_spank_register_options(sp, &err) < 0) {
 		berth_err("%s", err.msg);
 		return -1;
@@ -68,6 +83,20 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	default:
 		return 0;
 	}
+}
+
+int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
+{
+	if (setup(ac, av) < 0)
+		return -1;
+	return berth_spank_job_prolog(sp);
+}
+
+int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+{
+	if (setup(ac, av) < 0)
+		return -1;
+	return berth_spank_task_init_privileged(sp);
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)

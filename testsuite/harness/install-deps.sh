@@ -15,6 +15,8 @@ PKGS=(
 	# harness and tests
 	squashfs-tools squashfs-tools-ng busybox-static bats jq iproute2 util-linux procps
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck
+	# registry client tests: bcrypt htpasswd files for docker-registry
+	apache2-utils
 )
 
 missing=()

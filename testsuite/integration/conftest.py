@@ -105,6 +105,24 @@ def cluster():
     assert r.returncode == 0, f"cluster stop left state behind:\n{r.stdout}\n{r.stderr}"
 
 
+@pytest.fixture(scope="session")
+def busybox_digest(cluster):
+    """Digest of the harness's busybox image, flattened into the image dir
+    (until the gateway publishes images, the harness does)."""
+    r = subprocess.run([CLUSTER_SH, "sqfs", "busybox"], env=cluster.env, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    digest = r.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), digest
+    return digest
+
+
+@pytest.fixture(scope="session")
+def busybox_pinned(busybox_digest):
+    """The busybox image as a docker reference pinned to its digest."""
+    return f"docker:{REGISTRY}/busybox@{busybox_digest}"
+
+
 @pytest.fixture
 def workdir(cluster, tmp_path_factory):
     """A fresh directory owned by the test user, for job output."""

@@ -10,8 +10,8 @@ from conftest import BUSYBOX, USER
 PLUGIN_ERROR = re.compile(r".*error: .*(berth: |job_submit/berth|job_container/berth|berth\.so).*")
 
 
-def test_three_node_job_with_image(cluster, workdir):
-    job = cluster.sbatch(USER, ["-N3", f"--image={BUSYBOX}", "-o", f"{workdir}/out",
+def test_three_node_job_with_image(cluster, workdir, busybox_pinned):
+    job = cluster.sbatch(USER, ["-N3", f"--image={busybox_pinned}", "-o", f"{workdir}/out",
                                 "--wrap", "srun hostname"])
     assert cluster.wait(job) == "COMPLETED"
     with open(f"{workdir}/out") as f:
@@ -20,8 +20,8 @@ def test_three_node_job_with_image(cluster, workdir):
     assert cluster.job(job)["NodeList"] == "n[1-3]"
 
 
-def test_job_runs_as_the_user(cluster, workdir):
-    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", "-o", f"{workdir}/out", "--wrap", "srun id -un"])
+def test_job_runs_as_the_user(cluster, workdir, busybox_pinned):
+    job = cluster.sbatch(USER, [f"--image={busybox_pinned}", "-o", f"{workdir}/out", "--wrap", "srun id -un"])
     assert cluster.wait(job) == "COMPLETED"
     with open(f"{workdir}/out") as f:
         assert f.read().strip() == USER

@@ -56,9 +56,9 @@ def test_bad_option_fails_at_once(cluster, command, args, reason):
     assert cluster.job_ids() == before, "a rejected command created a job"
 
 
-def test_good_options_pass_client_checks(cluster, workdir):
+def test_good_options_pass_client_checks(cluster, workdir, busybox_pinned):
     """The same options, well-formed, are accepted (so the test above can fail)."""
-    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", f"--volume={workdir}:/data:ro",
+    job = cluster.sbatch(USER, [f"--image={busybox_pinned}", f"--volume={workdir}:/data:ro",
                                 "--volume=/var/tmp:/scratch", "--module=mpich,gpu",
                                 "-o", f"{workdir}/out", "--wrap", "true"])
     assert cluster.wait(job) == "COMPLETED"

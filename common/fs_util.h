@@ -1,0 +1,22 @@
+/*
+ * fs_util.h - small filesystem helpers for root-run code.
+ */
+#ifndef BERTH_FS_UTIL_H_
+#define BERTH_FS_UTIL_H_
+
+#include <stdbool.h>
+
+#include "berth_error.h"
+
+/* Remove path and everything below it without following symlinks and
+ * without crossing into other filesystems (mount points are left and
+ * reported).  A missing path is success. */
+int berth_remove_tree(const char *path, struct berth_error *err);
+
+/* true if path is a mount point (its own entry in /proc/self/mountinfo). */
+bool berth_is_mount_point(const char *path);
+
+/* Detach every mount at path (stacked bind mounts included). */
+void berth_umount_all(const char *path);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * jc_container.c - see jc_container.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "berth_log.h"
+#include "jc_container.h"
+#include "jc_namespace.h"
+
+struct populate_args {
+	const struct berth_config *cfg;
+	const struct berth_job_paths *paths;
+	const struct berth_job_spec *spec;
+};
+
+static int populate_container(void *arg, struct berth_error *err)
+{
+	const struct populate_args *args = arg;
+
+	(void)args;
+	(void)err;
+	return 0;
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+int jc_container_create(const struct berth_config *cfg, const struct berth_job_paths *paths,
+			uint32_t job_id, uid_t uid, struct berth_error *err)
+{
+	struct berth_job_spec spec;
+	struct populate_args args = { cfg, paths, &spec };
+	struct timespec t0;
+	int found, rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((found = berth_job_spec_read(paths, &spec, err)) <= 0)
+		return found;
+	if (spec.error || spec.uid != uid) {
+		if (spec.uid != uid)
+			berth_err("job %u: spec is for uid %u, job runs as %u", job_id, spec.uid, (unsigned)uid);
+		berth_job_spec_free(&spec);
+		return 0;
+	}
+	rc = jc_namespace_create(paths, spec.uid, spec.gid, populate_container, &args, err);
+	if (rc == 0)
+		berth_info("job %u: container ready (%s) in %.1f ms", job_id,
+			   spec.image ? spec.image : "ccm", elapsed_ms(&t0));
+	berth_job_spec_free(&spec);
+	return rc;
+}
+
+/* The extern step's socket, <spool>/<node>_<job>.4294967292, exists while
+ * the job runs on this node. */
+static bool job_running(const char *spool_dir, const char *node, const char *job)
+{
+	char sock[4096];
+	struct stat st;
+
+	snprintf(sock, sizeof(sock), "%s/%s_%s.4294967292", spool_dir, node, job);
+	return stat(sock, &st) == 0;
+}
+
+void jc_restore(const struct berth_config *cfg, const char *spool_dir)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char node[BERTH_NODE_NAME_MAX], node_dir[2048];
+	struct dirent *entry;
+	DIR *dir;
+
+	if (!spool_dir || berth_node_name(node, sizeof(node), &err) < 0)
+		return;
+	snprintf(node_dir, sizeof(node_dir), "%s/%s", cfg->state_dir, node);
+	if (!(dir = opendir(node_dir)))
+		return;
+	while ((entry = readdir(dir))) {
+		struct berth_job_paths paths;
+		char *end;
+		unsigned long job = strtoul(entry->d_name, &end, 10);
+
+		if (*end || entry->d_name[0] == '\0' || entry->d_name[0] == '.' ||
+		    job_running(spool_dir, node, entry->d_name))
+			continue;
+		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0 &&
+		    jc_namespace_delete(&paths, &err) == 0)
+			berth_info("restore: removed state of ended job %lu on %s", job, node);
+		else
+			berth_err("restore: job %lu: %s", job, err.msg);
+	}
+	closedir(dir);
+}

@@ -1,0 +1,206 @@
+/*
+ * jc_namespace.c - see jc_namespace.h.
+ *
+ * Layout of <state_dir>/<node>/<job>/ (root 0700, created by job_prolog):
+ *   spec   what the job asked for
+ *   ns     nsfs bind mount pinning the namespace (the directory itself is a
+ *          private bind mount: the kernel refuses nsfs mounts that could
+ *          propagate)
+ *   root   mount point of the container tree (populated inside the namespace)
+ *   tmp    the job's private /tmp (owned by the user, 0700)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "berth_log.h"
+#include "fs_util.h"
+#include "jc_namespace.h"
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int prepare_job_dir(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
+			   struct berth_error *err)
+{
+	int fd;
+
+	if (mkdir(paths->dir, 0700) < 0 && errno != EEXIST)
+		return berth_error_errno(err, errno, "mkdir \"%s\"", paths->dir);
+	if (!berth_is_mount_point(paths->dir)) {
+		if (mount(paths->dir, paths->dir, NULL, MS_BIND, NULL) < 0)
+			return berth_error_errno(err, errno, "bind \"%s\"", paths->dir);
+		if (mount(NULL, paths->dir, NULL, MS_PRIVATE, NULL) < 0)
+			return berth_error_errno(err, errno, "make \"%s\" private", paths->dir);
+	}
+	fd = open(paths->ns, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return berth_error_errno(err, errno, "create \"%s\"", paths->ns);
+	close(fd);
+	if (mkdir(paths->root, 0755) < 0 && errno != EEXIST)
+		return berth_error_errno(err, errno, "mkdir \"%s\"", paths->root);
+	if (mkdir(paths->tmp, 0700) < 0 && errno != EEXIST)
+		return berth_error_errno(err, errno, "mkdir \"%s\"", paths->tmp);
+	if (chown(paths->tmp, uid, gid) < 0 || chmod(paths->tmp, 0700) < 0)
+		return berth_error_errno(err, errno, "chown \"%s\"", paths->tmp);
+	return 0;
+}
+
+/* The child: new namespace, private /tmp for every step (the batch script
+ * included), then the container tree.  Reports "" or the error message on
+ * status_fd, then waits until the parent has pinned the namespace. */
+static void namespace_child(const struct berth_job_paths *paths, jc_populate_fn populate, void *arg,
+			    int status_fd, int go_fd)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char byte;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		berth_error_errno(&err, errno, "unshare(CLONE_NEWNS)");
+	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		berth_error_errno(&err, errno, "make / private");
+	else if (mount(paths->tmp, "/tmp", NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
+		berth_error_errno(&err, errno, "bind the job's /tmp");
+	else if (populate)
+		populate(arg, &err);
+	write_full(status_fd, err.msg, strlen(err.msg) + 1);
+	while (read(go_fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	_exit(err.msg[0] ? 1 : 0);
+}
+
+static int pin_namespace(pid_t child, const char *holder, struct berth_error *err)
+{
+	char nsfile[64];
+
+	snprintf(nsfile, sizeof(nsfile), "/proc/%d/ns/mnt", (int)child);
+	if (mount(nsfile, holder, NULL, MS_BIND, NULL) < 0)
+		/* EINVAL here on kernels >= 6.18 when slurmstepd itself is not
+		 * in the initial mount namespace (harness-lab.md §4). */
+		return berth_error_errno(err, errno, "pin namespace %s on \"%s\"", nsfile, holder);
+	return 0;
+}
+
+static int run_namespace_child(const struct berth_job_paths *paths, jc_populate_fn populate,
+			       void *arg, struct berth_error *err)
+{
+	int status_pipe[2], go_pipe[2], status, rc = -1;
+	char msg[BERTH_ERROR_MSG_MAX] = "";
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(status_pipe, O_CLOEXEC) < 0)
+		return berth_error_errno(err, errno, "pipe");
+	if (pipe2(go_pipe, O_CLOEXEC) < 0) {
+		close(status_pipe[0]);
+		close(status_pipe[1]);
+		return berth_error_errno(err, errno, "pipe");
+	}
+	if ((pid = fork()) < 0) {
+		berth_error_errno(err, errno, "fork");
+		goto out;
+	}
+	if (pid == 0) {
+		close(status_pipe[0]);
+		close(go_pipe[1]);
+		namespace_child(paths, populate, arg, status_pipe[1], go_pipe[0]);
+	}
+	close(status_pipe[1]);
+	status_pipe[1] = -1;
+	do
+		n = read(status_pipe[0], msg, sizeof(msg) - 1);
+	while (n < 0 && errno == EINTR);
+	msg[n > 0 ? n : 0] = '\0';
+	if (n <= 0)
+		berth_error_set(err, EIO, "namespace child died before reporting");
+	else if (msg[0])
+		berth_error_set(err, EINVAL, "%s", msg);
+	else
+		rc = pin_namespace(pid, paths->ns, err);
+	close(go_pipe[1]);
+	go_pipe[1] = -1;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (status_pipe[i] >= 0)
+			close(status_pipe[i]);
+		if (go_pipe[i] >= 0)
+			close(go_pipe[i]);
+	}
+	return rc;
+}
+
+static bool namespace_pinned(const char *holder)
+{
+	return berth_is_mount_point(holder);
+}
+
+int jc_namespace_create(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
+			jc_populate_fn populate, void *arg, struct berth_error *err)
+{
+	if (namespace_pinned(paths->ns))
+		return 0;
+	if (prepare_job_dir(paths, uid, gid, err) < 0)
+		return -1;
+	return run_namespace_child(paths, populate, arg, err);
+}
+
+int jc_namespace_join(const struct berth_job_paths *paths, struct berth_error *err)
+{
+	int fd = open(paths->ns, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return berth_error_errno(err, errno, "open \"%s\"", paths->ns);
+	}
+	if (setns(fd, CLONE_NEWNS) < 0) {
+		int saved = errno;
+		close(fd);
+		/* An empty holder (namespace not pinned): nothing to join. */
+		if (saved == EINVAL && !namespace_pinned(paths->ns))
+			return 0;
+		return berth_error_errno(err, saved, "setns \"%s\"", paths->ns);
+	}
+	close(fd);
+	return 1;
+}
+
+int jc_namespace_open(const struct berth_job_paths *paths)
+{
+	int fd;
+
+	if (!namespace_pinned(paths->ns))
+		return 0;
+	fd = open(paths->ns, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -1 : fd;
+}
+
+int jc_namespace_delete(const struct berth_job_paths *paths, struct berth_error *err)
+{
+	berth_umount_all(paths->ns);
+	berth_umount_all(paths->dir);
+	return berth_remove_tree(paths->dir, err);
+}

@@ -1,0 +1,59 @@
+/*
+ * spank_remote.c - slurmstepd (REMOTE context): every task of an --image job
+ * enters the job's container in task_init_privileged (root, after Slurm has
+ * joined the task into the job's mount namespace, before it becomes the
+ * user).  The batch script stays on the host so it can call srun.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <slurm/slurm.h>
+#include <slurm/spank.h>
+
+#include "berth_log.h"
+#include "job_spec.h"
+#include "spank_plugin.h"
+
+static int read_job_spec(spank_t sp, struct berth_job_spec *spec, struct berth_job_paths *paths,
+			 struct berth_error *err)
+{
+	char node[BERTH_NODE_NAME_MAX];
+	uint32_t job_id;
+
+	if (!berth_spank.config_loaded)
+		return berth_error_set(err, EINVAL, "%s", berth_spank.config_error.msg);
+	if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS)
+		return berth_error_set(err, EINVAL, "cannot get the job id");
+	if (berth_node_name(node, sizeof(node), err) < 0 ||
+	    berth_job_paths(&berth_spank.config, node, job_id, paths, err) < 0)
+		return -1;
+	return berth_job_spec_read(paths, spec, err);
+}
+
+int berth_spank_task_init_privileged(spank_t sp)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+	struct berth_job_spec spec;
+	uint32_t step_id;
+	int found, rc = 0;
+
+	if (spank_get_item(sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS)
+		return 0;
+	if ((found = read_job_spec(sp, &spec, &paths, &err)) < 0) {
+		berth_err("%s", err.msg);
+		return -1;
+	}
+	if (found == 0)
+		return 0;
+	if (spec.error) {
+		berth_err("%s", spec.error);
+		rc = -1;
+	} else if (step_id != SLURM_BATCH_SCRIPT && spec.image) {
+		rc = berth_spank_enter_container(sp, &spec, &paths);
+	}
+	berth_job_spec_free(&spec);
+	return rc;
+}
