@@ -10,6 +10,8 @@ common_libberth_common_la_SOURCES = \
 	common/run.c common/run.h \
 	common/job_request.c common/job_request.h \
 	common/job_spec.c common/job_spec.h \
-	common/fs_util.c common/fs_util.h
+	common/fs_util.c common/fs_util.h \
+	common/image_meta.c common/image_meta.h \
+	common/task_entry.c common/task_entry.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)
 common_libberth_common_la_LIBADD = $(JSONC_LIBS) $(LIBCAP_LIBS)

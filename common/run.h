@@ -77,6 +77,8 @@ int berth_run_fn(const struct berth_run_spec *spec, int (*fn)(void *arg), void *
 int berth_drop_privileges(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,
 			  struct berth_error *err);
 
+/* Call after every berth_run/berth_run_fn, also a failed one: a timed-out
+ * or failed child may have left output worth showing. */
 void berth_run_result_free(struct berth_run_result *result);
 
 #endif

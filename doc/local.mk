@@ -1,1 +1,2 @@
 EXTRA_DIST += doc/HACKING.md
+dist_man_MANS += doc/berth.conf.5

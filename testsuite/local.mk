@@ -3,6 +3,8 @@
 if HAVE_CHECK
 UNIT_TESTS = \
 	testsuite/unit/test_error \
+	testsuite/unit/test_image_meta \
+	testsuite/unit/test_task_entry \
 	testsuite/unit/test_image_ref \
 	testsuite/unit/test_volume \
 	testsuite/unit/test_config \
@@ -26,6 +28,12 @@ testsuite_unit_test_config_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_run_SOURCES = testsuite/unit/test_run.c testsuite/unit/unit.h
 testsuite_unit_test_run_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_run_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_image_meta_SOURCES = testsuite/unit/test_image_meta.c testsuite/unit/unit.h
+testsuite_unit_test_image_meta_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_image_meta_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_task_entry_SOURCES = testsuite/unit/test_task_entry.c testsuite/unit/unit.h
+testsuite_unit_test_task_entry_CFLAGS = $(UNIT_CFLAGS) $(LIBCAP_CFLAGS)
+testsuite_unit_test_task_entry_LDADD = $(UNIT_LDADD) $(LIBCAP_LIBS)
 endif
 
 EXTRA_DIST += testsuite/harness testsuite/integration

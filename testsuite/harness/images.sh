@@ -232,6 +232,15 @@ make_sqfs() { # IMAGE
 	ensure_images >&2
 	digest=$(manifest_digest "$name")
 	out=$LAB/images/$digest.sqfs
+	if [ ! -s "$LAB/images/$digest.json" ]; then
+		# berth's image metadata (common/image_meta.h), from the OCI config
+		skopeo inspect --config "oci:$OCI:$name" | jq --arg d "$digest" '{schema: 1, digest: $d,
+			env: (.config.Env // []), entrypoint: (.config.Entrypoint // []),
+			cmd: (.config.Cmd // []), workdir: (.config.WorkingDir // null),
+			labels: (.config.Labels // {})}' >"$LAB/images/$digest.json.tmp"
+		chmod 0644 "$LAB/images/$digest.json.tmp"
+		mv -f "$LAB/images/$digest.json.tmp" "$LAB/images/$digest.json"
+	fi
 	if [ ! -s "$out" ]; then
 		work=$(mktemp -d "$LAB/oci/sqfs.XXXXXX")
 		umoci unpack --image "$OCI:$name" "$work/bundle" >/dev/null
