@@ -51,7 +51,8 @@ int berth_job_paths(const struct berth_config *cfg, const char *node, uint32_t j
 	if (path_join(paths->spec, sizeof(paths->spec), paths->dir, "spec", err) < 0 ||
 	    path_join(paths->ns, sizeof(paths->ns), paths->dir, "ns", err) < 0 ||
 	    path_join(paths->root, sizeof(paths->root), paths->dir, "root", err) < 0 ||
-	    path_join(paths->tmp, sizeof(paths->tmp), paths->dir, "tmp", err) < 0)
+	    path_join(paths->tmp, sizeof(paths->tmp), paths->dir, "tmp", err) < 0 ||
+	    path_join(paths->error, sizeof(paths->error), paths->dir, "error", err) < 0)
 		return -1;
 	return 0;
 }
@@ -259,4 +260,34 @@ void berth_job_spec_free(struct berth_job_spec *spec)
 {
 	berth_conf_free(spec_schema, spec);
 	memset(spec, 0, sizeof(*spec));
+}
+
+int berth_job_error_write(const struct berth_job_paths *paths, const char *message,
+			  struct berth_error *err)
+{
+	size_t len = strlen(message);
+	int fd = open(paths->error, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return berth_error_errno(err, errno, "create \"%s\"", paths->error);
+	if (write(fd, message, len) != (ssize_t)len) {
+		close(fd);
+		return berth_error_errno(err, errno, "write \"%s\"", paths->error);
+	}
+	close(fd);
+	return 0;
+}
+
+int berth_job_error_read(const struct berth_job_paths *paths, char *buf, size_t size)
+{
+	int fd = open(paths->error, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	berth_error_sanitize(buf);
+	return 1;
 }

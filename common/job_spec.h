@@ -44,6 +44,7 @@ struct berth_job_paths {
 	char ns[1100];      /* dir/ns: bind mount of the job's mount namespace */
 	char root[1100];    /* dir/root: the container tree (inside the namespace) */
 	char tmp[1100];     /* dir/tmp: the job's private /tmp */
+	char error[1100];   /* dir/error: why the container could not be built */
 };
 
 int berth_job_paths(const struct berth_config *cfg, const char *node, uint32_t job_id,
@@ -71,6 +72,15 @@ int berth_job_spec_read(const struct berth_job_paths *paths, struct berth_job_sp
 			struct berth_error *err);
 
 void berth_job_spec_free(struct berth_job_spec *spec);
+
+/* The container of this job could not be built on this node: record why
+ * (one line), so every task of the job fails with that reason instead of
+ * Slurm draining the node. */
+int berth_job_error_write(const struct berth_job_paths *paths, const char *message,
+			  struct berth_error *err);
+
+/* 1 and the reason in buf if an error was recorded, 0 if not. */
+int berth_job_error_read(const struct berth_job_paths *paths, char *buf, size_t size);
 
 /* Image files of a spec: <image_dir>/<digest>.sqfs and .json. */
 int berth_image_files(const struct berth_config *cfg, const char *digest, char *sqfs, size_t sqfs_size,

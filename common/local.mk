@@ -11,6 +11,11 @@ common_libberth_common_la_SOURCES = \
 	common/job_request.c common/job_request.h \
 	common/job_spec.c common/job_spec.h \
 	common/fs_util.c common/fs_util.h \
+	common/safe_path.c common/safe_path_user.c common/safe_path.h \
+	common/safe_mount.c common/safe_mount.h \
+	common/loopdev.c common/loopdev.h \
+	common/container_tree.c common/container_tree_sys.c common/container_tree_vol.c \
+	common/container_tree.h common/container_tree_int.h \
 	common/image_meta.c common/image_meta.h \
 	common/task_entry.c common/task_entry.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)

@@ -29,6 +29,7 @@ plugins_job_container_berth_la_SOURCES = \
 	plugins/job_container/job_container_berth.c \
 	plugins/job_container/jc_container.c plugins/job_container/jc_container.h \
 	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
+	plugins/job_container/jc_tree.c plugins/job_container/jc_tree.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
 plugins_job_container_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_container/job_container.lds
 plugins_job_container_berth_la_LIBADD = $(PLUGIN_LIBADD)

@@ -8,6 +8,8 @@ UNIT_TESTS = \
 	testsuite/unit/test_image_ref \
 	testsuite/unit/test_volume \
 	testsuite/unit/test_config \
+	testsuite/unit/test_safe_path \
+	testsuite/unit/test_container_tree \
 	testsuite/unit/test_run
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
@@ -34,6 +36,19 @@ testsuite_unit_test_image_meta_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_task_entry_SOURCES = testsuite/unit/test_task_entry.c testsuite/unit/unit.h
 testsuite_unit_test_task_entry_CFLAGS = $(UNIT_CFLAGS) $(LIBCAP_CFLAGS)
 testsuite_unit_test_task_entry_LDADD = $(UNIT_LDADD) $(LIBCAP_LIBS)
+testsuite_unit_test_safe_path_SOURCES = testsuite/unit/test_safe_path.c testsuite/unit/unit.h
+testsuite_unit_test_safe_path_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_safe_path_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_container_tree_SOURCES = testsuite/unit/test_container_tree.c \
+	testsuite/unit/test_container_tree_util.c testsuite/unit/test_container_tree_util.h \
+	testsuite/unit/unit.h
+testsuite_unit_test_container_tree_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_container_tree_LDADD = $(UNIT_LDADD)
+# A static program copied (setuid) into the test image: prints its euid.
+check_PROGRAMS += testsuite/unit/test_container_tree_probe
+testsuite_unit_test_container_tree_probe_SOURCES = testsuite/unit/test_container_tree_probe.c
+testsuite_unit_test_container_tree_probe_CFLAGS = -std=gnu11 -Wall -Wextra
+testsuite_unit_test_container_tree_probe_LDFLAGS = -all-static
 endif
 
 EXTRA_DIST += testsuite/harness testsuite/integration

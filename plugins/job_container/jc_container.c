@@ -13,21 +13,8 @@
 #include "berth_log.h"
 #include "jc_container.h"
 #include "jc_namespace.h"
+#include "jc_tree.h"
 
-struct populate_args {
-	const struct berth_config *cfg;
-	const struct berth_job_paths *paths;
-	const struct berth_job_spec *spec;
-};
-
-static int populate_container(void *arg, struct berth_error *err)
-{
-	const struct populate_args *args = arg;
-
-	(void)args;
-	(void)err;
-	return 0;
-}
 
 static double elapsed_ms(const struct timespec *t0)
 {
@@ -41,7 +28,7 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 			uint32_t job_id, uid_t uid, struct berth_error *err)
 {
 	struct berth_job_spec spec;
-	struct populate_args args = { cfg, paths, &spec };
+	struct jc_tree_input *tree;
 	struct timespec t0;
 	int found, rc;
 
@@ -54,10 +41,29 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 		berth_job_spec_free(&spec);
 		return 0;
 	}
-	rc = jc_namespace_create(paths, spec.uid, spec.gid, populate_container, &args, err);
+	if (!(tree = calloc(1, sizeof(*tree)))) {
+		berth_job_spec_free(&spec);
+		return berth_error_errno(err, ENOMEM, "container");
+	}
+	rc = jc_tree_prepare(tree, cfg, &spec, paths, err);
 	if (rc == 0)
+		rc = jc_namespace_create(paths, spec.uid, spec.gid, jc_tree_build, tree, err);
+	jc_tree_release(tree);
+	free(tree);
+	if (rc == 0) {
 		berth_info("job %u: container ready (%s) in %.1f ms", job_id,
 			   spec.image ? spec.image : "ccm", elapsed_ms(&t0));
+	} else {
+		/* Fail the job's steps with the reason, not the extern step
+		 * (which would drain the node for a bad --volume). */
+		struct berth_error write_err = BERTH_ERROR_INIT;
+
+		berth_err("job %u: %s", job_id, err->msg);
+		if (berth_job_error_write(paths, err->msg, &write_err) == 0)
+			rc = 0;
+		else
+			berth_err("job %u: %s", job_id, write_err.msg);
+	}
 	berth_job_spec_free(&spec);
 	return rc;
 }

@@ -82,8 +82,8 @@ static void namespace_child(const struct berth_job_paths *paths, jc_populate_fn 
 		berth_error_errno(&err, errno, "make / private");
 	else if (mount(paths->tmp, "/tmp", NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
 		berth_error_errno(&err, errno, "bind the job's /tmp");
-	else if (populate)
-		populate(arg, &err);
+	else if (populate && populate(arg, &err) == 0)
+		berth_error_clear(&err);  /* a callee may leave a recovered error behind */
 	write_full(status_fd, err.msg, strlen(err.msg) + 1);
 	while (read(go_fd, &byte, 1) < 0 && errno == EINTR)
 		;

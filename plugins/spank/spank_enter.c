@@ -1,16 +1,87 @@
 /*
- * spank_enter.c - step one task into the job's container tree.
+ * spank_enter.c - step one task into the job's container tree: the image's
+ * environment on top of the job's, chroot into the tree, working directory,
+ * then no_new_privs and an empty capability bounding set.  Slurm drops the
+ * task to the user and execs the command (found through the image's PATH)
+ * right after this hook.
  */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <slurm/spank.h>
 
 #include "berth_log.h"
+#include "image_meta.h"
 #include "spank_plugin.h"
+#include "task_entry.h"
+
+static int load_image_meta(const struct berth_job_spec *spec, struct berth_image_meta *meta,
+			   struct berth_error *err)
+{
+	char sqfs[4096], json[4096];
+
+	if (berth_image_files(&berth_spank.config, spec->digest, sqfs, sizeof(sqfs), json,
+			      sizeof(json), err) < 0)
+		return -1;
+	if (berth_image_meta_load(json, meta, err) < 0)
+		return berth_error_prefix(err, "image %s metadata", spec->digest);
+	if (!meta->digest || strcmp(meta->digest, spec->digest) != 0)
+		return berth_error_set(err, EINVAL, "image %s: metadata file is for another image (%.80s)",
+				       spec->digest, meta->digest ? meta->digest : "none");
+	return 0;
+}
+
+static int apply_environment(spank_t sp, const struct berth_image_meta *meta, const char **pwd,
+			     struct berth_error *err)
+{
+	struct berth_env_changes changes = { 0 };
+	char **job_env = NULL;
+	int rc = 0;
+
+	if (spank_get_item(sp, S_JOB_ENV, &job_env) != ESPANK_SUCCESS)
+		return berth_error_set(err, EINVAL, "cannot read the job's environment");
+	if (berth_task_env_changes((const char *const *)job_env, meta, NULL, 0, &changes, err) < 0)
+		return -1;
+	for (size_t i = 0; i < changes.count && rc == 0; i++) {
+		const struct berth_env_change *c = &changes.items[i];
+		spank_err_t serr = c->value ? spank_setenv(sp, c->name, c->value, 1)
+					    : spank_unsetenv(sp, c->name);
+		if (serr != ESPANK_SUCCESS)
+			rc = berth_error_set(err, EINVAL, "cannot set %s in the task environment: %s",
+					     c->name, spank_strerror(serr));
+	}
+	berth_env_changes_free(&changes);
+	/* Slurm keeps the job's working directory in PWD */
+	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
+		*pwd = berth_env_lookup(job_env, (size_t)-1, "PWD");
+	return rc;
+}
 
 int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 				const struct berth_job_paths *paths)
 {
-	(void)sp;
-	(void)spec;
-	(void)paths;
-	return 0;
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_image_meta meta;
+	const char *pwd = NULL;
+	char cwd[4096];
+	enum berth_task_cwd used;
+	int rc = -1;
+
+	memset(&meta, 0, sizeof(meta));
+	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, &pwd, &err) < 0)
+		goto out;
+	/* copy: the environment entry may move when Slurm changes job->env */
+	snprintf(cwd, sizeof(cwd), "%s", pwd ? pwd : "");
+	if (berth_task_enter(paths->root, cwd, meta.workdir, &used, &err) < 0 ||
+	    berth_task_lock_down(&err) < 0)
+		goto out;
+	berth_debug("task entered %s (cwd: %s)", spec->image, berth_task_cwd_name(used));
+	rc = 0;
+out:
+	if (rc < 0)
+		berth_err("cannot enter the container: %s", err.msg);
+	berth_image_meta_free(&meta);
+	return rc;
 }

@@ -37,6 +37,7 @@ int berth_spank_task_init_privileged(spank_t sp)
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_job_paths paths;
 	struct berth_job_spec spec;
+	char reason[BERTH_ERROR_MSG_MAX];
 	uint32_t step_id;
 	int found, rc = 0;
 
@@ -50,6 +51,9 @@ int berth_spank_task_init_privileged(spank_t sp)
 		return 0;
 	if (spec.error) {
 		berth_err("%s", spec.error);
+		rc = -1;
+	} else if (berth_job_error_read(&paths, reason, sizeof(reason))) {
+		berth_err("%s", reason);
 		rc = -1;
 	} else if (step_id != SLURM_BATCH_SCRIPT && spec.image) {
 		rc = berth_spank_enter_container(sp, &spec, &paths);

@@ -19,13 +19,13 @@ def lab_mounts():
 
 def test_job_gets_private_tmp_on_every_node(cluster, workdir, busybox_digest):
     job = cluster.sbatch(USER, ["-N3", f"--image=id:{busybox_digest}", "-o", f"{workdir}/out", "--wrap",
-                                "srun -l sh -c 'touch /tmp/from-$SLURM_PROCID; ls /tmp; findmnt -n -o SOURCE /tmp'"])
+                                "srun -l sh -c 'touch /tmp/from-$SLURM_PROCID; ls /tmp; grep \" /tmp \" /proc/self/mountinfo'"])
     assert cluster.wait(job) == "COMPLETED"
     with open(f"{workdir}/out") as f:
         out = f.read()
     for rank, node in enumerate(["n1", "n2", "n3"]):
         assert f"{rank}: from-{rank}" in out
-        assert f"berth-state/{node}/{job}/tmp]" in out, out
+        assert f"berth-state/{node}/{job}/tmp /tmp " in out, out
         others = {f"from-{r}" for r in range(3)} - {f"from-{rank}"}
         assert not any(f"{rank}: {o}" in out for o in others), out
     assert not os.path.exists("/tmp/from-0")

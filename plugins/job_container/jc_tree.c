@@ -1,0 +1,137 @@
+/*
+ * jc_tree.c - gather, in slurmstepd, everything the container tree of one
+ * job needs (the user's identity lines, the user's volumes opened AS the
+ * user, site mounts) and build it inside the job's namespace.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "berth_log.h"
+#include "container_tree.h"
+#include "jc_tree.h"
+#include "safe_path.h"
+
+#define GROUPS_MAX 256
+#define ACCOUNT_LINE_MAX 2048
+
+static const char *const site_etc_files[] = { "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf" };
+
+static int user_identity(struct jc_tree_input *in, uid_t uid, gid_t gid, struct berth_error *err)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[16384];
+	int n = GROUPS_MAX;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp)
+		return berth_error_set(err, ENOENT, "user %u has no passwd entry on this node", (unsigned)uid);
+	snprintf(in->passwd, sizeof(in->passwd), "%s:x:%u:%u:%s:%s:%s", pw.pw_name, (unsigned)uid,
+		 (unsigned)gid, pw.pw_gecos ? pw.pw_gecos : "", pw.pw_dir, pw.pw_shell);
+	if (getgrouplist(pw.pw_name, gid, in->groups, &n) < 0)
+		n = 1, in->groups[0] = gid;
+	in->ngroups = (size_t)n;
+	for (size_t i = 0; i < in->ngroups; i++) {
+		struct group gr, *grp = NULL;
+		char gbuf[16384];
+
+		if (getgrgid_r(in->groups[i], &gr, gbuf, sizeof(gbuf), &grp) != 0 || !grp)
+			continue;
+		if (asprintf(&in->group_lines[in->n_group_lines], "%s:x:%u:%s", gr.gr_name,
+			     (unsigned)gr.gr_gid, pw.pw_name) < 0)
+			return berth_error_errno(err, ENOMEM, "group entry");
+		in->n_group_lines++;
+	}
+	return 0;
+}
+
+/* In the namespace child: the kernel binds only mounts of the caller's own
+ * mount namespace, so the sources are opened (as the user) after unshare. */
+static int open_volumes(struct jc_tree_input *in, struct berth_error *err)
+{
+	for (size_t i = 0; i < in->volume_list.count; i++) {
+		const struct berth_volume *v = &in->volume_list.items[i];
+		struct berth_tree_volume *tv = &in->volumes[i];
+
+		tv->src = v->src;
+		tv->dst = v->dst;
+		tv->flags = v->flags;
+		tv->src_fd = -1;
+		if (berth_open_as_user(v->src, in->uid, in->gid, in->groups, in->ngroups, 0, &tv->src_fd,
+				       err) < 0)
+			return -1;
+		in->n_volumes++;
+	}
+	return 0;
+}
+
+int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
+		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
+		    struct berth_error *err)
+{
+	memset(in, 0, sizeof(*in));
+	in->volume_list = (struct berth_volume_list)BERTH_VOLUME_LIST_INIT;
+	in->site_list = (struct berth_volume_list)BERTH_VOLUME_LIST_INIT;
+	if (spec->image && berth_image_files(cfg, spec->digest, in->sqfs, sizeof(in->sqfs), in->json,
+					     sizeof(in->json), err) < 0)
+		return -1;
+	if (user_identity(in, spec->uid, spec->gid, err) < 0)
+		return -1;
+	if (cfg->site_fs && *cfg->site_fs && berth_volume_parse(cfg->site_fs, &in->site_list, err) < 0)
+		return berth_error_prefix(err, "berth.conf site_fs");
+	if (spec->volumes && berth_volume_parse(spec->volumes, &in->volume_list, err) < 0)
+		return berth_error_prefix(err, "--volume");
+	in->uid = spec->uid;
+	in->gid = spec->gid;
+	for (size_t i = 0; i < sizeof(site_etc_files) / sizeof(site_etc_files[0]); i++)
+		if (access(site_etc_files[i], R_OK) == 0)
+			in->etc_files[in->n_etc_files++] = site_etc_files[i];
+
+	in->tree = (struct berth_tree_spec){
+		.root = paths->root,
+		.image_sqfs = spec->image ? in->sqfs : NULL,
+		.host_root = spec->ccm,
+		.writable_overlay = cfg->writable_overlay,
+		.tmp_dir = paths->tmp,
+		.site_mounts = in->site_list.items,
+		.n_site_mounts = in->site_list.count,
+		.etc_files = in->etc_files,
+		.n_etc_files = in->n_etc_files,
+		.passwd_entry = in->passwd,
+		.group_entries = (const char *const *)in->group_lines,
+		.n_group_entries = in->n_group_lines,
+		.volumes = in->volumes,
+		.forbidden = cfg->forbidden_destinations,
+	};
+	return 0;
+}
+
+int jc_tree_build(void *arg, struct berth_error *err)
+{
+	struct jc_tree_input *in = arg;
+
+	if (open_volumes(in, err) < 0)
+		return -1;
+	in->tree.n_volumes = in->n_volumes;
+	if (berth_tree_build(&in->tree, &in->stats, err) < 0)
+		return -1;
+	berth_debug("container tree built in %llu us (%u mounts)",
+		    (unsigned long long)in->stats.total_us, in->stats.mounts);
+	return 0;
+}
+
+void jc_tree_release(struct jc_tree_input *in)
+{
+	for (size_t i = 0; i < in->n_volumes; i++)
+		if (in->volumes[i].src_fd >= 0)
+			close(in->volumes[i].src_fd);
+	for (size_t i = 0; i < in->n_group_lines; i++)
+		free(in->group_lines[i]);
+	berth_volume_list_free(&in->volume_list);
+	berth_volume_list_free(&in->site_list);
+	memset(in, 0, sizeof(*in));
+}

@@ -1,0 +1,45 @@
+/*
+ * jc_tree.h - inputs of one job's container tree, gathered in slurmstepd
+ * before the namespace child is forked.
+ */
+#ifndef BERTH_JC_TREE_H_
+#define BERTH_JC_TREE_H_
+
+#include <sys/types.h>
+
+#include "berth_conf.h"
+#include "container_tree.h"
+#include "job_spec.h"
+#include "volume.h"
+
+#define JC_GROUPS_MAX 256
+
+struct jc_tree_input {
+	char sqfs[4096], json[4096];
+	char passwd[2048];
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[JC_GROUPS_MAX];
+	size_t ngroups;
+	char *group_lines[JC_GROUPS_MAX];
+	size_t n_group_lines;
+	struct berth_volume_list volume_list, site_list;
+	struct berth_tree_volume volumes[BERTH_VOLUMES_MAX];
+	size_t n_volumes;
+	const char *etc_files[8];
+	size_t n_etc_files;
+	struct berth_tree_spec tree;
+	struct berth_tree_stats stats;   /* filled in the child only */
+};
+
+/* Gather (opening the user's volume sources as the user). */
+int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
+		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
+		    struct berth_error *err);
+
+/* jc_populate_fn: build the tree inside the new namespace. */
+int jc_tree_build(void *arg, struct berth_error *err);
+
+void jc_tree_release(struct jc_tree_input *in);
+
+#endif
