@@ -84,3 +84,16 @@ void berth_error_sanitize(char *text)
 		if (*p < 0x20 || *p == 0x7f)
 			*p = '?';
 }
+
+const char *berth_error_quote(char *buf, const char *text, size_t len)
+{
+	size_t n = len > BERTH_QUOTE_MAX ? BERTH_QUOTE_MAX : len;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)text[i];
+
+		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
+	}
+	memcpy(buf + n, len > BERTH_QUOTE_MAX ? "..." : "", len > BERTH_QUOTE_MAX ? sizeof("...") : 1);
+	return buf;
+}

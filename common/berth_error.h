@@ -45,4 +45,11 @@ void berth_error_clear(struct berth_error *err);
  * into a message by '?', so every message stays one printable line. */
 void berth_error_sanitize(char *text);
 
+/* Untrusted text quoted in a message: at most BERTH_QUOTE_MAX bytes of
+ * text[0..len), "..." appended when cut, anything outside printable ASCII
+ * as '?'.  buf holds BERTH_QUOTE_SIZE bytes.  Returns buf. */
+#define BERTH_QUOTE_MAX  64
+#define BERTH_QUOTE_SIZE (BERTH_QUOTE_MAX + sizeof("..."))
+const char *berth_error_quote(char *buf, const char *text, size_t len);
+
 #endif

@@ -23,8 +23,8 @@
 
 #include "image_meta.h"
 
-#define SHOWN_MAX  64                      /* untrusted text quoted in a message */
-#define SHOWN_SIZE (SHOWN_MAX + sizeof("..."))
+#define SHOWN_MAX  BERTH_QUOTE_MAX            /* untrusted text quoted in a message */
+#define SHOWN_SIZE BERTH_QUOTE_SIZE
 #define DIGEST_PREFIX "sha256:"
 #define DIGEST_HEX 64
 
@@ -40,21 +40,6 @@ static const struct field_names oci_names = {
 	"config.Env", "config.Entrypoint", "config.Cmd", "config.WorkingDir", "config.User",
 	"config.Labels", "created",
 };
-
-/* Untrusted text for a message: at most SHOWN_MAX bytes, anything outside
- * printable ASCII as '?'. */
-static const char *shown(char *buf, const char *text, size_t len)
-{
-	size_t n = len > SHOWN_MAX ? SHOWN_MAX : len;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	memcpy(buf + n, len > SHOWN_MAX ? "..." : "", len > SHOWN_MAX ? sizeof("...") : 1);
-	return buf;
-}
 
 bool berth_env_name_valid(const char *name, size_t len)
 {
@@ -94,7 +79,7 @@ static int check_digest(const char *digest, struct berth_error *err)
 	    strspn(digest + strlen(DIGEST_PREFIX), "0123456789abcdef") == DIGEST_HEX)
 		return 0;
 	return berth_error_set(err, EINVAL, "digest \"%s\" is not sha256:<64 lowercase hex digits>",
-			       shown(s, digest, len));
+			       berth_error_quote(s, digest, len));
 }
 
 /* Each entry NAME=value with a valid NAME, each NAME once. */
@@ -115,18 +100,18 @@ static int check_env(const char *what, char *const *env, size_t count, struct be
 		if (len > BERTH_IMAGE_META_STRING_MAX)
 			return berth_error_set(err, EINVAL, "%s[%zu] is longer than %d bytes", what, i,
 					       BERTH_IMAGE_META_STRING_MAX);
-		shown(s, env[i], len);
+		berth_error_quote(s, env[i], len);
 		if (!(eq = strchr(env[i], '=')))
 			return berth_error_set(err, EINVAL, "%s[%zu] \"%s\" is not NAME=value", what, i, s);
 		if (!berth_env_name_valid(env[i], (size_t)(eq - env[i])))
 			return berth_error_set(err, EINVAL, "%s[%zu] \"%s\": invalid variable name \"%s\"",
-					       what, i, s, shown(n, env[i], (size_t)(eq - env[i])));
+					       what, i, s, berth_error_quote(n, env[i], (size_t)(eq - env[i])));
 		for (size_t j = 0; j < i; j++) {
 			size_t name_len = (size_t)(eq - env[i]) + 1;
 
 			if (strncmp(env[j], env[i], name_len) == 0)
 				return berth_error_set(err, EINVAL, "%s[%zu] \"%s\": variable \"%s\" is set twice",
-						       what, i, s, shown(n, env[i], name_len - 1));
+						       what, i, s, berth_error_quote(n, env[i], name_len - 1));
 		}
 	}
 	return 0;
@@ -159,7 +144,7 @@ static int check_text(const char *what, const char *text, size_t max, bool path,
 	len = strlen(text);
 	if (len > max)
 		return berth_error_set(err, EINVAL, "\"%s\" is longer than %zu bytes", what, max);
-	shown(s, text, len);
+	berth_error_quote(s, text, len);
 	if (path && text[0] != '/')
 		return berth_error_set(err, EINVAL, "%s \"%s\" is not an absolute path", what, s);
 	if (!path && !printable(text))
@@ -182,7 +167,7 @@ static int check_labels(const char *what, const struct berth_image_label *labels
 			return berth_error_set(err, EINVAL, "%s entry %zu is missing", what, i);
 		if (!key[0])
 			return berth_error_set(err, EINVAL, "\"%s\" has an empty key", what);
-		shown(s, key, strlen(key));
+		berth_error_quote(s, key, strlen(key));
 		if (strlen(key) > BERTH_IMAGE_META_STRING_MAX)
 			return berth_error_set(err, EINVAL, "%s key \"%s\" is longer than %d bytes",
 					       what, s, BERTH_IMAGE_META_STRING_MAX);
@@ -344,7 +329,7 @@ static int take_labels(struct json_object *obj, const char *key, const char *nam
 		struct berth_image_label *label = &m->labels[m->label_count];
 		char s[SHOWN_SIZE], what[SHOWN_SIZE + 96];
 
-		snprintf(what, sizeof(what), "%s \"%s\"", name, shown(s, k, strlen(k)));
+		snprintf(what, sizeof(what), "%s \"%s\"", name, berth_error_quote(s, k, strlen(k)));
 		if (!json_object_is_type(val, json_type_string))
 			return berth_error_set(err, EINVAL, "%s is not a string", what);
 		if (!(label->key = strdup(k)))

@@ -14,8 +14,8 @@
 
 #include "image_ref.h"
 
-#define SHOWN_MAX      64                      /* untrusted text quoted in a message */
-#define SHOWN_SIZE     (SHOWN_MAX + sizeof("..."))
+#define SHOWN_MAX  BERTH_QUOTE_MAX            /* untrusted text quoted in a message */
+#define SHOWN_SIZE BERTH_QUOTE_SIZE
 #define NAME_TOTAL_MAX 255                     /* registry '/' repository, as docker */
 #define HEX_LEN        64
 #define SHA256_PREFIX  "sha256:"
@@ -42,21 +42,6 @@ static bool is_lower_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f');
 static bool is_any_hex(char c) { return is_lower_hex(c) || (c >= 'A' && c <= 'F'); }
 static bool is_word(char c) { return is_alnum(c) || c == '_'; }
 static bool is_separator(char c) { return c == '.' || c == '_' || c == '-'; }
-
-/* Untrusted text for a message: at most SHOWN_MAX bytes, anything outside
- * printable ASCII as '?', so the message stays one short printable line. */
-static const char *shown(char *buf, const char *text, size_t len)
-{
-	size_t n = len > SHOWN_MAX ? SHOWN_MAX : len;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	memcpy(buf + n, len > SHOWN_MAX ? "..." : "", len > SHOWN_MAX ? sizeof("...") : 1);
-	return buf;
-}
 
 static bool equals(const char *text, size_t len, const char *word)
 {
@@ -88,13 +73,13 @@ static int check_characters(const char *text, size_t len, struct berth_error *er
 
 		if (c == ' ' || (c >= '\t' && c <= '\r'))
 			return berth_error_set(err, EINVAL, "image reference \"%s\": must not contain whitespace",
-					       shown(s, text, len));
+					       berth_error_quote(s, text, len));
 		if (c < 0x20 || c == 0x7f)
 			return berth_error_set(err, EINVAL, "image reference \"%s\": control character at position %zu",
-					       shown(s, text, len), i + 1);
+					       berth_error_quote(s, text, len), i + 1);
 		if (c >= 0x80)
 			return berth_error_set(err, EINVAL, "image reference \"%s\": non-ASCII character at position %zu",
-					       shown(s, text, len), i + 1);
+					       berth_error_quote(s, text, len), i + 1);
 	}
 	return 0;
 }
@@ -110,7 +95,7 @@ static int parse_hex_id(const char *what, const char *text, size_t len, bool bar
 	size_t hex_len = len;
 	bool upper = false;
 
-	shown(s, text, len);
+	berth_error_quote(s, text, len);
 	if (colon && colon != text) {
 		if (!equals(text, (size_t)(colon - text) + 1, SHA256_PREFIX))
 			return berth_error_set(err, EINVAL, "%s \"%s\": only sha256 digests are supported", what, s);
@@ -145,7 +130,7 @@ static int check_host_name(const char *reg, size_t len, size_t host_len, struct 
 	char s[SHOWN_SIZE], part[SHOWN_SIZE];
 	size_t start = 0;
 
-	shown(s, reg, len);
+	berth_error_quote(s, reg, len);
 	if (host_len == 0)
 		return berth_error_set(err, EINVAL, "registry \"%s\": empty host name", s);
 	for (;;) {
@@ -162,7 +147,7 @@ static int check_host_name(const char *reg, size_t len, size_t host_len, struct 
 		if (reg[start] == '-' || reg[end - 1] == '-')
 			return berth_error_set(err, EINVAL,
 					       "registry \"%s\": host name component \"%s\" must not start or end with '-'",
-					       s, shown(part, reg + start, end - start));
+					       s, berth_error_quote(part, reg + start, end - start));
 		if (end == host_len)
 			return 0;
 		start = end + 1;
@@ -174,8 +159,8 @@ static int check_port(const char *reg, size_t len, size_t start, struct berth_er
 	char s[SHOWN_SIZE], port[SHOWN_SIZE];
 	unsigned long value = 0;
 
-	shown(s, reg, len);
-	shown(port, reg + start, len - start);
+	berth_error_quote(s, reg, len);
+	berth_error_quote(port, reg + start, len - start);
 	if (start == len)
 		return berth_error_set(err, EINVAL, "registry \"%s\": empty port", s);
 	for (size_t i = start; i < len; i++) {
@@ -197,7 +182,7 @@ static int check_registry(const char *reg, size_t len, struct berth_error *err)
 	char s[SHOWN_SIZE];
 	size_t host_len;
 
-	shown(s, reg, len);
+	berth_error_quote(s, reg, len);
 	if (reg[0] == '[') {
 		const char *close = memchr(reg, ']', len);
 		char addr[INET6_ADDRSTRLEN];
@@ -246,8 +231,8 @@ static int check_component(const char *path, size_t len, size_t start, size_t en
 	const char *c = path + start;
 	size_t n = end - start;
 
-	shown(s, path, len);
-	shown(comp, c, n);
+	berth_error_quote(s, path, len);
+	berth_error_quote(comp, c, n);
 	if (!is_lower_alnum(c[0]) || !is_lower_alnum(c[n - 1]))
 		return berth_error_set(err, EINVAL,
 				       "repository \"%s\": component \"%s\" must start and end with a letter or digit",
@@ -260,7 +245,7 @@ static int check_component(const char *path, size_t len, size_t start, size_t en
 		if (j > i && !valid_separator(c + i, j - i))
 			return berth_error_set(err, EINVAL,
 					       "repository \"%s\": component \"%s\" has invalid separator \"%s\"",
-					       s, comp, shown(sep, c + i, j - i));
+					       s, comp, berth_error_quote(sep, c + i, j - i));
 		i = j > i ? j : i + 1;
 	}
 	return 0;
@@ -271,7 +256,7 @@ static int check_repository(const char *path, size_t len, struct berth_error *er
 	char s[SHOWN_SIZE];
 	size_t start = 0;
 
-	shown(s, path, len);
+	berth_error_quote(s, path, len);
 	for (size_t i = 0; i < len; i++)
 		if (is_upper(path[i]))
 			return berth_error_set(err, EINVAL, "repository \"%s\": must be lowercase", s);
@@ -322,7 +307,7 @@ static int parse_name(const char *text, const char *name, size_t len, struct ber
 	}
 	if (path_len == 0)
 		return berth_error_set(err, EINVAL, "image reference \"%s\": repository name is empty",
-				       shown(s, text, strlen(text)));
+				       berth_error_quote(s, text, strlen(text)));
 	if (check_repository(path, path_len, err) < 0)
 		return -1;
 	if (equals(registry, registry_len, DOCKER_HUB) && !memchr(path, '/', path_len))
@@ -332,7 +317,7 @@ static int parse_name(const char *text, const char *name, size_t len, struct ber
 		snprintf(full, sizeof(full), "%.*s/%s%.*s", (int)registry_len, registry, prefix,
 			 (int)(path_len > SHOWN_MAX ? SHOWN_MAX : path_len), path);
 		return berth_error_set(err, EINVAL, "image name \"%s\": longer than %d characters",
-				       shown(s, full, strlen(full)), NAME_TOTAL_MAX);
+				       berth_error_quote(s, full, strlen(full)), NAME_TOTAL_MAX);
 	}
 	memcpy(ref->registry, registry, registry_len);
 	ref->registry[registry_len] = '\0';
@@ -346,7 +331,7 @@ static int parse_tag(const char *tag, size_t len, struct berth_image_ref *ref, s
 {
 	char s[SHOWN_SIZE];
 
-	shown(s, tag, len);
+	berth_error_quote(s, tag, len);
 	if (len > BERTH_TAG_MAX)
 		return berth_error_set(err, EINVAL, "tag \"%s\": longer than %d characters", s, BERTH_TAG_MAX);
 	for (size_t i = 0; i < len; i++)
@@ -378,10 +363,10 @@ static int parse_docker(const char *text, const char *body, struct berth_image_r
 	if (len == HEX_LEN && all_lower_hex(body, len))
 		return berth_error_set(err, EINVAL,
 				       "repository \"%s\": 64 hex digits name an image id; use the \"id:\" type",
-				       shown(s, body, len));
+				       berth_error_quote(s, body, len));
 	if (parse_name(text, body, name_len, ref, err) < 0)
 		return -1;
-	shown(s, text, strlen(text));
+	berth_error_quote(s, text, strlen(text));
 	if (colon && colon + 1 == body + end)
 		return berth_error_set(err, EINVAL, "image reference \"%s\": empty tag after ':'", s);
 	if (colon && parse_tag(colon + 1, end - name_len - 1, ref, err) < 0)
@@ -402,7 +387,7 @@ static int parse_local(const char *body, struct berth_image_ref *ref, struct ber
 	char s[SHOWN_SIZE];
 	size_t len = strlen(body), out = 0, start = 0;
 
-	shown(s, body, len);
+	berth_error_quote(s, body, len);
 	if (body[0] != '/')
 		return berth_error_set(err, EINVAL, "local path \"%s\" is not an absolute path", s);
 	while (start < len) {
@@ -458,7 +443,7 @@ int berth_image_ref_parse(const char *text, enum berth_image_type default_type,
 	if (!text || !*text)
 		return berth_error_set(err, EINVAL, "image reference is empty");
 	len = strnlen(text, BERTH_IMAGE_REF_MAX + 1);
-	shown(s, text, len);
+	berth_error_quote(s, text, len);
 	if (len > BERTH_IMAGE_REF_MAX)
 		return berth_error_set(err, EINVAL, "image reference \"%s\": longer than %d characters",
 				       s, BERTH_IMAGE_REF_MAX);

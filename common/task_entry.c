@@ -33,24 +33,9 @@
 #define SYS_openat2 437
 #endif
 
-#define SHOWN_MAX  64                      /* untrusted text quoted in a message */
-#define SHOWN_SIZE (SHOWN_MAX + sizeof("..."))
+#define SHOWN_MAX  BERTH_QUOTE_MAX            /* untrusted text quoted in a message */
+#define SHOWN_SIZE BERTH_QUOTE_SIZE
 #define CAP_PROBE_MAX 64                   /* capability numbers tried */
-
-/* Untrusted text for a message: at most SHOWN_MAX bytes, anything outside
- * printable ASCII as '?'. */
-static const char *shown(char *buf, const char *text, size_t len)
-{
-	size_t n = len > SHOWN_MAX ? SHOWN_MAX : len;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	memcpy(buf + n, len > SHOWN_MAX ? "..." : "", len > SHOWN_MAX ? sizeof("...") : 1);
-	return buf;
-}
 
 /* ================================================================ env */
 
@@ -206,7 +191,7 @@ int berth_env_rule_check(const struct berth_env_rule *rule, size_t index, struct
 		return berth_error_set(err, EINVAL, "env rule %zu: no name", index);
 	if (!rule_name_valid(rule->name, rule->kind != BERTH_ENV_RULE_SET))
 		return berth_error_set(err, EINVAL, "env rule %zu: invalid variable name \"%s\"", index,
-				       shown(s, rule->name, strlen(rule->name)));
+				       berth_error_quote(s, rule->name, strlen(rule->name)));
 	if (rule->kind == BERTH_ENV_RULE_SET && !rule->value)
 		return berth_error_set(err, EINVAL, "env rule %zu: SET without a value", index);
 	return 0;
@@ -225,7 +210,7 @@ int berth_env_rule_parse(const char *text, struct berth_env_rule *rule, struct b
 	memset(rule, 0, sizeof(*rule));
 	while (i < COUNT(kinds) && strncmp(text, kinds[i].word, strlen(kinds[i].word)) != 0)
 		i++;
-	shown(s, text, strlen(text));
+	berth_error_quote(s, text, strlen(text));
 	if (i == COUNT(kinds))
 		return berth_error_set(err, EINVAL, "env rule \"%s\": expected KEEP=NAME, SET=NAME=value "
 				       "or UNSET=NAME", s);
@@ -243,7 +228,7 @@ int berth_env_rule_parse(const char *text, struct berth_env_rule *rule, struct b
 	}
 	if (!rule_name_valid(copy, rule->kind != BERTH_ENV_RULE_SET)) {
 		berth_error_set(err, EINVAL, "env rule \"%s\": invalid variable name \"%s\"", s,
-				shown(n, copy, strlen(copy)));
+				berth_error_quote(n, copy, strlen(copy)));
 		berth_env_rule_free(rule);
 		return -1;
 	}
@@ -382,7 +367,7 @@ static int check_image_env(const struct berth_image_meta *meta, struct berth_err
 
 		if (!eq || !berth_env_name_valid(e, (size_t)(eq - e)))
 			return berth_error_set(err, EINVAL, "image env entry %zu \"%s\" is not NAME=value",
-					       i, e ? shown(s, e, strlen(e)) : "");
+					       i, e ? berth_error_quote(s, e, strlen(e)) : "");
 	}
 	return 0;
 }
@@ -789,9 +774,9 @@ static int find_in_path(int rootfd, bool root_is_slash, const char *path_env, co
 	}
 	if (first_bad[0])
 		return berth_error_set(err, EACCES, "command \"%s\": %s is not executable", s,
-				       shown((char[SHOWN_SIZE]){ 0 }, first_bad, strlen(first_bad)));
+				       berth_error_quote((char[SHOWN_SIZE]){ 0 }, first_bad, strlen(first_bad)));
 	return berth_error_set(err, ENOENT, "command \"%s\" not found in the image's PATH (%s)", s,
-			       shown(p, path_env, strlen(path_env)));
+			       berth_error_quote(p, path_env, strlen(path_env)));
 }
 
 int berth_task_find_command(const char *root, const char *path_env, const char *cmd, char *out,
@@ -803,7 +788,7 @@ int berth_task_find_command(const char *root, const char *path_env, const char *
 
 	if (!cmd || !cmd[0])
 		return berth_error_set(err, EINVAL, "command is empty");
-	shown(s, cmd, strlen(cmd));
+	berth_error_quote(s, cmd, strlen(cmd));
 	if (strlen(cmd) >= PATH_MAX)
 		return berth_error_set(err, ENAMETOOLONG, "command \"%s\" is longer than %d bytes", s,
 				       PATH_MAX - 1);

@@ -12,8 +12,8 @@
 
 #include "volume.h"
 
-#define SHOWN_MAX  64                      /* untrusted text quoted in a message */
-#define SHOWN_SIZE (SHOWN_MAX + sizeof("..."))
+#define SHOWN_MAX  BERTH_QUOTE_MAX            /* untrusted text quoted in a message */
+#define SHOWN_SIZE BERTH_QUOTE_SIZE
 #define VOLUME_SEPARATORS ";,"
 
 static const struct {
@@ -26,21 +26,6 @@ static const struct {
 };
 #define FLAG_COUNT  (sizeof(volume_flags) / sizeof(volume_flags[0]))
 #define FLAGS_KNOWN (BERTH_VOLUME_RO | BERTH_VOLUME_RW | BERTH_VOLUME_REC)
-
-/* Untrusted text for a message: at most SHOWN_MAX bytes, anything outside
- * printable ASCII as '?', so the message stays one short printable line. */
-static const char *shown(char *buf, const char *text, size_t len)
-{
-	size_t n = len > SHOWN_MAX ? SHOWN_MAX : len;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)text[i];
-
-		buf[i] = (c < 0x20 || c >= 0x7f) ? '?' : (char)c;
-	}
-	memcpy(buf + n, len > SHOWN_MAX ? "..." : "", len > SHOWN_MAX ? sizeof("...") : 1);
-	return buf;
-}
 
 static bool equals(const char *text, size_t len, const char *word)
 {
@@ -58,7 +43,7 @@ static int parse_path(const char *what, const char *path, size_t len, char **out
 
 	if (len == 0)
 		return berth_error_set(err, EINVAL, "empty %s", what);
-	shown(s, path, len);
+	berth_error_quote(s, path, len);
 	if (len > BERTH_VOLUME_PATH_MAX)
 		return berth_error_set(err, EINVAL, "%s \"%s\" is longer than %d characters",
 				       what, s, BERTH_VOLUME_PATH_MAX);
@@ -108,10 +93,10 @@ static int parse_flags(const char *text, size_t len, unsigned *flags, struct ber
 		while (end < len && text[end] != '+')
 			end++;
 		if (end == start)
-			return berth_error_set(err, EINVAL, "empty flag in \"%s\"", shown(s, text, len));
+			return berth_error_set(err, EINVAL, "empty flag in \"%s\"", berth_error_quote(s, text, len));
 		while (i < FLAG_COUNT && !equals(text + start, end - start, volume_flags[i].name))
 			i++;
-		shown(name, text + start, end - start);
+		berth_error_quote(name, text + start, end - start);
 		if (i == FLAG_COUNT)
 			return berth_error_set(err, EINVAL, "flag \"%s\" is unknown (expected ro, rw or rec)", name);
 		if (*flags & volume_flags[i].flag)
@@ -149,7 +134,7 @@ static int parse_volume(const char *text, size_t len, const struct berth_volume_
 	const char *c1 = memchr(text, ':', len), *c2 = NULL;
 	const char *dst_end;
 
-	shown(s, text, len);
+	berth_error_quote(s, text, len);
 	memset(vol, 0, sizeof(*vol));
 	if (!c1)
 		return berth_error_set(err, EINVAL, "volume \"%s\": expected SRC:DST[:FLAGS]", s);
@@ -163,12 +148,12 @@ static int parse_volume(const char *text, size_t len, const struct berth_volume_
 		goto fail;
 	if (strcmp(vol->dst, "/") == 0) {
 		berth_error_set(err, EINVAL, "destination \"%s\" is the container root",
-				shown(part, c1 + 1, (size_t)(dst_end - c1 - 1)));
+				berth_error_quote(part, c1 + 1, (size_t)(dst_end - c1 - 1)));
 		goto fail;
 	}
 	if (destination_used(list, vols, n, vol->dst)) {
 		berth_error_set(err, EINVAL, "destination \"%s\" is already used",
-				shown(part, vol->dst, strlen(vol->dst)));
+				berth_error_quote(part, vol->dst, strlen(vol->dst)));
 		goto fail;
 	}
 	return 0;
@@ -207,7 +192,7 @@ int berth_volume_parse(const char *spec, struct berth_volume_list *list,
 	if (!spec || !*spec)
 		return berth_error_set(err, EINVAL, "volume spec is empty");
 	len = strnlen(spec, BERTH_VOLUME_SPEC_MAX + 1);
-	shown(s, spec, len);
+	berth_error_quote(s, spec, len);
 	if (len > BERTH_VOLUME_SPEC_MAX)
 		return berth_error_set(err, EINVAL, "volume spec \"%s\": longer than %d characters",
 				       s, BERTH_VOLUME_SPEC_MAX);
@@ -220,7 +205,7 @@ int berth_volume_parse(const char *spec, struct berth_volume_list *list,
 		}
 		if (list->count + n >= BERTH_VOLUMES_MAX) {
 			berth_error_set(err, EINVAL, "volume \"%s\": more than %d volumes",
-					shown(one, spec + start, vlen), BERTH_VOLUMES_MAX);
+					berth_error_quote(one, spec + start, vlen), BERTH_VOLUMES_MAX);
 			goto out;
 		}
 		if (parse_volume(spec + start, vlen, list, vols, n, &vols[n], err) < 0)
