@@ -14,7 +14,7 @@ PKGS=(
 	libsquashfs-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check
 	# harness and tests
 	squashfs-tools squashfs-tools-ng busybox-static bats jq iproute2 util-linux procps
-	docker-registry skopeo umoci python3 python3-pytest curl shellcheck
+	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
 	# registry client tests: bcrypt htpasswd files for docker-registry
 	apache2-utils
 )

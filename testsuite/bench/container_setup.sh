@@ -1,0 +1,80 @@
+#!/bin/bash
+# Benchmark (prints figures; not a timed test): per-node container setup at
+# allocation for a small and a large image (median over N jobs, from the
+# job_container plugin's "container ready ... in X ms" log line), and
+# `srun -N3 -n6 true` inside the container against the same without --image.
+#
+#   BERTH_BUILDDIR=$PWD testsuite/bench/container_setup.sh [JOBS]
+# Starts the harness cluster if it is not running and stops it afterwards
+# if it started it.  Needs root.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cluster=$here/../harness/cluster.sh
+export BERTH_LAB=${BERTH_LAB:-/var/tmp/berth-bench}
+: "${BERTH_BUILDDIR:?set BERTH_BUILDDIR to the build tree}"
+jobs=${1:-20}
+
+started=0
+if ! "$cluster" status >/dev/null 2>&1; then
+	"$cluster" start >/dev/null
+	started=1
+fi
+trap '[ $started = 1 ] && "$cluster" stop >/dev/null' EXIT
+eval "$("$cluster" env)"
+as_alice() { "$cluster" run-as alice "$@"; }
+
+small=$("$cluster" sqfs busybox 2>/dev/null | tail -1)
+
+# A large image: the small one plus ~1 GB of incompressible data in 2000 files.
+large_dir=$BERTH_LAB/bench-large
+if [ ! -f "$BERTH_LAB/bench-large.digest" ]; then
+	rm -rf "$large_dir" && mkdir -p "$large_dir"
+	unsquashfs -q -f -d "$large_dir/root" "$BERTH_LAB/images/$small.sqfs" >/dev/null
+	mkdir -p "$large_dir/root/data"
+	for i in $(seq 2000); do head -c 512K /dev/urandom >"$large_dir/root/data/f$i"; done
+	mksquashfs "$large_dir/root" "$large_dir/img.sqfs" -noappend -quiet -no-progress -comp zstd >/dev/null
+	large="sha256:$(sha256sum "$large_dir/img.sqfs" | cut -c1-64)"
+	mv "$large_dir/img.sqfs" "$BERTH_LAB/images/$large.sqfs"
+	jq --arg d "$large" '.digest = $d' "$BERTH_LAB/images/$small.json" >"$BERTH_LAB/images/$large.json"
+	chmod 0644 "$BERTH_LAB/images/$large".*
+	echo "$large" >"$BERTH_LAB/bench-large.digest"
+	rm -rf "$large_dir"
+fi
+large=$(cat "$BERTH_LAB/bench-large.digest")
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "n/a"}'; }
+
+setup_ms() { # DIGEST -> per-node setup times (ms) of JOBS 3-node jobs
+	local digest=$1 ids=() log_mark
+	log_mark=$(cat "$BERTH_LAB"/log/slurmd-n*.log | wc -l)
+	for _ in $(seq "$jobs"); do
+		ids+=("$(as_alice sbatch --parsable -N3 -o /dev/null --image="id:$digest" --wrap 'srun true')")
+	done
+	for id in "${ids[@]}"; do
+		while as_alice squeue -h -j "$id" 2>/dev/null | grep -q .; do sleep 0.1; done
+	done
+	cat "$BERTH_LAB"/log/slurmd-n*.log | tail -n +"$((log_mark + 1))" |
+		grep -o "container ready (id:$digest) in [0-9.]* ms" | awk '{print $(NF-1)}'
+}
+
+srun_s() { # ARGS... -> median wall seconds of `srun -N3 -n6 ARGS true` inside one allocation
+	local t0 t1 i
+	for i in $(seq 10); do
+		t0=$(date +%s.%N)
+		as_alice srun -N3 -n6 "$@" true >/dev/null
+		t1=$(date +%s.%N)
+		echo "$t1 - $t0" | bc
+	done | median
+}
+
+echo "berth container setup benchmark ($jobs jobs x 3 nodes per image)"
+small_size=$(du -h "$BERTH_LAB/images/$small.sqfs" | cut -f1)
+large_size=$(du -h "$BERTH_LAB/images/$large.sqfs" | cut -f1)
+printf '%-28s %10s %14s %8s\n' image size "median setup" samples
+s=$(setup_ms "$small"); printf '%-28s %10s %11s ms %8s\n' "small (busybox)" "$small_size" "$(median <<<"$s")" "$(wc -l <<<"$s")"
+l=$(setup_ms "$large"); printf '%-28s %10s %11s ms %8s\n' "large (busybox + 1 GB)" "$large_size" "$(median <<<"$l")" "$(wc -l <<<"$l")"
+
+plain=$(srun_s)
+inimage=$(srun_s --image="id:$small")
+printf 'srun -N3 -n6 true: without --image %.3f s, with --image %.3f s, ratio %.2f (median of 10)\n' \
+	"$plain" "$inimage" "$(echo "$inimage / $plain" | bc -l)"
