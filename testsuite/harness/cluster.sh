@@ -9,6 +9,7 @@
 #   cluster.sh env              eval "$(cluster.sh env)" sets SLURM_CONF, BERTH_LAB, BERTH_REGISTRY
 #   cluster.sh run-as USER CMD  run CMD as USER (cwd = home, SLURM_CONF set)
 #   cluster.sh sqfs IMAGE       flatten a test image into $BERTH_LAB/images/<digest>.sqfs, print the digest
+#   cluster.sh restart-slurmd NODE  stop NODE's slurmd (jobs keep running) and start it again
 #
 # Environment: BERTH_LAB (default /var/tmp/berth-lab), BERTH_BUILDDIR (build
 # tree; default the source tree), BERTH_LAB_PLUGINS=0 (run without the berth
@@ -26,7 +27,7 @@ set -euo pipefail
 DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld registry)
 
 usage() {
-	sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -172,6 +173,15 @@ cmd_sqfs() {
 	make_sqfs "$1"
 }
 
+cmd_restart_slurmd() {
+	if [ $# != 1 ] || [[ " ${NODES[*]} " != *" $1 "* ]]; then
+		die "usage: cluster.sh restart-slurmd NODE (${NODES[*]})"
+	fi
+	need_root restart-slurmd
+	take_lock
+	restart_slurmd "$1" 30
+}
+
 main() {
 	[ $# -ge 1 ] || usage
 	local cmd=$1
@@ -184,8 +194,9 @@ main() {
 	env) cmd_env ;;
 	run-as) cmd_run_as "$@" ;;
 	sqfs) cmd_sqfs "$@" ;;
+	restart-slurmd) cmd_restart_slurmd "$@" ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$cmd' (start stop status env run-as sqfs)" ;;
+	*) die "unknown command '$cmd' (start stop status env run-as sqfs restart-slurmd)" ;;
 	esac
 }
 

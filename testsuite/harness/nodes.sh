@@ -55,22 +55,50 @@ netns_up() {
 
 # ---- Slurm ------------------------------------------------------------------
 start_slurm() {
-	local n i env=()
+	local n env=()
 	mapfile -t env < <(daemon_env)
 	spawn slurmctld "$LAB/log/slurmctld.out" "${env[@]}" slurmctld -D -i -f "$SLURM_CONF"
-	for i in "${!NODES[@]}"; do
-		n=${NODES[i]}
-		if [ "$NETNS" = 1 ]; then
-			# own net + UTS namespace: hostname = node name, same port on every node.
-			# Not `ip netns exec` (it remounts /sys, hiding the cgroups) and no
-			# own mount namespace (6.18 nsfs EINVAL, see harness-lab.md).
-			# shellcheck disable=SC2016 # $1 $2 are expanded by that sh
-			spawn "slurmd-$n" "$LAB/log/slurmd-$n.out" nsenter "--net=/run/netns/berth-$n" unshare --uts \
-				"${env[@]}" sh -c 'hostname "$1" && exec slurmd -D -f "$2"' sh "$n" "$SLURM_CONF"
-		else
-			spawn "slurmd-$n" "$LAB/log/slurmd-$n.out" "${env[@]}" slurmd -D -N "$n" -f "$SLURM_CONF"
+	for n in "${NODES[@]}"; do start_slurmd "$n"; done
+}
+
+start_slurmd() { # NODE
+	local n=$1 env=()
+	mapfile -t env < <(daemon_env)
+	if [ "$NETNS" = 1 ]; then
+		# own net + UTS namespace: hostname = node name, same port on every node.
+		# Not `ip netns exec` (it remounts /sys, hiding the cgroups) and no
+		# own mount namespace (6.18 nsfs EINVAL, see harness-lab.md).
+		# shellcheck disable=SC2016 # $1 $2 are expanded by that sh
+		spawn "slurmd-$n" "$LAB/log/slurmd-$n.out" nsenter "--net=/run/netns/berth-$n" unshare --uts \
+			"${env[@]}" sh -c 'hostname "$1" && exec slurmd -D -f "$2"' sh "$n" "$SLURM_CONF"
+	else
+		spawn "slurmd-$n" "$LAB/log/slurmd-$n.out" "${env[@]}" slurmd -D -N "$n" -f "$SLURM_CONF"
+	fi
+}
+
+# Stop one node's slurmd (its job steps keep running: slurmstepd is not
+# slurmd's child) and start it again as start does; wait until it has
+# started and the controller sees the node responding.
+restart_slurmd() { # NODE TIMEOUT_S
+	local n=$1 log="$LAB/log/slurmd-$1.log" size i state t0
+	t0=$(now_us)
+	recorded_pid "slurmd-$n" >/dev/null || die "slurmd-$n is not running"
+	size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+	stop_recorded "slurmd-$n"
+	! recorded_pid "slurmd-$n" >/dev/null || die "slurmd-$n did not stop"
+	start_slurmd "$n"
+	for ((i = 0; i < $2 * 20; i++)); do
+		recorded_pid "slurmd-$n" >/dev/null || die "slurmd-$n died on restart: $(tail -c +$((size + 1)) "$log" | tail -n 5 | tr '\n' ' ')"
+		if tail -c +$((size + 1)) "$log" 2>/dev/null | grep -q 'slurmd started on'; then
+			state=$(sinfo -h -n "$n" -N -o '%T' 2>/dev/null) || state=
+			case $state in '' | *'*' | down* | drain* | fail* | unknown*) ;; *)
+				say "slurmd-$n restarted in $(since "$t0") s (pid $(recorded_pid "slurmd-$n"), $state)"
+				return 0 ;;
+			esac
 		fi
+		sleep 0.05
 	done
+	die "slurmd-$n not responsive $2 s after restart (state '${state:-}')"
 }
 
 slurm_logs() {
