@@ -44,20 +44,18 @@ large=$(cat "$BERTH_LAB/bench-large.digest")
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "n/a"}'; }
 
-setup_ms() { # DIGEST -> per-node setup times (ms) of JOBS 3-node jobs
-	local digest=$1 ids=() log_mark
-	log_mark=$(cat "$BERTH_LAB"/log/slurmd-n*.log | wc -l)
+setup_ms() { # DIGEST -> per-node setup times (ms) of JOBS 3-node jobs (a digest is run by no other phase before)
+	local digest=$1 ids=()
 	for _ in $(seq "$jobs"); do
 		ids+=("$(as_alice sbatch --parsable -N3 -o /dev/null --image="id:$digest" --wrap 'srun true')")
 	done
 	for id in "${ids[@]}"; do
 		while as_alice squeue -h -j "$id" 2>/dev/null | grep -q .; do sleep 0.1; done
 	done
-	cat "$BERTH_LAB"/log/slurmd-n*.log | tail -n +"$((log_mark + 1))" |
-		grep -o "container ready (id:$digest) in [0-9.]* ms" | awk '{print $(NF-1)}'
+	cat "$BERTH_LAB"/log/slurmd-n*.log | grep -o "container ready (id:$digest) in [0-9.]* ms" | awk '{print $(NF-1)}'
 }
 
-srun_s() { # ARGS... -> median wall seconds of `srun -N3 -n6 ARGS true` inside one allocation
+srun_s() { # ARGS... -> median wall seconds of `srun -N3 -n6 ARGS true` (each its own allocation: prolog and container build included)
 	local t0 t1 i
 	for i in $(seq 10); do
 		t0=$(date +%s.%N)
