@@ -130,3 +130,41 @@ def workdir(cluster, tmp_path_factory):
     subprocess.run(["runuser", "-u", USER, "--", "mkdir", "-p", path], check=True)
     yield path
     subprocess.run(["rm", "-rf", "--one-file-system", path], check=True)
+
+
+@pytest.fixture(scope="session")
+def hostile_digest(cluster, busybox_digest):
+    """An image made to attack the node: a setuid-root program and a
+    symlink /evil -> /etc (image content is untrusted)."""
+    import hashlib
+    import json
+    import shutil
+    import tempfile
+    images = os.path.join(LAB, "images")
+    probe = os.path.join(BUILDDIR, "testsuite/unit/test_container_tree_probe")
+    assert os.path.exists(probe), "build the unit tests first (make check builds them)"
+    work = tempfile.mkdtemp(dir=LAB)
+    try:
+        root = os.path.join(work, "root")
+        subprocess.run(["unsquashfs", "-q", "-d", root, os.path.join(images, f"{busybox_digest}.sqfs")],
+                       check=True, capture_output=True)
+        shutil.copy(probe, os.path.join(root, "bin/suid-probe"))
+        os.chown(os.path.join(root, "bin/suid-probe"), 0, 0)
+        os.chmod(os.path.join(root, "bin/suid-probe"), 0o4755)
+        os.symlink("/etc", os.path.join(root, "evil"))
+        sqfs = os.path.join(work, "img.sqfs")
+        subprocess.run(["mksquashfs", root, sqfs, "-noappend", "-quiet", "-no-progress"],
+                       check=True, capture_output=True)
+        with open(sqfs, "rb") as f:
+            digest = "sha256:" + hashlib.sha256(f.read()).hexdigest()
+        os.chmod(sqfs, 0o644)
+        os.rename(sqfs, os.path.join(images, f"{digest}.sqfs"))
+        with open(os.path.join(images, f"{busybox_digest}.json")) as f:
+            meta = json.load(f)
+        meta["digest"] = digest
+        with open(os.path.join(images, f"{digest}.json"), "w") as f:
+            json.dump(meta, f)
+        os.chmod(os.path.join(images, f"{digest}.json"), 0o644)
+        return digest
+    finally:
+        shutil.rmtree(work)

@@ -79,3 +79,18 @@ def test_hostile_volumes_are_refused(cluster, workdir, busybox_digest, volume, r
                             "srun true")
     assert state == "FAILED", out
     assert reason in out, out
+
+
+def test_setuid_binary_in_image_gains_nothing(cluster, workdir, hostile_digest):
+    _, state, out = run_job(cluster, workdir, [f"--image=id:{hostile_digest}"],
+                            "srun sh -c 'ls -l /bin/suid-probe; /bin/suid-probe'")
+    assert state == "COMPLETED", out
+    assert "-rwsr-xr-x" in out, out           # the bit is there...
+    assert "2001 2001" in out, out             # ...and gives nothing (nosuid, no_new_privs)
+
+
+def test_image_symlink_to_etc_is_refused_as_destination(cluster, workdir, hostile_digest):
+    _, state, out = run_job(cluster, workdir, [f"--image=id:{hostile_digest}", f"--volume={workdir}:/evil"],
+                            "srun true")
+    assert state == "FAILED", out
+    assert 'destination "/evil" resolves into forbidden "/etc"' in out, out
