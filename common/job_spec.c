@@ -189,10 +189,22 @@ static int spec_format(const struct berth_job_spec *spec, char *buf, size_t size
 	const char *keys[] = { "image", "digest", "volumes", "modules", "error" };
 	const char *values[] = { spec->image, spec->digest, spec->volumes, spec->modules, spec->error };
 
+	/* Quoted: the parser removes the outer quotes, keeps blanks, and a line
+	 * ending in '"' is never a continuation, whatever the user's value. */
 	for (size_t i = 0; i < 5 && n >= 0 && (size_t)n < size; i++)
 		if (values[i])
-			n += snprintf(buf + n, size - n, "%s=%s\n", keys[i], values[i]);
+			n += snprintf(buf + n, size - n, "%s=\"%s\"\n", keys[i], values[i]);
 	return (n < 0 || (size_t)n >= size) ? -1 : n;
+}
+
+static bool spec_has_newline(const struct berth_job_spec *spec)
+{
+	const char *values[] = { spec->image, spec->digest, spec->volumes, spec->modules, spec->error };
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		if (values[i] && strpbrk(values[i], "\r\n"))
+			return true;
+	return false;
 }
 
 int berth_job_spec_write(const struct berth_job_spec *spec, const struct berth_job_paths *paths,
@@ -203,6 +215,10 @@ int berth_job_spec_write(const struct berth_job_spec *spec, const struct berth_j
 
 	if (!buf)
 		return berth_error_errno(err, ENOMEM, "job spec");
+	if (spec_has_newline(spec)) {
+		berth_error_set(err, EINVAL, "job spec value contains a newline");
+		goto out;
+	}
 	if ((len = spec_format(spec, buf, SPEC_MAX)) < 0) {
 		berth_error_set(err, E2BIG, "job spec larger than %d bytes", SPEC_MAX);
 		goto out;

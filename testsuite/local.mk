@@ -3,6 +3,7 @@
 if HAVE_CHECK
 UNIT_TESTS = \
 	testsuite/unit/test_error \
+	testsuite/unit/test_job_spec \
 	testsuite/unit/test_image_meta \
 	testsuite/unit/test_task_entry \
 	testsuite/unit/test_image_ref \
@@ -27,6 +28,9 @@ testsuite_unit_test_volume_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_config_SOURCES = testsuite/unit/test_config.c testsuite/unit/unit.h
 testsuite_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_config_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_job_spec_SOURCES = testsuite/unit/test_job_spec.c testsuite/unit/unit.h
+testsuite_unit_test_job_spec_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_job_spec_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_run_SOURCES = testsuite/unit/test_run.c testsuite/unit/unit.h
 testsuite_unit_test_run_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_run_LDADD = $(UNIT_LDADD)
