@@ -16,7 +16,7 @@ PKGS=(
 	squashfs-tools squashfs-tools-ng busybox-static bats jq iproute2 util-linux procps
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
 	# registry client tests: bcrypt htpasswd files for docker-registry
-	apache2-utils
+	apache2-utils openssl
 )
 
 missing=()
