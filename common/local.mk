@@ -20,3 +20,4 @@ common_libberth_common_la_SOURCES = \
 	common/task_entry.c common/task_entry.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)
 common_libberth_common_la_LIBADD = $(JSONC_LIBS) $(LIBCAP_LIBS)
+include common/client.mk

@@ -9,6 +9,9 @@ gateway_libberth_gateway_la_LIBADD = common/libberth_common.la $(LIBCURL_LIBS) $
 	$(LIBSQUASHFS_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(LIBCRYPTO_LIBS) $(JSONC_LIBS) $(MUNGE_LIBS) -lpthread
 GATEWAY_UNIT_CFLAGS = $(gateway_libberth_gateway_la_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/gateway
 GATEWAY_UNIT_LIBS = gateway/libberth_gateway.la $(CHECK_LIBS)
+gateway_libberth_gateway_la_SOURCES += gateway/gw_config.c gateway/gw_config.h
 include gateway/flatten.mk
 include gateway/registry.mk
+include gateway/core.mk
+include gateway/server.mk
 endif

@@ -1,0 +1,192 @@
+/*
+ * gw_config.c - see gw_config.h.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw_config.h"
+
+#define GWC(field) offsetof(struct gw_config, field)
+
+const struct berth_conf_key gw_config_schema[] = {
+	{ "listen", BERTH_CONF_STRING, GWC(listen), "127.0.0.1:7050", 0, 0,
+	  "ADDR:PORT the HTTP API listens on" },
+	{ "http_threads", BERTH_CONF_UINT, GWC(http_threads), "4", 1, 64,
+	  "threads answering HTTP requests" },
+	{ "munge_socket", BERTH_CONF_STRING, GWC(munge_socket), "", 0, 0,
+	  "munged socket to decode credentials with (empty: libmunge default)" },
+	{ "trusted_proxy_uids", BERTH_CONF_STRING, GWC(trusted_proxy_uids), "", 0, 0,
+	  "users (names or uids, comma-separated) that may ask on behalf of another uid" },
+	{ "admin_uids", BERTH_CONF_STRING, GWC(admin_uids), "", 0, 0,
+	  "users that may expire images (root always may)" },
+	{ "import_uids", BERTH_CONF_STRING, GWC(import_uids), "", 0, 0,
+	  "users that may import locally built images (admins always may)" },
+	{ "import_max_size", BERTH_CONF_SIZE, GWC(import_max_size), "64G", 0, 0,
+	  "largest import upload" },
+	{ "image_dir", BERTH_CONF_PATH, GWC(image_dir), "/var/lib/berth/images", 0, 0,
+	  "shared directory the squashfs images and metadata are published in" },
+	{ "state_dir", BERTH_CONF_PATH, GWC(state_dir), "/var/lib/berth/gateway", 0, 0,
+	  "the gateway's own state: database, layer cache, temporary files" },
+	{ "layer_cache_max", BERTH_CONF_SIZE, GWC(layer_cache_max), "50G", 0, 0,
+	  "bytes of downloaded layers kept for reuse (least recently used go first)" },
+	{ "expire_after", BERTH_CONF_DURATION, GWC(expire_after_ms), "30d", 0, 0,
+	  "autoexpire removes images not looked up or pulled for this long" },
+	{ "workers", BERTH_CONF_UINT, GWC(workers), "2", 1, 64,
+	  "pulls and imports converted at the same time" },
+	{ "queue_max", BERTH_CONF_UINT, GWC(queue_max), "256", 1, 100000,
+	  "queued pulls before new ones are refused (503)" },
+	{ "platform", BERTH_CONF_STRING, GWC(platform), "linux/amd64", 0, 0,
+	  "platform picked from multi-arch images (os/arch[/variant])" },
+	{ "insecure_registries", BERTH_CONF_STRING, GWC(insecure_registries), "", 0, 0,
+	  "registries (host[:port], comma-separated) reached over plain http" },
+	{ "ca_file", BERTH_CONF_STRING, GWC(ca_file), "", 0, 0,
+	  "CA bundle for https registries (empty: the system's)" },
+	{ "connect_timeout", BERTH_CONF_DURATION, GWC(connect_timeout_ms), "10s", 0, 0,
+	  "registry connection timeout" },
+	{ "request_timeout", BERTH_CONF_DURATION, GWC(request_timeout_ms), "60s", 0, 0,
+	  "registry manifest and token request timeout" },
+	{ "retries", BERTH_CONF_UINT, GWC(retries), "3", 0, 10,
+	  "extra attempts for a failed registry request" },
+	{ "credentials_file", BERTH_CONF_STRING, GWC(credentials_file), "", 0, 0,
+	  "site registry credentials (JSON, readable by the gateway only)" },
+	{ "compressor", BERTH_CONF_STRING, GWC(compressor), "zstd", 0, 0,
+	  "squashfs compressor: zstd, gzip, xz, lz4 or lzo" },
+	{ "compression_level", BERTH_CONF_UINT, GWC(compression_level), "0", 0, 22,
+	  "compression level (0: the compressor's default)" },
+	{ "block_size", BERTH_CONF_SIZE, GWC(block_size), "128K", 0, 0,
+	  "squashfs block size (4K..1M, a power of two)" },
+	{ "compress_workers", BERTH_CONF_UINT, GWC(compress_workers), "0", 0, 256,
+	  "compression threads per conversion (0: every CPU)" },
+	BERTH_CONF_END
+};
+
+/* One entry of a uid list: a number or a user name. */
+static int uid_from_word(const char *word, uid_t *uid, struct berth_error *err)
+{
+	char buf[4096];
+	struct passwd pw, *res = NULL;
+	char *end;
+	unsigned long v;
+	int rc;
+
+	if (*word >= '0' && *word <= '9') {
+		errno = 0;
+		v = strtoul(word, &end, 10);
+		if (errno || *end || v >= (unsigned long)(uid_t)-1)
+			return berth_error_set(err, EINVAL, "bad uid \"%s\"", word);
+		*uid = (uid_t)v;
+		return 0;
+	}
+	rc = getpwnam_r(word, &pw, buf, sizeof(buf), &res);
+	if (rc || !res)
+		return berth_error_set(err, EINVAL, "unknown user \"%s\"", word);
+	*uid = res->pw_uid;
+	return 0;
+}
+
+static int parse_uid_list(const char *key, const char *text, uid_t **out, size_t *count,
+			  struct berth_error *err)
+{
+	char *copy, *save = NULL, *word;
+	int rc = 0;
+
+	*out = NULL;
+	*count = 0;
+	if (!text || !*text)
+		return 0;
+	copy = strdup(text);
+	if (!copy)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (word = strtok_r(copy, ", ", &save); word; word = strtok_r(NULL, ", ", &save)) {
+		uid_t *grown = realloc(*out, (*count + 1) * sizeof(**out));
+
+		if (!grown) {
+			rc = berth_error_set(err, ENOMEM, "out of memory");
+			break;
+		}
+		*out = grown;
+		if (uid_from_word(word, &(*out)[*count], err) < 0) {
+			rc = berth_error_prefix(err, "%s", key);
+			break;
+		}
+		(*count)++;
+	}
+	free(copy);
+	return rc;
+}
+
+static int parse_word_list(const char *text, char ***out, struct berth_error *err)
+{
+	char *copy, *save = NULL, *word;
+	size_t n = 0;
+
+	*out = calloc(1, sizeof(char *));
+	copy = strdup(text ? text : "");
+	if (!*out || !copy) {
+		free(copy);
+		return berth_error_set(err, ENOMEM, "out of memory");
+	}
+	for (word = strtok_r(copy, ", ", &save); word; word = strtok_r(NULL, ", ", &save)) {
+		char **grown = realloc(*out, (n + 2) * sizeof(char *));
+
+		if (!grown || !(grown[n] = strdup(word))) {
+			if (grown)
+				*out = grown;
+			free(copy);
+			return berth_error_set(err, ENOMEM, "out of memory");
+		}
+		*out = grown;
+		(*out)[++n] = NULL;
+	}
+	free(copy);
+	return 0;
+}
+
+static int derive(const char *path, struct gw_config *cfg, struct berth_error *err)
+{
+	if (parse_uid_list("trusted_proxy_uids", cfg->trusted_proxy_uids, &cfg->proxy_uid_list,
+			   &cfg->proxy_uid_count, err) < 0 ||
+	    parse_uid_list("admin_uids", cfg->admin_uids, &cfg->admin_uid_list,
+			   &cfg->admin_uid_count, err) < 0 ||
+	    parse_uid_list("import_uids", cfg->import_uids, &cfg->import_uid_list,
+			   &cfg->import_uid_count, err) < 0 ||
+	    parse_word_list(cfg->insecure_registries, &cfg->insecure_list, err) < 0)
+		return berth_error_prefix(err, "%s", path);
+	if (!*cfg->listen || !strrchr(cfg->listen, ':'))
+		return berth_error_set(err, EINVAL, "%s: listen: expected ADDR:PORT, got \"%s\"",
+				       path, cfg->listen);
+	return 0;
+}
+
+int gw_config_load(const char *path, struct gw_config *cfg, struct berth_error *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	if (berth_conf_defaults(gw_config_schema, cfg, err) < 0 ||
+	    berth_conf_parse_file(gw_config_schema, cfg, path, err) < 0 ||
+	    derive(path, cfg, err) < 0) {
+		gw_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+void gw_config_free(struct gw_config *cfg)
+{
+	size_t i;
+
+	if (!cfg)
+		return;
+	berth_conf_free(gw_config_schema, cfg);
+	free(cfg->proxy_uid_list);
+	free(cfg->admin_uid_list);
+	free(cfg->import_uid_list);
+	for (i = 0; cfg->insecure_list && cfg->insecure_list[i]; i++)
+		free(cfg->insecure_list[i]);
+	free(cfg->insecure_list);
+	memset(cfg, 0, sizeof(*cfg));
+}

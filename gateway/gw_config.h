@@ -1,0 +1,61 @@
+/*
+ * gw_config.h - berth-gateway.conf, the gateway's configuration (admin
+ * written, trusted).  Parsed with the one config parser (common/
+ * conf_parser.h); documented in doc/berth-gateway.conf.5.
+ */
+#ifndef BERTH_GW_CONFIG_H_
+#define BERTH_GW_CONFIG_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "berth_error.h"
+#include "conf_parser.h"
+
+struct gw_config {
+	/* HTTP */
+	char *listen;               /* "ADDR:PORT", default "127.0.0.1:7050" */
+	unsigned http_threads;      /* MHD thread pool, default 4 */
+	char *munge_socket;         /* munged socket, "" = libmunge default */
+	char *trusted_proxy_uids;   /* comma list of uids/names, default "" */
+	char *admin_uids;           /* comma list, default "" (uid 0 always admin) */
+	char *import_uids;          /* comma list, default "" (admins always) */
+	uint64_t import_max_size;   /* bytes, default 64G */
+	/* storage */
+	char *image_dir;            /* shared: <digest>.sqfs + .json (published) */
+	char *state_dir;            /* gateway-private: gateway.db, layers/, tmp/ */
+	uint64_t layer_cache_max;   /* bytes of cached layer blobs, default 50G (LRU) */
+	uint64_t expire_after_ms;   /* autoexpire: not looked up for this long, default 30d */
+	/* work */
+	unsigned workers;           /* concurrent pulls/imports, default 2 */
+	unsigned queue_max;         /* queued pulls before 503, default 256 */
+	/* registry client (gateway/registry.h) */
+	char *platform;             /* default "linux/amd64" */
+	char *insecure_registries;  /* comma list of host[:port] reached over http */
+	char *ca_file;              /* "" = system bundle */
+	uint64_t connect_timeout_ms;/* default 10s */
+	uint64_t request_timeout_ms;/* manifests/tokens, default 60s */
+	unsigned retries;           /* default 3 */
+	char *credentials_file;     /* site credentials JSON {"registry":{"username":..,"password":..}}, "" none */
+	/* conversion (gateway/flatten.h) */
+	char *compressor;           /* default "zstd" */
+	unsigned compression_level; /* 0 = compressor default */
+	uint64_t block_size;        /* default 128K */
+	unsigned compress_workers;  /* 0 = all CPUs */
+	/* derived by gw_config_load(): parsed lists */
+	uid_t *proxy_uid_list;  size_t proxy_uid_count;
+	uid_t *admin_uid_list;  size_t admin_uid_count;
+	uid_t *import_uid_list; size_t import_uid_count;
+	char **insecure_list;       /* NULL-terminated */
+};
+
+extern const struct berth_conf_key gw_config_schema[];
+
+/* Defaults, then the file at path (missing file is an error), then the
+ * derived lists (names resolved with getpwnam_r; unknown name is an error). */
+int gw_config_load(const char *path, struct gw_config *cfg, struct berth_error *err);
+void gw_config_free(struct gw_config *cfg);
+
+#endif

@@ -1,0 +1,1 @@
+# gateway/server.mk: berth-gatewayd (HTTP API, munge auth, main).

@@ -1,0 +1,1 @@
+# helper/: the `berth` command.

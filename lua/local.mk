@@ -1,0 +1,1 @@
+# lua/: the Lua module `berth` for job_submit.lua.
