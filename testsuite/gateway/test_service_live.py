@@ -308,8 +308,10 @@ def test_layer_cache_bounded(tmp_path, registry):
     g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="1K")
     rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
     assert rec["status"] == "READY"
-    cached = [n for n in os.listdir(os.path.join(g.state_dir, "layers")) if not n.startswith(".")]
-    assert cached == []                 # every blob is over 1K: all pruned after the job
+    layers = os.path.join(g.state_dir, "layers")
+    cached = [n for n in os.listdir(layers) if not n.startswith(".")]
+    assert len(cached) < 3               # least recently used blobs pruned after the job
+    assert sum(os.path.getsize(os.path.join(layers, n)) for n in cached) <= 1024
 
 
 # ========================================================= private images
@@ -481,7 +483,7 @@ def test_queue_full(tmp_path, images):
     stall = Stall()
     with scripted(images, "simple", blob_fn=stall) as s:
         g = Gateway(tmp_path, insecure=[s.host], workers="1", queue_max="1")
-        proc = subprocess.Popen(g.cmd("pull-many", 60, 300, f"{s.host}/x:simple", f"{s.host}/x:special",
+        proc = subprocess.Popen(g.cmd("pull-many", 60, 500, f"{s.host}/x:simple", f"{s.host}/x:special",
                                       f"{s.host}/x:evil"), stdout=subprocess.PIPE, text=True)
         try:
             lines = [json.loads(proc.stdout.readline()) for _ in range(3)]
