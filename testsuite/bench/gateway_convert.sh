@@ -25,7 +25,10 @@ done
 mkdir -p "$work"
 reg_pid=
 cleanup() {
-	[ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null && wait "$reg_pid" 2>/dev/null
+	if [ -n "$reg_pid" ]; then
+		kill "$reg_pid" 2>/dev/null || true
+		wait "$reg_pid" 2>/dev/null || true
+	fi
 	rm -rf "$work/run" "$work/registry"
 }
 trap cleanup EXIT
