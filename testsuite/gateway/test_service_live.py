@@ -336,6 +336,19 @@ def test_private_image(tmp_path, basic_registry):
     assert [r["ref"] for r in objs(g.run("list", uid=1001))] == [f"docker:{ref}"]
 
 
+def test_private_image_token_auth(tmp_path, token_registry):
+    g = Gateway(tmp_path, insecure=[token_registry.host, token_registry.tokens.host])
+    ref = f"{token_registry.host}/private:v1"
+    assert g.run("pull", ref).errno == "EPERM"
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is True
+    assert g.run("lookup", ref, uid=1001).errno == "ENOENT"
+    # an anonymous pull of a public repository of the same registry stays public
+    pub, _ = final(g.run("pull", f"{token_registry.host}/public/simple:v1", "--wait", 60, uid=1001))
+    assert pub["status"] == "READY" and pub["private"] is False
+    assert objs(g.run("lookup", f"{token_registry.host}/public/simple:v1", uid=1002))[0]["status"] == "READY"
+
+
 def test_site_credentials_keep_images_public(tmp_path, basic_registry):
     creds = tmp_path / "creds.json"
     creds.write_text(json.dumps({basic_registry.host: {"username": "alice", "password": USERS["alice"]}}))
