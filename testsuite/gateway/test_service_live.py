@@ -492,6 +492,19 @@ def test_shutdown_during_download(tmp_path, images):
         assert rec["status"] == "READY", rec
 
 
+def test_expire_while_pulling_is_busy(tmp_path, images):
+    stall = Stall()
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1")
+        ref = f"{s.host}/x:v1"
+        threading.Timer(2, stall.release.set).start()
+        out = objs(g.run("pull-expire", ref, 60, admin=True))
+    assert out[1] == {"error": f'image "docker:{ref}" is being pulled; expire it when it is done',
+                      "errno": "EBUSY"}
+    assert out[2]["status"] == "READY"
+    assert objs(g.run("expire", ref, admin=True)) == [{"expired": [f"docker:{ref}"]}]
+
+
 def test_queue_full(tmp_path, images):
     stall = Stall()
     with scripted(images, "simple", blob_fn=stall) as s:
