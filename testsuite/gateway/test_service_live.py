@@ -304,6 +304,13 @@ def test_layer_cache_shared(gw, registry, images, tmp_path):
     assert counters["blob_downloads"] == 0 and counters["layer_cache_hits"] == 3
 
 
+def test_layer_cache_zero_keeps_nothing(tmp_path, registry):
+    g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="0")
+    rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
+    assert rec["status"] == "READY"
+    assert os.listdir(os.path.join(g.state_dir, "layers")) == []
+
+
 def test_layer_cache_bounded(tmp_path, registry):
     g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="1K")
     rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
@@ -474,6 +481,27 @@ def test_restart_with_pull_in_progress(tmp_path, images):
         assert rec["digest"] == images.images["simple"]["digest"]
         assert g.files() == [rec["digest"] + ".json", rec["digest"] + ".sqfs"]
         assert layer_files(g, ".tmp") == []
+
+
+def test_restart_fails_interrupted_private_pull(tmp_path, images):
+    """A private pull's credentials are not stored: after a crash it fails."""
+    stall = Stall()
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1")
+        ref = f"{s.host}/x:v1"
+        proc = subprocess.Popen(g.cmd("pull", ref, "--login", "alice:secret", "--wait", 120, uid=1000),
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert stall.asked.wait(30), "no blob request"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            proc.stdout.close()
+        stall.release.set()
+        rec = objs(g.run("status", ref, uid=1000))[0]
+    assert rec["status"] == "FAILURE" and rec["message"] == "interrupted by a gateway restart"
+    assert rec["private"] is True
+    assert g.files() == [] and layer_files(g, ".tmp") == []
 
 
 def test_shutdown_during_download(tmp_path, images):
