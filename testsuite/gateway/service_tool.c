@@ -6,7 +6,7 @@
  *                                    [--rgroups G,..] [--wait SECONDS]
  *   service_tool CONFIG [CALLER] lookup|status|wait REF [SECONDS]
  *   service_tool CONFIG [CALLER] list [--in-progress]
- *   service_tool CONFIG [CALLER] import REF ARCHIVE [--wait SECONDS]
+ *   service_tool CONFIG [CALLER] import REF ARCHIVE [--again ARCHIVE2] [--wait SECONDS]
  *   service_tool CONFIG [CALLER] expire REF | autoexpire | counters
  *   service_tool CONFIG [CALLER] parallel-pull N REF SECONDS
  *   service_tool CONFIG [CALLER] pull-many SECONDS GAP_MS REF...
@@ -74,6 +74,8 @@ static void print_record(const struct gw_image_record *r, bool accepted)
 	fflush(stdout);
 	json_object_put(o);
 }
+
+static void print_error(const struct berth_error *e);
 
 static void print_counters(void)
 {
@@ -191,10 +193,19 @@ static int cmd_import(int argc, char **argv, struct berth_error *err)
 	if (parse_ref(argv[0], &ref, err) < 0 || gw_import(svc, &caller, &ref, argv[1], &rec, err) < 0)
 		return -1;
 	print_record(&rec, true);
-	if (argc >= 4 && !strcmp(argv[2], "--wait")) {
-		if (wait_done(&ref, atof(argv[3]), &rec, false, err) < 0)
-			return -1;
-		print_record(&rec, true);
+	for (int i = 2; i + 1 < argc; i += 2) {
+		struct berth_error e = BERTH_ERROR_INIT;
+
+		if (!strcmp(argv[i], "--again")) {    /* the same ref again, at once */
+			if (gw_import(svc, &caller, &ref, argv[i + 1], &rec, &e) < 0)
+				print_error(&e);
+			else
+				print_record(&rec, true);
+		} else if (!strcmp(argv[i], "--wait")) {
+			if (wait_done(&ref, atof(argv[i + 1]), &rec, false, err) < 0)
+				return -1;
+			print_record(&rec, true);
+		}
 	}
 	print_counters();
 	return 0;

@@ -666,6 +666,17 @@ def test_import_docker_save_link_outside_is_ignored(tmp_path):
     assert g.files() == []
 
 
+def test_import_same_ref_twice_is_busy(tmp_path, images):
+    g = Gateway(tmp_path)
+    first, second = tmp_path / "1.tar", tmp_path / "2.tar"
+    images.tar(first)
+    images.tar(second)
+    out = objs(g.run("import", "localhost/svc:simple", first, "--again", second, "--wait", 60, importer=True))
+    assert out[1] == {"error": 'image "docker:localhost/svc:simple" is being imported', "errno": "EBUSY"}
+    assert out[2]["status"] == "READY"
+    assert not first.exists() and not second.exists()       # both archives removed
+
+
 def test_import_oci_layout(tmp_path, images):
     g = Gateway(tmp_path)
     archive = tmp_path / "layout.tar"
