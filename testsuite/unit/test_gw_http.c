@@ -511,6 +511,47 @@ START_TEST(decode_no_munged)
 }
 END_TEST
 
+/* ---- documentation -------------------------------------------------------- */
+static char *read_source_file(const char *rel)
+{
+	const char *srcdir = getenv("srcdir");
+	char path[1024], *text;
+	FILE *f;
+	long len;
+
+	snprintf(path, sizeof(path), "%s/%s", srcdir ? srcdir : ".", rel);
+	f = fopen(path, "r");
+	ck_assert_msg(f != NULL, "%s: %s", path, strerror(errno));
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	text = calloc(1, (size_t)len + 1);
+	ck_assert_uint_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	return text;
+}
+
+/* every key of the schema in berth-gateway.conf(5) and the example file */
+START_TEST(every_key_documented)
+{
+	char *man = read_source_file("doc/berth-gateway.conf.5");
+	char *example = read_source_file("etc/berth-gateway.conf.example");
+	const struct berth_conf_key *key;
+	char want[128], set[128];
+
+	for (key = gw_config_schema; key->name; key++) {
+		snprintf(want, sizeof(want), "\n.BI %s \" = ", key->name);
+		ck_assert_msg(strstr(man, want), "%s not in doc/berth-gateway.conf.5", key->name);
+		snprintf(want, sizeof(want), "\n#%s =", key->name);
+		snprintf(set, sizeof(set), "\n%s =", key->name);
+		ck_assert_msg(strstr(example, want) || strstr(example, set),
+			      "%s not in etc/berth-gateway.conf.example", key->name);
+	}
+	free(man);
+	free(example);
+}
+END_TEST
+
 #include "test_gw_http.h"
 
 static Suite *gw_http_suite(void)
@@ -539,6 +580,7 @@ static Suite *gw_http_suite(void)
 	tcase_add_loop_test(tc, caller_on_behalf_bad, 0, ARRAY_LEN(bad_behalf));
 	tcase_add_test(tc, decode_missing);
 	tcase_add_test(tc, decode_no_munged);
+	tcase_add_test(tc, every_key_documented);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, gw_http_live_tcase());
 	return s;
