@@ -9,9 +9,6 @@ gateway_berth_gatewayd_SOURCES = gateway/gw_main.c
 gateway_berth_gatewayd_CFLAGS = $(gateway_libberth_gateway_la_CFLAGS)
 gateway_berth_gatewayd_LDADD = gateway/libberth_gateway.la
 
-EXTRA_DIST += etc/berth-gateway.conf.example etc/berth-gatewayd.service
-dist_man_MANS += doc/berth-gatewayd.8 doc/berth-gateway.conf.5
-
 # Unit tests: addresses, status codes, bodies, credentials' callers and a
 # live server on a free port (no munged needed: requests without one).
 if HAVE_CHECK
