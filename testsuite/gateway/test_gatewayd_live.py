@@ -113,7 +113,7 @@ def lookup(gw, munged, ref, user="root", headers=None):
     return call(gw, munged, "POST", "/lookup", {"ref": ref}, user=user, headers=headers)
 
 
-def wait_ready(gw, munged, ref, user="root", timeout=120):
+def wait_ready(gw, munged, ref, user="root", timeout=60):
     quoted = urllib.parse.quote(ref, safe="")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
