@@ -449,11 +449,14 @@ static uint64_t published_size(const struct gw_service *svc, const char *digest)
 static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struct berth_error *err)
 {
 	struct berth_error e = BERTH_ERROR_INIT;
-	bool cancelled = rc < 0 && svc->stopping;
+	bool cancelled;
 	enum gw_status status = rc == 0 ? GW_STATUS_READY : GW_STATUS_FAILURE;
 	const char *msg = rc == 0 ? "" : err->msg;
 	uint64_t size = rc == 0 ? published_size(svc, job->digest) : 0;
 
+	pthread_mutex_lock(&svc->lock);
+	cancelled = rc < 0 && svc->stopping;
+	pthread_mutex_unlock(&svc->lock);
 	if (rc < 0 && !cancelled) {
 		GW_COUNT(svc, n_failures);
 		berth_err("gateway: %s: %s", job->ref_text, err->msg);

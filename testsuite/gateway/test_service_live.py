@@ -336,6 +336,19 @@ def test_private_image(tmp_path, basic_registry):
     assert [r["ref"] for r in objs(g.run("list", uid=1001))] == [f"docker:{ref}"]
 
 
+def test_private_image_token_auth(tmp_path, token_registry):
+    g = Gateway(tmp_path, insecure=[token_registry.host, token_registry.tokens.host])
+    ref = f"{token_registry.host}/private:v1"
+    assert g.run("pull", ref).errno == "EPERM"
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is True
+    assert g.run("lookup", ref, uid=1001).errno == "ENOENT"
+    # an anonymous pull of a public repository of the same registry stays public
+    pub, _ = final(g.run("pull", f"{token_registry.host}/public/simple:v1", "--wait", 60, uid=1001))
+    assert pub["status"] == "READY" and pub["private"] is False
+    assert objs(g.run("lookup", f"{token_registry.host}/public/simple:v1", uid=1002))[0]["status"] == "READY"
+
+
 def test_site_credentials_keep_images_public(tmp_path, basic_registry):
     creds = tmp_path / "creds.json"
     creds.write_text(json.dumps({basic_registry.host: {"username": "alice", "password": USERS["alice"]}}))
@@ -528,18 +541,28 @@ def test_restart_fails_private_pull(tmp_path, basic_registry):
 
 
 # ================================================================= imports
-def docker_save(dest, layers, tags=("localhost/imp:v1",)):
+def docker_save(dest, layers, tags=("localhost/imp:v1",), links=None):
+    """links: {i: "symlink" | "hardlink"}: layer i (equal to layer 0) is
+    stored as a link to layer 0's file, as docker save does for duplicates."""
     config = json.dumps({"architecture": "amd64", "os": "linux",
                          "config": {"Env": ["PATH=/bin", "IMPORTED=yes"], "Cmd": ["/bin/sh"]},
                          "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
     config_name = sha(config)[7:] + ".json"
-    names = [f"{sha(l)[7:]}/layer.tar" for l in layers]
+    links = links or {}
+    names = [f"{i}{sha(l)[7:]}/layer.tar" for i, l in enumerate(layers)]
     manifest = json.dumps([{"Config": config_name, "RepoTags": list(tags), "Layers": names}]).encode()
     with tarfile.open(dest, "w") as tar:
-        for name, data in [(config_name, config), ("manifest.json", manifest)] + list(zip(names, layers)):
+        for i, (name, data) in enumerate([(config_name, config), ("manifest.json", manifest)] +
+                                         list(zip(names, layers))):
             info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+            kind = links.get(i - 2)
+            if kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, "../" + names[0]
+            elif kind == "hardlink":
+                info.type, info.linkname = tarfile.LNKTYPE, names[0]
+            else:
+                info.size = len(data)
+            tar.addfile(info, None if kind else io.BytesIO(data))
     synth = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
              f'"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{sha(config)}",'
              f'"size":{len(config)}}},"layers":[' +
@@ -568,6 +591,38 @@ def test_import_docker_save(tmp_path):
     assert again["digest"] == expected
     look = objs(g.run("pull", "localhost/imp:v1"))[0]
     assert look["digest"] == expected and look["accepted"] is False
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_import_docker_save_linked_layers(tmp_path, kind):
+    g = Gateway(tmp_path)
+    same = tar_layer([("dup", "file", b"dup\n")])
+    layers = [same, tar_layer([("other", "file", b"o\n")]), same]
+    archive = tmp_path / "save.tar"
+    expected = docker_save(archive, layers, links={2: kind})
+    rec, _ = final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
+    assert rec["status"] == "READY" and rec["digest"] == expected, rec
+    root = unpack(g, expected, tmp_path / "root")
+    assert sorted(os.listdir(root)) == ["dup", "other"]
+
+
+def test_import_docker_save_link_outside_is_ignored(tmp_path):
+    g = Gateway(tmp_path)
+    layers = [tar_layer([("a", "file", b"a")])] * 2
+    archive = tmp_path / "save.tar"
+    docker_save(archive, layers, links={1: "symlink"})
+    # rewrite the link to point outside the archive: it is not followed
+    with tarfile.open(archive) as src, tarfile.open(tmp_path / "evil.tar", "w") as dst:
+        for m in src.getmembers():
+            if m.issym():
+                m.linkname = "../../../../../../etc/passwd"
+            dst.addfile(m, src.extractfile(m) if m.isfile() else None)
+    rec, _ = final(g.run("import", "localhost/imp:v1", tmp_path / "evil.tar", "--wait", 60, importer=True))
+    assert rec["status"] == "FAILURE", rec
+    name = f"1{sha(layers[1])[7:]}/layer.tar"
+    assert rec["message"] == f'import: manifest.json names "{name[:64]}...", which is not a file in the archive'
+
+    assert g.files() == []
 
 
 def test_import_oci_layout(tmp_path, images):
