@@ -96,3 +96,16 @@ def test_step_image_uses_its_own_workdir(cluster, workdir, busybox_digest, workd
     assert state == "COMPLETED", out
     lines = [line for line in out.splitlines() if line.startswith("/")]
     assert lines == ["/srv/app", "/"], out
+
+
+def test_batch_script_inside_the_container_as_documented(cluster, workdir, busybox_digest):
+    """berth.conf(5): a script in the home directory started as a one-task step."""
+    inner = os.path.join(workdir, "inner.sh")
+    with open(inner, "w") as f:
+        f.write("grep ^ID= /etc/os-release\necho inner-cwd=$(pwd)\n")
+    os.chmod(inner, 0o755)
+    job = cluster.sbatch(USER, [f"--image=id:{busybox_digest}", "-o", f"{workdir}/out", f"--chdir={workdir}",
+                                "--wrap", f'grep ^ID= /etc/os-release; exec srun -N1 -n1 sh "{inner}"'])
+    assert cluster.wait(job, timeout=60) == "COMPLETED"
+    out = open(f"{workdir}/out").read()
+    assert out.split() == ["ID=debian", "ID=berth-busybox", f"inner-cwd={workdir}"], out
