@@ -3,7 +3,6 @@ Env; SLURM_*, PMI* always kept) and --module NAME (admin-defined module
 files: extra mounts and environment), with every refusal."""
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -37,14 +36,15 @@ def modules(cluster, workdir):
     subprocess.run(["runuser", "-u", USER, "--", "mkdir", "-p", data], check=True)
     with open(os.path.join(data, "f"), "w") as f:
         f.write("module-data\n")
-    os.makedirs(MODULES, exist_ok=True)
+    assert os.path.isdir(MODULES), "the harness makes modules_dir"
     with open(os.path.join(MODULES, "hostdata.conf"), "w") as f:
         f.write(f"description = test data\nmounts = {data}:/opt/hostdata:ro\n"
                 "env = HOSTDATA=/opt/hostdata;BERTH_TEST_IMAGE=by-module\n")
     with open(os.path.join(MODULES, "broken.conf"), "w") as f:
         f.write("mounts = not-absolute:/x\n")
     yield data
-    shutil.rmtree(MODULES)
+    for name in ("hostdata.conf", "broken.conf"):
+        os.unlink(os.path.join(MODULES, name))
 
 
 def run_job(cluster, workdir, args, script, extra_env=None):
@@ -113,6 +113,7 @@ def test_module_none_is_no_module(cluster, workdir, busybox_digest, modules):
 
 @pytest.mark.parametrize("value,reason", [
     ("nosuch", 'berth: --module: unknown module "nosuch" (this site offers: '),
+    ("mpich,nosuch", 'unknown module "nosuch"'),
     ("hostdata,nosuch", 'unknown module "nosuch"'),
     ("broken", "--module broken: "),
     ("../etc/passwd", 'module name "../etc/passwd": invalid character at position 1'),
@@ -136,3 +137,10 @@ def test_controller_rejects_unknown_module(cluster, busybox_digest, modules, raw
     wait_for_log(cluster, mark, re.escape("berth: job_submit: rejected job from uid 2001: ")
                  + r'--module: unknown module "nosuch"')
     assert cluster.job_ids() == before
+
+
+def test_unknown_module_message_lists_the_sites_modules(cluster, busybox_digest, modules):
+    r = cluster.run(USER, ["srun", f"--image=id:{busybox_digest}", "--module=mpi", "true"])
+    assert r.returncode != 0
+    offered = r.stderr.split("this site offers: ")[1].split(")")[0].split(", ")
+    assert sorted(offered) == ["broken", "gpu", "hostdata", "mpich"], r.stderr
