@@ -144,3 +144,12 @@ def test_unknown_module_message_lists_the_sites_modules(cluster, busybox_digest,
     assert r.returncode != 0
     offered = r.stderr.split("this site offers: ")[1].split(")")[0].split(", ")
     assert sorted(offered) == ["broken", "gpu", "hostdata", "mpich"], r.stderr
+
+
+def test_step_module_gets_a_private_container(cluster, workdir, busybox_digest, modules):
+    state, out = run_job(cluster, workdir, [f"--image=id:{busybox_digest}"],
+                         "srun --module=hostdata cat /opt/hostdata/f; "
+                         "srun sh -c 'ls /opt/hostdata 2>&1; echo H=${HOSTDATA-unset}'")
+    assert state == "COMPLETED", out
+    assert "module-data\n" in out, out
+    assert "No such file or directory" in out and "H=unset" in out, out

@@ -122,6 +122,28 @@ START_TEST(test_populate_failure_is_reported_and_nothing_pinned)
 }
 END_TEST
 
+START_TEST(test_job_delete_removes_step_containers_left_behind)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths, step;
+	struct jc_namespace_base base = { -1 };
+	struct stat st;
+
+	private_world(-1, &paths);
+	ck_assert_msg(jc_namespace_create(&paths, 0, 0, NULL, populate, &paths, &err) == 0, "%s", err.msg);
+	ck_assert(jc_step_paths_from(paths.dir, "3", &step));
+	ck_assert_int_ge(base.ns_fd = jc_namespace_open(&paths), 1);
+	ck_assert_msg(jc_namespace_create(&step, 0, 0, &base, populate, &step, &err) == 0, "%s", err.msg);
+	close(base.ns_fd);
+	ck_assert(berth_is_mount_point(step.ns));
+	ck_assert(joined_sees_marker(&step));
+	/* the step's slurmstepd died: the job's teardown removes it too */
+	ck_assert_msg(jc_namespace_delete(&paths, &err) == 0, "%s", err.msg);
+	ck_assert(!berth_is_mount_point(step.ns));
+	ck_assert_int_eq(stat(paths.dir, &st), -1);
+}
+END_TEST
+
 /* Does pinning a namespace made on CPU 0 fail with EINVAL from here? */
 static int probe_quirk(const char *holder)
 {
@@ -191,6 +213,7 @@ static Suite *jc_namespace_suite(void)
 
 	tcase_add_test(tc, test_create_join_delete);
 	tcase_add_test(tc, test_populate_failure_is_reported_and_nothing_pinned);
+	tcase_add_test(tc, test_job_delete_removes_step_containers_left_behind);
 	tcase_add_test(tc, test_pin_refused_on_one_cpu_is_retried_on_another);
 	suite_add_tcase(s, tc);
 	return s;
