@@ -47,7 +47,7 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 	}
 	rc = jc_tree_prepare(tree, cfg, &spec, paths, err);
 	if (rc == 0)
-		rc = jc_namespace_create(paths, spec.uid, spec.gid, jc_tree_build, tree, err);
+		rc = jc_namespace_create(paths, spec.uid, spec.gid, NULL, jc_tree_build, tree, err);
 	jc_tree_release(tree);
 	free(tree);
 	if (rc == 0) {

@@ -262,6 +262,10 @@ write_configs() {
 		"PLUGINDIR=$plugindir" "PLUGIN_LINES=$plugin_lines" "NODE_LINES=$nodes"
 	render cgroup.conf.in "$LAB/etc/cgroup.conf"
 	render berth.conf.in "$LAB/etc/berth.conf" "LAB=$LAB" "GATEWAY=$(gateway_addr)"
+	# the site's --module definitions (berth.conf modules_dir): two demo modules
+	install -d -m 0755 "$LAB/modules"
+	printf 'description = %s (demo)\n' "MPI from the host" >"$LAB/modules/mpich.conf"
+	printf 'description = %s (demo)\n' "GPU libraries from the host" >"$LAB/modules/gpu.conf"
 	render registry.yml.in "$LAB/etc/registry.yml" "LAB=$LAB" "REGISTRY=$REGISTRY"
 	echo "netns=$NETNS plugins=$PLUGINS builddir=$BUILDDIR" >"$RUN/mode"
 }

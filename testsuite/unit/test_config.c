@@ -634,7 +634,7 @@ START_TEST(test_config_schema_is_documented)
 		ck_assert_ptr_nonnull(key->help);
 		ck_assert_ptr_nonnull(key->default_value);
 	}
-	ck_assert_int_eq(n, 9);
+	ck_assert_int_eq(n, 13);
 }
 END_TEST
 
