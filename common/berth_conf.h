@@ -24,6 +24,7 @@ struct berth_config {
 	char *forbidden_destinations; /* comma-separated, refused as --volume DST */
 	bool writable_overlay;        /* tmpfs upper over the image */
 	unsigned max_volumes;         /* per job */
+	bool allow_local_root;        /* --ccm: containers from the host's / */
 	/* derived */
 	enum berth_image_type default_type;
 };

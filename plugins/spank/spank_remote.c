@@ -55,6 +55,8 @@ int berth_spank_task_init_privileged(spank_t sp)
 	} else if (berth_job_error_read(&paths, reason, sizeof(reason))) {
 		berth_err("%s", reason);
 		rc = -1;
+	} else if (spec.ccm) {   /* the batch script too: CCM jobs run in the node's system */
+		rc = berth_spank_enter_ccm(sp, &paths);
 	} else if (step_id != SLURM_BATCH_SCRIPT && spec.image) {
 		rc = berth_spank_enter_container(sp, &spec, &paths);
 	}
