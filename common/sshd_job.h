@@ -37,7 +37,7 @@
 /* Paths inside the container. */
 #define BERTH_SSH_CTR_BUNDLE "/.berth/ssh"       /* loader, libraries, programs */
 #define BERTH_SSH_CTR_JOB "/.berth/job"          /* this job's keys and configs */
-#define BERTH_SSH_CTR_CLIENT "/usr/local/bin/ssh" /* on every usual PATH */
+#define BERTH_SSH_CTR_CLIENT "/usr/bin/ssh"    /* on every PATH (over the image's own) */
 #define BERTH_SSH_CTR_HOSTSFILE "/var/hostsfile"
 #define BERTH_SSH_CTR_CONFIG "/etc/ssh/ssh_config"
 

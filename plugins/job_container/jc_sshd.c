@@ -19,7 +19,7 @@
  *   authorized_keys             the key that came with the job, only
  *   sshd_config, ssh_config, hostsfile, ssh (the client wrapper)
  * plus mounts of ssh_config at /etc/ssh/ssh_config, hostsfile at
- * /var/hostsfile and the wrapper at /usr/local/bin/ssh.
+ * /var/hostsfile and the wrapper at /usr/bin/ssh.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -355,14 +355,16 @@ static void join_cgroups(pid_t pid)
 			    (int)pid, mem, joined, berth_cgroup_mode_name(mode));
 }
 
-/* Field 22 of /proc/<pid>/stat, 0 if gone. */
-static unsigned long long start_time(pid_t pid)
+/* Field 22 of /proc/<pid>/stat (start time), 0 if gone; *zombie if it
+ * has exited but not been reaped. */
+static unsigned long long start_time_state(pid_t pid, bool *zombie)
 {
-	char file[64], buf[1024], *p;
+	char file[64], buf[1024], *p, state = '?';
 	unsigned long long t = 0;
 	ssize_t n;
 	int fd;
 
+	*zombie = false;
 	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
@@ -372,10 +374,18 @@ static unsigned long long start_time(pid_t pid)
 	if (!(p = strrchr(buf, ')')))
 		return 0;
 	/* after ") ": state is field 3, start time field 22 */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-		   &t) != 1)
+	if (sscanf(p + 2, "%c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &state, &t) != 2)
 		return 0;
+	*zombie = state == 'Z';
 	return t;
+}
+
+static unsigned long long start_time(pid_t pid)
+{
+	bool zombie;
+
+	return start_time_state(pid, &zombie);
 }
 
 int jc_sshd_start(uint32_t job_id, struct berth_error *err)
@@ -421,6 +431,7 @@ void jc_sshd_stop(const struct berth_job_paths *paths)
 {
 	char file[1200], text[64] = "";
 	unsigned long long started = 0;
+	bool zombie = false;
 	ssize_t n;
 	int fd, pid = 0;
 
@@ -431,7 +442,7 @@ void jc_sshd_stop(const struct berth_job_paths *paths)
 	close(fd);
 	text[n > 0 ? n : 0] = '\0';
 	if (sscanf(text, "%d %llu", &pid, &started) == 2 && pid > 1 && started &&
-	    start_time(pid) == started && kill(pid, SIGKILL) == 0) {
+	    start_time_state(pid, &zombie) == started && !zombie && kill(pid, SIGKILL) == 0) {
 		berth_info("sshd (pid %d) was still running at job end: killed", pid);
 		/* our child in the extern slurmstepd (elsewhere: ECHILD) */
 		for (int i = 0; i < 200 && waitpid(pid, NULL, WNOHANG) == 0; i++)
