@@ -224,9 +224,10 @@ int jc_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths
 	struct berth_sshd_request req;
 	char request[1200], dir[1200], bundle[2200], pwbuf[4096];
 	struct passwd pw, *pwp = NULL;
+	struct timespec t0, t1;
 	int found, rc = -1;
 
-
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	current.prepared = false;
 	jc_sshd_request_path(paths, request, sizeof(request));
 	if ((found = berth_sshd_request_read(request, &req, err)) <= 0)
@@ -259,6 +260,9 @@ int jc_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths
 		snprintf(current.ns, sizeof(current.ns), "%s", paths->ns);
 		snprintf(current.root, sizeof(current.root), "%s", paths->root);
 		snprintf(current.log, sizeof(current.log), "%s/sshd.log", paths->dir);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		berth_info("job %u: sshd prepared in %.1f ms", job_id,
+			   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	}
 	berth_sshd_request_free(&req);
 	return rc < 0 ? berth_error_prefix(err, "sshd") : 0;

@@ -199,3 +199,10 @@ def test_ccm_with_image_is_refused(cluster, busybox_pinned):
     r = cluster.run(USER, ["sbatch", "--ccm", f"--image={busybox_pinned}", "--wrap", "true"])
     assert r.returncode != 0
     assert "--ccm and --image cannot be used together" in r.stderr, r.stderr
+
+
+def test_salloc_ccm_steps_land_in_the_container(cluster):
+    r = cluster.run(USER, ["salloc", "--ccm", "--exclusive", "-N2", "-w", "n1,n2", "srun", "-N2", "sh", "-c",
+                           "test -e /var/hostsfile && echo in-ccm-$(hostname)"], timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert sorted(r.stdout.split()) == ["in-ccm-n1", "in-ccm-n2"], (r.stdout, r.stderr)
