@@ -102,6 +102,8 @@ void jc_restore(const struct berth_config *cfg, const char *spool_dir)
 		if (*end || entry->d_name[0] == '\0' || entry->d_name[0] == '.' ||
 		    job_running(spool_dir, node, entry->d_name))
 			continue;
+		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0)
+			jc_sshd_stop(&paths);   /* an orphan would keep the namespace */
 		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0 &&
 		    jc_namespace_delete(&paths, &err) == 0)
 			berth_info("restore: removed state of ended job %lu on %s", job, node);

@@ -202,7 +202,10 @@ int berth_spank_ssh_prolog(uint32_t job_id, const struct berth_job_paths *paths,
 
 	if (!berth_spank.args.enable_sshd || spec->error || (!spec->image && !spec->ccm))
 		return 0;
-	decide(job_id, &req, &reason);
+	if (spec->uid == 0)   /* the sshd runs as the job's user, never as root */
+		reason = strdup("no sshd: jobs of root get none");
+	else
+		decide(job_id, &req, &reason);
 	if (reason) {
 		free(req.user_key);
 		free(req.hosts);

@@ -29,11 +29,22 @@ image=id:$("$cluster" sqfs busybox 2>/dev/null | tail -1)
 
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "n/a"}'; }
 
+# An exclusive job waits for the previous job's nodes to be idle, a shared
+# one does not: start every job on idle nodes, so only the start is timed.
+wait_idle() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[ "$(sinfo -h -N -o %T | sort -u)" = idle ] && return 0
+		sleep 0.05
+	done
+}
+
 wall_s() { # ARGS... -> wall seconds of each of JOBS `srun -N3 ARGS true`, one per line
 	local t0 t1
 	for _ in $(seq "$jobs"); do
+		wait_idle
 		t0=$(date +%s.%N)
-		as_alice srun -N3 "$@" --image="$image" true >/dev/null
+		as_alice srun -N3 "$@" --image="$image" true 2>/dev/null >/dev/null
 		t1=$(date +%s.%N)
 		echo "$t1 - $t0" | bc
 	done
