@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "berth_conf.h"
+#include "env_rules.h"
 
 #define CFG(field) offsetof(struct berth_config, field)
 
@@ -31,6 +32,14 @@ const struct berth_conf_key berth_config_schema[] = {
 	  "most --volume mounts per job (1..64)" },
 	{ "allow_local_root", BERTH_CONF_BOOL, CFG(allow_local_root), "no", 0, 0,
 	  "allow containers built from the node's own / (--ccm; plugstack enable_ccm=1)" },
+	{ "env_keep", BERTH_CONF_STRING, CFG(env_keep), "", 0, 0,
+	  "comma-separated NAME or NAME* whose job value wins over the image's Env" },
+	{ "env_drop", BERTH_CONF_STRING, CFG(env_drop), "", 0, 0,
+	  "comma-separated NAME or NAME* removed from every task (never SLURM_*, PMI*)" },
+	{ "env_set", BERTH_CONF_STRING, CFG(env_set), "", 0, 0,
+	  "NAME=value;... set in every task, after the image's Env" },
+	{ "modules_dir", BERTH_CONF_PATH, CFG(modules_dir), "/etc/berth/modules", 0, 0,
+	  "directory of NAME.conf files, one per --module NAME" },
 	BERTH_CONF_END
 };
 
@@ -51,6 +60,27 @@ static int config_load(const char *path, bool missing_ok, struct berth_config *c
 				       "%s: default_image_type: unknown image type \"%s\" (use docker, id or local)",
 				       path, type);
 	}
+	if (berth_config_env_rules(cfg, NULL, NULL, err) < 0)
+		return berth_error_prefix(err, "%s", path);
+	return 0;
+}
+
+int berth_config_env_rules(const struct berth_config *cfg, const char *module_env,
+			   struct berth_env_rules *out, struct berth_error *err)
+{
+	struct berth_env_rules rules = BERTH_ENV_RULES_INIT;
+
+	if (berth_env_rules_add_names(&rules, BERTH_ENV_RULE_KEEP, cfg->env_keep, "env_keep", err) < 0 ||
+	    berth_env_rules_add_sets(&rules, cfg->env_set, "env_set", err) < 0 ||
+	    berth_env_rules_add_sets(&rules, module_env, "--module env", err) < 0 ||
+	    berth_env_rules_add_names(&rules, BERTH_ENV_RULE_UNSET, cfg->env_drop, "env_drop", err) < 0) {
+		berth_env_rules_free(&rules);
+		return -1;
+	}
+	if (out)
+		*out = rules;
+	else
+		berth_env_rules_free(&rules);
 	return 0;
 }
 

@@ -25,6 +25,10 @@ struct berth_config {
 	bool writable_overlay;        /* tmpfs upper over the image */
 	unsigned max_volumes;         /* per job */
 	bool allow_local_root;        /* --ccm: containers from the host's / */
+	char *env_keep;               /* NAME[*],... the job's value beats the image's */
+	char *env_drop;               /* NAME[*],... removed from tasks */
+	char *env_set;                /* NAME=value;... set in tasks */
+	char *modules_dir;            /* <dir>/<NAME>.conf for --module */
 	/* derived */
 	enum berth_image_type default_type;
 };
@@ -35,6 +39,14 @@ extern const struct berth_conf_key berth_config_schema[];
 int berth_config_load(const char *path, bool missing_ok, struct berth_config *cfg,
 		      struct berth_error *err);
 void berth_config_free(struct berth_config *cfg);
+
+struct berth_env_rules;
+
+/* The task environment rules of env_keep, env_set, the modules' env
+ * (module_env, may be NULL) and env_drop, in that order (see env_rules.h).
+ * out NULL: only check them. */
+int berth_config_env_rules(const struct berth_config *cfg, const char *module_env,
+			   struct berth_env_rules *out, struct berth_error *err);
 
 /* "<dir of slurm_conf_path>/berth.conf" into buf. */
 int berth_config_path_beside(const char *slurm_conf_path, char *buf, size_t size,

@@ -104,3 +104,24 @@ void berth_umount_all(const char *path)
 	for (int i = 0; i < 16 && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
 		;
 }
+
+int berth_mkdir_parents(const char *dir, mode_t mode, struct berth_error *err)
+{
+	char path[1024];
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return berth_error_set(err, ENAMETOOLONG, "path \"%s\" is too long", dir);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return berth_error_errno(err, errno, "mkdir \"%s\"", path);
+		*p = '/';
+	}
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return berth_error_errno(err, errno, "mkdir \"%s\"", path);
+	if (chmod(path, mode) < 0)
+		return berth_error_errno(err, errno, "chmod \"%s\"", path);
+	return 0;
+}

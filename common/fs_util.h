@@ -5,6 +5,7 @@
 #define BERTH_FS_UTIL_H_
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "berth_error.h"
 
@@ -18,5 +19,9 @@ bool berth_is_mount_point(const char *path);
 
 /* Detach every mount at path (stacked bind mounts included). */
 void berth_umount_all(const char *path);
+
+/* mkdir -p: missing parents 0755, dir itself with mode (chmod'ed even if
+ * it existed). */
+int berth_mkdir_parents(const char *dir, mode_t mode, struct berth_error *err);
 
 #endif

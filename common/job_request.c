@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "job_request.h"
+#include "modules.h"
 
 int berth_job_request_set_image(struct berth_job_request *req, const char *text,
 				enum berth_image_type default_type, struct berth_error *err)
@@ -90,6 +91,13 @@ int berth_job_request_check(const struct berth_job_request *req,
 	if (cfg && req->volumes.count > cfg->max_volumes)
 		return berth_error_set(err, EINVAL, "--volume: %zu volumes requested, this site allows %u",
 				       req->volumes.count, cfg->max_volumes);
+	if (cfg && req->modules) {
+		struct berth_modules modules;
+
+		if (berth_modules_load(cfg, req->modules, &modules, err) < 0)
+			return -1;
+		berth_modules_free(&modules);
+	}
 	return 0;
 }
 

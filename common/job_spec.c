@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf_parser.h"
+#include "fs_util.h"
 #include "job_spec.h"
 
 #define SPEC_VERSION 1
@@ -161,26 +162,6 @@ fail:
 	return -1;
 }
 
-static int mkdir_parents(const char *dir, mode_t mode, struct berth_error *err)
-{
-	char path[1024];
-
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return berth_error_set(err, ENAMETOOLONG, "path \"%s\" is too long", dir);
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			return berth_error_errno(err, errno, "mkdir \"%s\"", path);
-		*p = '/';
-	}
-	if (mkdir(path, mode) < 0 && errno != EEXIST)
-		return berth_error_errno(err, errno, "mkdir \"%s\"", path);
-	if (chmod(path, mode) < 0)
-		return berth_error_errno(err, errno, "chmod \"%s\"", path);
-	return 0;
-}
 
 static int spec_format(const struct berth_job_spec *spec, char *buf, size_t size)
 {
@@ -223,7 +204,7 @@ int berth_job_spec_write(const struct berth_job_spec *spec, const struct berth_j
 		berth_error_set(err, E2BIG, "job spec larger than %d bytes", SPEC_MAX);
 		goto out;
 	}
-	if (mkdir_parents(paths->dir, 0700, err) < 0)
+	if (berth_mkdir_parents(paths->dir, 0700, err) < 0)
 		goto out;
 	snprintf(tmp, sizeof(tmp), "%s.tmp", paths->spec);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -19,7 +19,9 @@ common_libberth_common_la_SOURCES = \
 	common/image_meta.c common/image_meta.h \
 	common/task_entry.c common/task_entry.h \
 	common/cgroup.c common/cgroup.h \
-	common/sshd_job.c common/sshd_job.h
+	common/sshd_job.c common/sshd_job.h \
+	common/env_rules.c common/env_rules.h \
+	common/modules.c common/modules.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)
 common_libberth_common_la_LIBADD = $(JSONC_LIBS) $(LIBCAP_LIBS)
 include common/client.mk

@@ -14,7 +14,10 @@ plugins_berth_la_SOURCES = \
 	plugins/spank/spank_remote.c \
 	plugins/spank/spank_enter.c \
 	plugins/spank/spank_ssh.c \
-	plugins/spank/spank_plugin.h
+	plugins/spank/spank_step.c \
+	plugins/spank/spank_plugin.h \
+	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
+	plugins/job_container/jc_tree.c plugins/job_container/jc_tree.h
 plugins_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/spank/spank.lds
 plugins_berth_la_LIBADD = $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
 EXTRA_plugins_berth_la_DEPENDENCIES = plugins/spank/spank.lds

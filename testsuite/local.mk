@@ -66,3 +66,4 @@ check-local: all
 	BERTH_BUILDDIR=$(abs_top_builddir) BERTH_SRCDIR=$(abs_top_srcdir) \
 		$(abs_top_srcdir)/testsuite/integration/run.sh
 endif
+include testsuite/unit/node.mk

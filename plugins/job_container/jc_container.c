@@ -50,7 +50,7 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 	if (rc == 0)
 		rc = jc_sshd_prepare(cfg, paths, &spec, job_id, tree, err);
 	if (rc == 0)
-		rc = jc_namespace_create(paths, spec.uid, spec.gid, jc_tree_build, tree, err);
+		rc = jc_namespace_create(paths, spec.uid, spec.gid, NULL, jc_tree_build, tree, err);
 	jc_tree_release(tree);
 	free(tree);
 	if (rc == 0) {

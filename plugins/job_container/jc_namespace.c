@@ -8,7 +8,10 @@
  *          propagate)
  *   root   mount point of the container tree (populated inside the namespace)
  *   tmp    the job's private /tmp (owned by the user, 0700)
+ *   step.<id>/  a step's private container (srun --image/--volume inside
+ *          the job): the same layout, its namespace made from the job's
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -70,13 +73,26 @@ static int prepare_job_dir(const struct berth_job_paths *paths, uid_t uid, gid_t
 /* The child: new namespace, private /tmp for every step (the batch script
  * included), then the container tree.  Reports "" or the error message on
  * status_fd, then waits until the parent has pinned the namespace. */
-static void namespace_child(const struct berth_job_paths *paths, jc_populate_fn populate, void *arg,
-			    int status_fd, int go_fd)
+static void namespace_child(const struct berth_job_paths *paths, const struct jc_namespace_base *base,
+			    int cpu, jc_populate_fn populate, void *arg, int status_fd, int go_fd)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	char byte;
 
-	if (unshare(CLONE_NEWNS) < 0)
+	if (cpu >= 0) {
+		cpu_set_t set;
+
+		/* the new namespace's id comes from this CPU's batch */
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) < 0)
+			berth_error_errno(&err, errno, "pin to CPU %d", cpu);
+	}
+	if (err.msg[0])
+		;
+	else if (base && base->ns_fd >= 0 && setns(base->ns_fd, CLONE_NEWNS) < 0)
+		berth_error_errno(&err, errno, "enter the job's namespace");
+	else if (unshare(CLONE_NEWNS) < 0)
 		berth_error_errno(&err, errno, "unshare(CLONE_NEWNS)");
 	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		berth_error_errno(&err, errno, "make / private");
@@ -97,13 +113,14 @@ static int pin_namespace(pid_t child, const char *holder, struct berth_error *er
 	snprintf(nsfile, sizeof(nsfile), "/proc/%d/ns/mnt", (int)child);
 	if (mount(nsfile, holder, NULL, MS_BIND, NULL) < 0)
 		/* EINVAL here on kernels >= 6.18 when slurmstepd itself is not
-		 * in the initial mount namespace (harness-lab.md §4). */
+		 * in the initial mount namespace (harness-lab.md §4): the
+		 * caller retries from another CPU. */
 		return berth_error_errno(err, errno, "pin namespace %s on \"%s\"", nsfile, holder);
 	return 0;
 }
 
-static int run_namespace_child(const struct berth_job_paths *paths, jc_populate_fn populate,
-			       void *arg, struct berth_error *err)
+static int run_namespace_child(const struct berth_job_paths *paths, const struct jc_namespace_base *base,
+			       int cpu, jc_populate_fn populate, void *arg, struct berth_error *err)
 {
 	int status_pipe[2], go_pipe[2], status, rc = -1;
 	char msg[BERTH_ERROR_MSG_MAX] = "";
@@ -124,7 +141,7 @@ static int run_namespace_child(const struct berth_job_paths *paths, jc_populate_
 	if (pid == 0) {
 		close(status_pipe[0]);
 		close(go_pipe[1]);
-		namespace_child(paths, populate, arg, status_pipe[1], go_pipe[0]);
+		namespace_child(paths, base, cpu, populate, arg, status_pipe[1], go_pipe[0]);
 	}
 	close(status_pipe[1]);
 	status_pipe[1] = -1;
@@ -157,14 +174,54 @@ static bool namespace_pinned(const char *holder)
 	return berth_is_mount_point(holder);
 }
 
+/* Kernel 6.18 (harness-lab.md §4): the nsfs bind mount is refused with
+ * EINVAL when the new namespace's id is below the binder's, which depends
+ * on the CPU the namespace was made on.  Retry the child pinned to each
+ * CPU this process may use, in turn; the error names every attempt. */
+static bool pin_refused(const struct berth_error *err)
+{
+	return err->code == EINVAL && strncmp(err->msg, "pin namespace", 13) == 0;
+}
+
+int jc_namespace_test_first_cpu = -1;
+
+static int create_with_cpu_retry(const struct berth_job_paths *paths, const struct jc_namespace_base *base,
+				 jc_populate_fn populate, void *arg, struct berth_error *err)
+{
+	cpu_set_t allowed;
+	int tries = 0;
+
+	if (run_namespace_child(paths, base, jc_namespace_test_first_cpu, populate, arg, err) == 0)
+		return 0;
+	if (!pin_refused(err))
+		return -1;
+	berth_info("%s; retrying from each CPU", err->msg);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -1;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (!CPU_ISSET(cpu, &allowed))
+			continue;
+		tries++;
+		berth_error_clear(err);
+		if (run_namespace_child(paths, base, cpu, populate, arg, err) == 0) {
+			berth_info("namespace pinned on \"%s\" from CPU %d", paths->ns, cpu);
+			return 0;
+		}
+		if (!pin_refused(err))
+			return -1;
+	}
+	return berth_error_prefix(err, "after %d tries, one per CPU", tries);
+}
+
 int jc_namespace_create(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
-			jc_populate_fn populate, void *arg, struct berth_error *err)
+			const struct jc_namespace_base *base, jc_populate_fn populate, void *arg,
+			struct berth_error *err)
 {
 	if (namespace_pinned(paths->ns))
 		return 0;
 	if (prepare_job_dir(paths, uid, gid, err) < 0)
 		return -1;
-	return run_namespace_child(paths, populate, arg, err);
+	return create_with_cpu_retry(paths, base, populate, arg, err);
 }
 
 int jc_namespace_join(const struct berth_job_paths *paths, struct berth_error *err)
@@ -198,8 +255,45 @@ int jc_namespace_open(const struct berth_job_paths *paths)
 	return fd < 0 ? -1 : fd;
 }
 
+/* Private step containers left behind (a step whose slurmstepd died). */
+static void delete_step_dirs(const char *dir)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct dirent *entry;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((entry = readdir(d))) {
+		struct berth_job_paths step;
+
+		if (strncmp(entry->d_name, "step.", 5) != 0 || !jc_step_paths_from(dir, entry->d_name + 5, &step))
+			continue;
+		if (jc_namespace_delete(&step, &err) < 0)
+			berth_err("%s", err.msg);
+	}
+	closedir(d);
+}
+
+bool jc_step_paths_from(const char *job_dir, const char *step, struct berth_job_paths *out)
+{
+	int n;
+
+	memset(out, 0, sizeof(*out));
+	n = snprintf(out->dir, sizeof(out->dir), "%s/step.%s", job_dir, step);
+	if (n < 0 || (size_t)n >= sizeof(out->dir))
+		return false;
+	snprintf(out->ns, sizeof(out->ns), "%s/ns", out->dir);
+	snprintf(out->root, sizeof(out->root), "%s/root", out->dir);
+	snprintf(out->tmp, sizeof(out->tmp), "%s/tmp", out->dir);
+	snprintf(out->spec, sizeof(out->spec), "%s/spec", out->dir);
+	snprintf(out->error, sizeof(out->error), "%s/error", out->dir);
+	return true;
+}
+
 int jc_namespace_delete(const struct berth_job_paths *paths, struct berth_error *err)
 {
+	delete_step_dirs(paths->dir);
 	berth_umount_all(paths->ns);
 	berth_umount_all(paths->dir);
 	return berth_remove_tree(paths->dir, err);

@@ -15,6 +15,7 @@
 #include "berth_log.h"
 #include "container_tree.h"
 #include "jc_tree.h"
+#include "modules.h"
 #include "safe_path.h"
 
 #define GROUPS_MAX 256
@@ -69,6 +70,21 @@ static int open_volumes(struct jc_tree_input *in, struct berth_error *err)
 	return 0;
 }
 
+/* The modules' mounts come after site_fs, as more site mounts. */
+static int add_module_mounts(struct jc_tree_input *in, const struct berth_config *cfg, const char *names,
+			     struct berth_error *err)
+{
+	struct berth_modules modules;
+	int rc = 0;
+
+	if (berth_modules_load(cfg, names, &modules, err) < 0)
+		return -1;
+	if (modules.mounts && berth_volume_parse(modules.mounts, &in->site_list, err) < 0)
+		rc = berth_error_prefix(err, "--module mounts");
+	berth_modules_free(&modules);
+	return rc;
+}
+
 int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
 		    struct berth_error *err)
@@ -83,6 +99,8 @@ int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
 		return -1;
 	if (cfg->site_fs && *cfg->site_fs && berth_volume_parse(cfg->site_fs, &in->site_list, err) < 0)
 		return berth_error_prefix(err, "berth.conf site_fs");
+	if (spec->modules && add_module_mounts(in, cfg, spec->modules, err) < 0)
+		return -1;
 	if (spec->volumes && berth_volume_parse(spec->volumes, &in->volume_list, err) < 0)
 		return berth_error_prefix(err, "--volume");
 	in->uid = spec->uid;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
@@ -110,14 +111,38 @@ int container_p_join(uint32_t job_id, uid_t uid)
 	return SLURM_SUCCESS;
 }
 
+/* pam_slurm_adopt, through the extern step (REQUEST_GET_NS_FD): Slurm
+ * sends the fd and never closes it, so it is opened once per job and kept
+ * (like job_container/tmpfs) until stepd_delete. */
+static int external_fd = -1;
+static uint32_t external_job;
+
 int container_p_join_external(uint32_t job_id)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_job_paths paths;
+	int fd;
 
+	if (external_fd >= 0 && external_job == job_id)
+		return external_fd;
 	if (job_paths(job_id, &paths, &err) < 0)
 		return -1;
-	return jc_namespace_open(&paths);
+	if ((fd = jc_namespace_open(&paths)) <= 0)
+		return fd;
+	if (external_fd >= 0)
+		close(external_fd);
+	external_fd = fd;
+	external_job = job_id;
+	berth_debug("job %u: namespace fd %d for an adopted process", job_id, fd);
+	return fd;
+}
+
+static void close_external(uint32_t job_id)
+{
+	if (external_fd >= 0 && external_job == job_id) {
+		close(external_fd);
+		external_fd = -1;
+	}
 }
 
 int container_p_add_cont(uint32_t job_id, uint64_t cont_id)
@@ -174,5 +199,6 @@ int container_p_stepd_create(uint32_t job_id, uid_t uid)
 
 int container_p_stepd_delete(uint32_t job_id)
 {
+	close_external(job_id);
 	return cleanup_job(job_id, "stepd_delete");
 }

@@ -93,6 +93,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	case S_CTX_LOCAL:
 	case S_CTX_ALLOCATOR:
 		return berth_spank_client_post_opt(sp);
+	case S_CTX_REMOTE:
+		return berth_spank_step_start(sp);
 	default:
 		return 0;
 	}
@@ -112,11 +114,26 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 	return berth_spank_task_init_privileged(sp);
 }
 
+int slurm_spank_user_init(spank_t sp, int ac, char **av)
+{
+	(void)ac;
+	(void)av;
+	return berth_spank_step_user_init(sp);
+}
+
+int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	(void)ac;
+	(void)av;
+	return berth_spank_task_init(sp);
+}
+
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
 	(void)sp;
 	(void)ac;
 	(void)av;
+	berth_spank_step_end();
 	berth_job_request_free(&berth_spank.request);
 	if (berth_spank.config_loaded)
 		berth_config_free(&berth_spank.config);

@@ -4,16 +4,27 @@
  * then no_new_privs and an empty capability bounding set.  Slurm drops the
  * task to the user and execs the command (found through the image's PATH)
  * right after this hook.
+ *
+ * Working directory: the job's cwd if it exists in the container, else the
+ * image's WorkingDir, else "/".  Slurm itself chdir()s to the job's cwd
+ * after task_init_privileged (as the user) and falls back to /tmp, which
+ * would override the image's WorkingDir; so task_init (the user, after that
+ * chdir, before TaskProlog and execve) goes to the directory chosen here,
+ * and sets PWD when it is not the job's.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <slurm/spank.h>
 
 #include "berth_log.h"
+#include "env_rules.h"
 #include "image_meta.h"
+#include "modules.h"
 #include "spank_plugin.h"
 #include "task_entry.h"
 
@@ -33,16 +44,27 @@ static int load_image_meta(const struct berth_job_spec *spec, struct berth_image
 	return 0;
 }
 
-static int apply_environment(spank_t sp, const struct berth_image_meta *meta, const char **pwd,
-			     struct berth_error *err)
+static int apply_environment(spank_t sp, const struct berth_image_meta *meta, const char *module_names,
+			     const char **pwd, struct berth_error *err)
 {
+	struct berth_modules modules = BERTH_MODULES_INIT;
 	struct berth_env_changes changes = { 0 };
+	struct berth_env_rules rules = BERTH_ENV_RULES_INIT;
 	char **job_env = NULL;
 	int rc = 0;
 
 	if (spank_get_item(sp, S_JOB_ENV, &job_env) != ESPANK_SUCCESS)
 		return berth_error_set(err, EINVAL, "cannot read the job's environment");
-	if (berth_task_env_changes((const char *const *)job_env, meta, NULL, 0, &changes, err) < 0)
+	/* the site's rules come after the image's Env (berth.conf(5)) */
+	if (berth_modules_load(&berth_spank.config, module_names, &modules, err) < 0)
+		return -1;
+	rc = berth_config_env_rules(&berth_spank.config, modules.env, &rules, err);
+	berth_modules_free(&modules);
+	if (rc < 0)
+		return -1;
+	rc = berth_task_env_changes((const char *const *)job_env, meta, rules.items, rules.count, &changes, err);
+	berth_env_rules_free(&rules);
+	if (rc < 0)
 		return -1;
 	for (size_t i = 0; i < changes.count && rc == 0; i++) {
 		const struct berth_env_change *c = &changes.items[i];
@@ -70,18 +92,43 @@ int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 	int rc = -1;
 
 	memset(&meta, 0, sizeof(meta));
-	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, &pwd, &err) < 0)
+	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, spec->modules, &pwd, &err) < 0)
 		goto out;
-	/* copy: the environment entry may move when Slurm changes job->env */
-	snprintf(cwd, sizeof(cwd), "%s", pwd ? pwd : "");
+	/* the step's cwd as slurmstepd saw it in user_init; else PWD.  A copy:
+	 * the environment entry may move when Slurm changes job->env */
+	snprintf(cwd, sizeof(cwd), "%s", berth_spank.step_cwd[0] ? berth_spank.step_cwd : pwd ? pwd : "");
 	if (berth_task_enter(paths->root, cwd, meta.workdir, &used, &err) < 0 ||
 	    berth_task_lock_down(&err) < 0)
 		goto out;
 	berth_debug("task entered %s (cwd: %s)", spec->image, berth_task_cwd_name(used));
+	if (!getcwd(berth_spank.task_cwd, sizeof(berth_spank.task_cwd)))
+		snprintf(berth_spank.task_cwd, sizeof(berth_spank.task_cwd), "/");
+	snprintf(berth_spank.task_workdir, sizeof(berth_spank.task_workdir), "%s",
+		 meta.workdir ? meta.workdir : "");
 	rc = 0;
 out:
 	if (rc < 0)
 		berth_err("cannot enter the container: %s", err.msg);
 	berth_image_meta_free(&meta);
 	return rc;
+}
+
+int berth_spank_task_init(spank_t sp)
+{
+	const char *candidates[] = { berth_spank.task_cwd, berth_spank.task_workdir, "/" };
+	char now[PATH_MAX];
+
+	if (!berth_spank.task_cwd[0])
+		return 0;
+	/* as the user now: a directory root could enter may be closed to them */
+	for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++) {
+		if (candidates[i][0] != '/' || chdir(candidates[i]) < 0)
+			continue;
+		if (getcwd(now, sizeof(now)) && spank_setenv(sp, "PWD", now, 1) != ESPANK_SUCCESS)
+			berth_debug("cannot set PWD to %s", now);
+		return 0;
+	}
+	berth_err("cannot enter any working directory in the container (%s, %s, /)", berth_spank.task_cwd,
+		  berth_spank.task_workdir[0] ? berth_spank.task_workdir : "no WorkingDir");
+	return -1;
 }

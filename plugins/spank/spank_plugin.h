@@ -6,6 +6,7 @@
  *   spank_client.c   sbatch/salloc/srun: validation, export of --volume
  *   spank_prolog.c   job_prolog on the node: the per-job spec file
  *   spank_remote.c   slurmstepd: tasks enter the container (spank_enter.c)
+ *   spank_step.c     slurmstepd: a step's private container (srun --image/--volume)
  */
 #ifndef BERTH_SPANK_PLUGIN_H_
 #define BERTH_SPANK_PLUGIN_H_
@@ -29,6 +30,18 @@ struct berth_spank_args {
 	char *config;
 };
 
+/* A step's private container (spank_step.c). */
+struct berth_spank_step {
+	bool created;                       /* paths exist on the node */
+	bool active;                        /* the tasks enter it (through ns_fd) */
+	int ns_fd;                          /* its namespace, valid while active:
+					     * the pin is in slurmstepd's namespace,
+					     * tasks start in the job's */
+	char error[BERTH_ERROR_MSG_MAX];    /* the step cannot run: why */
+	struct berth_job_paths paths;       /* <job dir>/step.<id> */
+	struct berth_job_spec spec;         /* its image and volumes */
+};
+
 struct berth_spank_state {
 	bool setup_done;
 	struct berth_spank_args args;
@@ -36,6 +49,14 @@ struct berth_spank_state {
 	bool config_loaded;
 	struct berth_error config_error;  /* why config_loaded is false */
 	struct berth_job_request request; /* options seen in this process */
+	struct berth_spank_step step;     /* slurmstepd of a normal step */
+	/* a task child, between task_init_privileged and task_init: the
+	 * working directories chosen in the container (see spank_enter.c) */
+	char task_cwd[4096];
+	char task_workdir[4096];
+	/* slurmstepd's working directory in user_init: the step's cwd as
+	 * Slurm set it (or Slurm's /tmp fallback) */
+	char step_cwd[4096];
 };
 
 extern struct berth_spank_state berth_spank;
@@ -51,10 +72,23 @@ int berth_spank_job_prolog(spank_t sp);
 
 /* spank_remote.c: slurmstepd */
 int berth_spank_task_init_privileged(spank_t sp);
+/* The job's spec (1), none (0: not a berth job) or -1. */
+int berth_spank_read_job_spec(spank_t sp, struct berth_job_spec *spec, struct berth_job_paths *paths,
+			      struct berth_error *err);
+
+/* spank_step.c: per-step containers.  start in init_post_opt (remote),
+ * task in task_init_privileged (1: the step has its own container and the
+ * task entered it or failed; see there), end in exit. */
+int berth_spank_step_start(spank_t sp);
+int berth_spank_step_user_init(spank_t sp);
+int berth_spank_step_task(spank_t sp);
+void berth_spank_step_end(void);
 
 /* spank_enter.c */
 int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 				const struct berth_job_paths *paths);
+/* task_init (the user, after Slurm's own chdir): the chosen directory. */
+int berth_spank_task_init(spank_t sp);
 
 /* spank_ssh.c: the per-job sshd (enable_sshd=1) and --ccm */
 int berth_spank_ssh_client(spank_t sp);

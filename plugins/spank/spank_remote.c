@@ -16,7 +16,7 @@
 #include "job_spec.h"
 #include "spank_plugin.h"
 
-static int read_job_spec(spank_t sp, struct berth_job_spec *spec, struct berth_job_paths *paths,
+int berth_spank_read_job_spec(spank_t sp, struct berth_job_spec *spec, struct berth_job_paths *paths,
 			 struct berth_error *err)
 {
 	char node[BERTH_NODE_NAME_MAX];
@@ -43,23 +43,26 @@ int berth_spank_task_init_privileged(spank_t sp)
 
 	if (spank_get_item(sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS)
 		return 0;
-	if ((found = read_job_spec(sp, &spec, &paths, &err)) < 0) {
+	if ((found = berth_spank_read_job_spec(sp, &spec, &paths, &err)) < 0) {
 		berth_err("%s", err.msg);
 		return -1;
 	}
-	if (found == 0)
-		return 0;
-	if (spec.error) {
+	if (found && spec.error) {
 		berth_err("%s", spec.error);
 		rc = -1;
-	} else if (berth_job_error_read(&paths, reason, sizeof(reason))) {
+	} else if (found && berth_job_error_read(&paths, reason, sizeof(reason))) {
 		berth_err("%s", reason);
 		rc = -1;
-	} else if (spec.ccm) {   /* the batch script too: CCM jobs run in the node's system */
+	} else if (berth_spank.step.active || berth_spank.step.error[0]) {
+		/* (active is cleared once entered) */
+		/* srun --image/--volume: the step's own container */
+		rc = berth_spank_step_task(sp);
+	} else if (found && spec.ccm) {   /* the batch script too: CCM jobs run in the node's system */
 		rc = berth_spank_enter_ccm(sp, &paths);
-	} else if (step_id != SLURM_BATCH_SCRIPT && spec.image) {
+	} else if (found && step_id != SLURM_BATCH_SCRIPT && spec.image) {
 		rc = berth_spank_enter_container(sp, &spec, &paths);
 	}
-	berth_job_spec_free(&spec);
+	if (found)
+		berth_job_spec_free(&spec);
 	return rc;
 }

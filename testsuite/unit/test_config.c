@@ -635,7 +635,7 @@ START_TEST(test_config_schema_is_documented)
 		ck_assert_ptr_nonnull(key->help);
 		ck_assert_ptr_nonnull(key->default_value);
 	}
-	ck_assert_int_eq(n, 10);
+	ck_assert_int_eq(n, 14);
 }
 END_TEST
 

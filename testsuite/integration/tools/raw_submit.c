@@ -1,6 +1,6 @@
 /*
  * raw_submit.c - test tool: submit a trivial batch job through libslurm with
- * one given spank_job_env entry and no SPANK plugin, the way a user could
+ * the given spank_job_env entries (one per argument) and no SPANK plugin, the way a user could
  * bypass client-side checks.  Prints "submitted <jobid>" or the error and
  * Slurm's user message on stderr.
  */
@@ -16,7 +16,8 @@ int main(int argc, char **argv)
 	job_desc_msg_t desc;
 	submit_response_msg_t *resp = NULL;
 	char *env[] = { "PATH=/usr/bin:/bin", NULL };
-	char *spank_env[] = { argc > 1 ? argv[1] : "", NULL };
+	char *empty[] = { "", NULL };
+	char **spank_env = argc > 1 ? argv + 1 : empty;
 
 	slurm_init(NULL);
 	slurm_init_job_desc_msg(&desc);
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
 	desc.environment = env;
 	desc.env_size = 1;
 	desc.spank_job_env = spank_env;
-	desc.spank_job_env_size = 1;
+	desc.spank_job_env_size = argc > 1 ? (uint32_t)(argc - 1) : 1;
 	if (slurm_submit_batch_job(&desc, &resp) != SLURM_SUCCESS) {
 		fprintf(stderr, "submit failed: %s\n", slurm_strerror(slurm_get_errno()));
 		if (resp && resp->job_submit_user_msg)
