@@ -25,6 +25,7 @@
 #define _GNU_SOURCE 1
 #endif
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -44,6 +45,7 @@
 
 #include "berth_log.h"
 #include "cgroup.h"
+#include "fs_util.h"
 #include "jc_sshd.h"
 #include "jc_tree.h"
 #include "run.h"
@@ -431,6 +433,45 @@ int jc_sshd_start(uint32_t job_id, struct berth_error *err)
 	return 0;
 }
 
+/* Every process still in the job's mount namespace (what was started
+ * through the sshd included): the backstop for nodes where Slurm does not
+ * track the extern step in cgroups (proctrack/linuxproc).  Returns the
+ * number killed. */
+static int kill_namespace(const char *holder)
+{
+	struct stat ns;
+	int killed = 0;
+
+	if (!berth_is_mount_point(holder) || stat(holder, &ns) < 0)
+		return 0;
+	for (int round = 0; round < 50; round++) {
+		DIR *proc = opendir("/proc");
+		struct dirent *e;
+		int found = 0;
+
+		if (!proc)
+			break;
+		while ((e = readdir(proc))) {
+			char file[64];
+			struct stat st;
+			int pid = atoi(e->d_name);
+
+			if (pid <= 1 || pid == (int)getpid())
+				continue;
+			snprintf(file, sizeof(file), "/proc/%d/ns/mnt", pid);
+			if (stat(file, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev &&
+			    kill(pid, SIGKILL) == 0)
+				found++;
+		}
+		closedir(proc);
+		killed += found;
+		if (!found)
+			break;
+		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
+	}
+	return killed;
+}
+
 void jc_sshd_stop(const struct berth_job_paths *paths)
 {
 	char file[1200], text[64] = "";
@@ -454,5 +495,7 @@ void jc_sshd_stop(const struct berth_job_paths *paths)
 	} else if (pid > 1) {
 		waitpid(pid, NULL, WNOHANG);   /* reap the zombie Slurm's proctrack left */
 	}
+	if ((n = kill_namespace(paths->ns)) > 0)
+		berth_info("killed %d process(es) left in the job's container", (int)n);
 	unlink(file);
 }
