@@ -55,14 +55,12 @@ setup_ms() { # DIGEST -> per-node setup times (ms) of JOBS 3-node jobs (a digest
 	cat "$BERTH_LAB"/log/slurmd-n*.log | grep -o "container ready (id:$digest) in [0-9.]* ms" | awk '{print $(NF-1)}'
 }
 
-srun_s() { # ARGS... -> median wall seconds of `srun -N3 -n6 ARGS true` (each its own allocation: prolog and container build included)
-	local t0 t1 i
-	for i in $(seq 10); do
-		t0=$(date +%s.%N)
-		as_alice srun -N3 -n6 "$@" true >/dev/null
-		t1=$(date +%s.%N)
-		echo "$t1 - $t0" | bc
-	done | median
+srun_once() { # ARGS... -> wall seconds of one `srun -N3 -n6 ARGS true` (its own allocation: prolog and container build included)
+	local t0 t1
+	t0=$(date +%s.%N)
+	as_alice srun -N3 -n6 "$@" true >/dev/null
+	t1=$(date +%s.%N)
+	echo "$t1 - $t0" | bc
 }
 
 echo "berth container setup benchmark ($jobs jobs x 3 nodes per image)"
@@ -72,7 +70,16 @@ printf '%-28s %10s %14s %8s\n' image size "median setup" samples
 s=$(setup_ms "$small"); printf '%-28s %10s %11s ms %8s\n' "small (busybox)" "$small_size" "$(median <<<"$s")" "$(wc -l <<<"$s")"
 l=$(setup_ms "$large"); printf '%-28s %10s %11s ms %8s\n' "large (busybox + 1 GB)" "$large_size" "$(median <<<"$l")" "$(wc -l <<<"$l")"
 
-plain=$(srun_s)
-inimage=$(srun_s --image="id:$small")
-printf 'srun -N3 -n6 true: without --image %.3f s, with --image %.3f s, ratio %.2f (median of 10)\n' \
-	"$plain" "$inimage" "$(echo "$inimage / $plain" | bc -l)"
+# Interleaved pairs, so that load drifting over the run (this machine is
+# shared) weighs on both sides alike.
+srun_once >/dev/null
+srun_once --image="id:$small" >/dev/null
+pairs=${SRUN_PAIRS:-15}
+for _ in $(seq "$pairs"); do
+	echo "plain $(srun_once)"
+	echo "image $(srun_once --image="id:$small")"
+done >"$BERTH_LAB/srun-times"
+plain=$(awk '$1 == "plain" {print $2}' "$BERTH_LAB/srun-times" | median)
+inimage=$(awk '$1 == "image" {print $2}' "$BERTH_LAB/srun-times" | median)
+printf 'srun -N3 -n6 true: without --image %.3f s, with --image %.3f s, ratio %.2f (medians of %d interleaved pairs)\n' \
+	"$plain" "$inimage" "$(echo "$inimage / $plain" | bc -l)" "$pairs"

@@ -241,10 +241,12 @@ make_sqfs() { # IMAGE
 		chmod 0644 "$LAB/images/$digest.json.tmp"
 		mv -f "$LAB/images/$digest.json.tmp" "$LAB/images/$digest.json"
 	fi
-	if [ ! -s "$out" ]; then
+	# zstd, as berth-gatewayd publishes by default (gw_config.h compressor);
+	# an older gzip flattening is redone
+	if [ ! -s "$out" ] || ! unsquashfs -s "$out" 2>/dev/null | grep -q '^Compression zstd'; then
 		work=$(mktemp -d "$LAB/oci/sqfs.XXXXXX")
 		umoci unpack --image "$OCI:$name" "$work/bundle" >/dev/null
-		mksquashfs "$work/bundle/rootfs" "$work/img.sqfs" -noappend -quiet -no-progress >/dev/null
+		mksquashfs "$work/bundle/rootfs" "$work/img.sqfs" -noappend -quiet -no-progress -comp zstd >/dev/null
 		chmod 0644 "$work/img.sqfs"
 		mv -f "$work/img.sqfs" "$out"
 		rm -rf --one-file-system "$work"
