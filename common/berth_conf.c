@@ -30,6 +30,8 @@ const struct berth_conf_key berth_config_schema[] = {
 	  "give each job a writable tmpfs layer over its image" },
 	{ "max_volumes", BERTH_CONF_UINT, CFG(max_volumes), "16", 1, 64,
 	  "most --volume mounts per job (1..64)" },
+	{ "allow_local_root", BERTH_CONF_BOOL, CFG(allow_local_root), "no", 0, 0,
+	  "allow containers built from the node's own / (--ccm; plugstack enable_ccm=1)" },
 	{ "env_keep", BERTH_CONF_STRING, CFG(env_keep), "", 0, 0,
 	  "comma-separated NAME or NAME* whose job value wins over the image's Env" },
 	{ "env_drop", BERTH_CONF_STRING, CFG(env_drop), "", 0, 0,

@@ -24,6 +24,7 @@ struct berth_config {
 	char *forbidden_destinations; /* comma-separated, refused as --volume DST */
 	bool writable_overlay;        /* tmpfs upper over the image */
 	unsigned max_volumes;         /* per job */
+	bool allow_local_root;        /* --ccm: containers from the host's / */
 	char *env_keep;               /* NAME[*],... the job's value beats the image's */
 	char *env_drop;               /* NAME[*],... removed from tasks */
 	char *env_set;                /* NAME=value;... set in tasks */

@@ -392,6 +392,28 @@ static int etc_dir(struct tree_ctx *ctx, int *etc_fd, struct berth_error *err)
 	return rc;
 }
 
+/* The user's login shell must exist in the image, or sshd refuses logins
+ * ("shell does not exist"): a host /bin/bash becomes /bin/sh in an image
+ * without bash.  *fixed is a malloc'd replacement entry, or NULL. */
+static int usable_shell(struct tree_ctx *ctx, const char *entry, char **fixed,
+			struct berth_error *err)
+{
+	const char *shell = strrchr(entry, ':') + 1;
+	int fd;
+
+	*fixed = NULL;
+	if (!*shell || berth_open_in_root(ctx->image_fd, shell, O_PATH, 0, false, &fd, NULL) == 0) {
+		if (*shell)
+			close(fd);
+		return 0;
+	}
+	if (asprintf(fixed, "%.*s/bin/sh", (int)(shell - entry), entry) < 0) {
+		*fixed = NULL;
+		return berth_error_errno(err, ENOMEM, "passwd");
+	}
+	return 0;
+}
+
 int tree_etc(struct tree_ctx *ctx, struct berth_error *err)
 {
 	const struct berth_tree_spec *spec = ctx->spec;
@@ -406,8 +428,15 @@ int tree_etc(struct tree_ctx *ctx, struct berth_error *err)
 		return berth_error_prefix(err, "/etc");
 	for (size_t i = 0; rc == 0 && i < spec->n_etc_files; i++)
 		rc = copy_site_file(etc_fd, spec->etc_files[i], err);
-	if (rc == 0 && spec->passwd_entry)
-		rc = write_accounts(ctx, etc_fd, "passwd", &spec->passwd_entry, 1, err);
+	if (rc == 0 && spec->passwd_entry) {
+		char *fixed = NULL;
+		const char *entry = spec->passwd_entry;
+
+		if ((rc = usable_shell(ctx, entry, &fixed, err)) == 0)
+			rc = write_accounts(ctx, etc_fd, "passwd", fixed ? (const char *const *)&fixed : &entry,
+					    1, err);
+		free(fixed);
+	}
 	if (rc == 0 && spec->n_group_entries)
 		rc = write_accounts(ctx, etc_fd, "group", spec->group_entries,
 				    spec->n_group_entries, err);

@@ -18,6 +18,8 @@ common_libberth_common_la_SOURCES = \
 	common/container_tree.h common/container_tree_int.h \
 	common/image_meta.c common/image_meta.h \
 	common/task_entry.c common/task_entry.h \
+	common/cgroup.c common/cgroup.h \
+	common/sshd_job.c common/sshd_job.h \
 	common/env_rules.c common/env_rules.h \
 	common/modules.c common/modules.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)

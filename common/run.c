@@ -628,6 +628,65 @@ int berth_run_fn(const struct berth_run_spec *spec, int (*fn)(void *arg), void *
 	return run_common(spec, fn, arg, result, err);
 }
 
+/* Wait for the report pipe only: EOF means execve() succeeded. */
+static void wait_started(struct run_state *st, unsigned timeout_ms)
+{
+	uint64_t deadline = now_ms() + (timeout_ms ? timeout_ms : 10000);
+
+	while (st->status_r >= 0 && now_ms() < deadline) {
+		struct pollfd fd = { .fd = st->status_r, .events = POLLIN };
+
+		if (poll(&fd, 1, (int)(deadline - now_ms())) < 0 && errno != EINTR)
+			break;
+		read_status(st);
+	}
+	if (st->status_r >= 0)
+		st->timed_out = true;
+}
+
+int berth_run_spawn(const struct berth_run_spec *spec, pid_t *pid, struct berth_error *err)
+{
+	struct run_state st = { .status_r = -1, .status_w = -1, .capture_r = -1,
+				.capture_w = -1, .null_fd = -1, .pidfd = -1 };
+	struct berth_run_spec plain;
+	struct child_ctx ctx;
+	char label[160];
+	int rc = -1;
+
+	*pid = -1;
+	if (check_spec(spec, true, label, sizeof(label), err) < 0)
+		return -1;
+	plain = *spec;
+	plain.capture = false;   /* nobody would read the pipe */
+	if (prepare(&plain, &st, err) < 0)
+		goto out;
+	ctx = (struct child_ctx){
+		.spec = &plain,
+		.argv = (char *const *)spec->argv,
+		.envp = (char *const *)(spec->envp ? spec->envp : default_envp),
+		.parent = getpid(),
+		.null_fd = st.null_fd,
+		.capture_w = -1,
+		.status_w = st.status_w,
+	};
+	if (start_child(&ctx, &st, err) < 0)
+		goto out;
+	wait_started(&st, spec->timeout_ms);
+	if (st.reported || st.timed_out) {
+		kill(-st.pid, SIGKILL);
+		kill(st.pid, SIGKILL);
+		reap(&st, 0);
+		st.timed_out = !st.reported;
+		rc = run_error(&st, spec->timeout_ms ? spec->timeout_ms : 10000, label, err);
+		goto out;
+	}
+	*pid = st.pid;
+	rc = 0;
+out:
+	run_state_close(&st);
+	return rc;
+}
+
 void berth_run_result_free(struct berth_run_result *result)
 {
 	if (!result)

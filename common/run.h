@@ -72,6 +72,13 @@ int berth_run(const struct berth_run_spec *spec, struct berth_run_result *result
 int berth_run_fn(const struct berth_run_spec *spec, int (*fn)(void *arg), void *arg,
 		 struct berth_run_result *result, struct berth_error *err);
 
+/* Start spec->argv and return once it has exec'd (or failed to: then -1
+ * with the failing step, like berth_run), leaving it running: *pid is the
+ * child, which the caller must reap.  Steps 1-9 as above (the parent-death
+ * signal included: the child dies with the calling thread); capture is
+ * ignored; spec->timeout_ms (0: 10 s) bounds only the start. */
+int berth_run_spawn(const struct berth_run_spec *spec, pid_t *pid, struct berth_error *err);
+
 /* Drop to uid/gid/groups in the current process (steps 7 above): the one
  * implementation, shared with tasks entering a container. */
 int berth_drop_privileges(uid_t uid, gid_t gid, const gid_t *groups, size_t ngroups,

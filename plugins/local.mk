@@ -13,6 +13,7 @@ plugins_berth_la_SOURCES = \
 	plugins/spank/spank_prolog.c \
 	plugins/spank/spank_remote.c \
 	plugins/spank/spank_enter.c \
+	plugins/spank/spank_ssh.c \
 	plugins/spank/spank_step.c \
 	plugins/spank/spank_plugin.h \
 	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
@@ -33,6 +34,7 @@ plugins_job_container_berth_la_SOURCES = \
 	plugins/job_container/jc_container.c plugins/job_container/jc_container.h \
 	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
 	plugins/job_container/jc_tree.c plugins/job_container/jc_tree.h \
+	plugins/job_container/jc_sshd.c plugins/job_container/jc_sshd_bundle.c plugins/job_container/jc_sshd.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
 plugins_job_container_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_container/job_container.lds
 plugins_job_container_berth_la_LIBADD = $(PLUGIN_LIBADD)

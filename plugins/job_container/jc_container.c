@@ -13,6 +13,7 @@
 #include "berth_log.h"
 #include "jc_container.h"
 #include "jc_namespace.h"
+#include "jc_sshd.h"
 #include "jc_tree.h"
 
 
@@ -46,6 +47,8 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 		return berth_error_errno(err, ENOMEM, "container");
 	}
 	rc = jc_tree_prepare(tree, cfg, &spec, paths, err);
+	if (rc == 0)
+		rc = jc_sshd_prepare(cfg, paths, &spec, job_id, tree, err);
 	if (rc == 0)
 		rc = jc_namespace_create(paths, spec.uid, spec.gid, NULL, jc_tree_build, tree, err);
 	jc_tree_release(tree);
@@ -99,6 +102,8 @@ void jc_restore(const struct berth_config *cfg, const char *spool_dir)
 		if (*end || entry->d_name[0] == '\0' || entry->d_name[0] == '.' ||
 		    job_running(spool_dir, node, entry->d_name))
 			continue;
+		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0)
+			jc_sshd_stop(&paths);   /* an orphan would keep the namespace */
 		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0 &&
 		    jc_namespace_delete(&paths, &err) == 0)
 			berth_info("restore: removed state of ended job %lu on %s", job, node);

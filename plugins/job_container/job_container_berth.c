@@ -17,6 +17,7 @@
 
 #include "jc_container.h"
 #include "jc_namespace.h"
+#include "jc_sshd.h"
 #include "job_spec.h"
 #include "slurm_shim.h"
 
@@ -146,8 +147,18 @@ static void close_external(uint32_t job_id)
 
 int container_p_add_cont(uint32_t job_id, uint64_t cont_id)
 {
-	(void)job_id;
+	struct berth_error err = BERTH_ERROR_INIT, write_err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+
 	(void)cont_id;
+	/* Extern step: its cgroups exist now; the sshd prepared in
+	 * stepd_create (same process) starts in them. */
+	if (jc_sshd_start(job_id, &err) < 0) {
+		berth_err("job %u: %s", job_id, err.msg);
+		if (job_paths(job_id, &paths, &write_err) < 0 ||
+		    berth_job_error_write(&paths, err.msg, &write_err) < 0)
+			berth_err("job %u: %s", job_id, write_err.msg);
+	}
 	return SLURM_SUCCESS;
 }
 
@@ -156,6 +167,8 @@ static int cleanup_job(uint32_t job_id, const char *who)
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_job_paths paths;
 
+	if (job_paths(job_id, &paths, &err) == 0)
+		jc_sshd_stop(&paths);   /* it would keep the namespace alive */
 	if (job_paths(job_id, &paths, &err) < 0 || jc_namespace_delete(&paths, &err) < 0) {
 		berth_err("%s job %u: %s", who, job_id, err.msg);
 		return SLURM_ERROR;

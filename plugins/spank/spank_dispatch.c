@@ -21,6 +21,8 @@ static const struct berth_conf_key spank_args_schema[] = {
 	  "register --ccm (Cray CCM emulation)" },
 	{ "enable_sshd", BERTH_CONF_BOOL, offsetof(struct berth_spank_args, enable_sshd), "no", 0, 0,
 	  "start a per-job sshd in the extern step" },
+	{ "ssh_port", BERTH_CONF_UINT, offsetof(struct berth_spank_args, ssh_port), "1204", 1, 65535,
+	  "port of the per-job sshd on every node" },
 	{ "config", BERTH_CONF_PATH, offsetof(struct berth_spank_args, config), NULL, 0, 0,
 	  "berth.conf path (default: beside slurm.conf)" },
 	BERTH_CONF_END
@@ -55,6 +57,17 @@ static int setup(int ac, char **av)
 	if (berth_slurm_load_config(berth_spank.args.config, &berth_spank.config,
 				    &berth_spank.config_error) == 0)
 		berth_spank.config_loaded = true;
+	/* --ccm runs jobs in the node's own system: only with the sshd it
+	 * emulates CCM for, and only where the site allows local roots. */
+	if (berth_spank.args.enable_ccm && !berth_spank.args.enable_sshd) {
+		berth_err("plugstack.conf arguments of berth.so: enable_ccm=1 needs enable_sshd=1");
+		return -1;
+	}
+	if (berth_spank.args.enable_ccm && berth_spank.config_loaded &&
+	    !berth_spank.config.allow_local_root) {
+		berth_err("plugstack.conf arguments of berth.so: enable_ccm=1 needs allow_local_root = yes in berth.conf");
+		return -1;
+	}
 	berth_spank.setup_done = true;
 	return 0;
 }

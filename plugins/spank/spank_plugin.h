@@ -12,6 +12,7 @@
 #define BERTH_SPANK_PLUGIN_H_
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <slurm/spank.h>
 
@@ -20,10 +21,12 @@
 #include "job_request.h"
 #include "job_spec.h"
 
-/* plugstack.conf arguments: berth.so [enable_ccm=0|1] [enable_sshd=0|1] [config=PATH] */
+/* plugstack.conf arguments: berth.so [enable_ccm=0|1] [enable_sshd=0|1]
+ * [ssh_port=N] [config=PATH] */
 struct berth_spank_args {
 	bool enable_ccm;
 	bool enable_sshd;
+	unsigned ssh_port;
 	char *config;
 };
 
@@ -86,5 +89,11 @@ int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 				const struct berth_job_paths *paths);
 /* task_init (the user, after Slurm's own chdir): the chosen directory. */
 int berth_spank_task_init(spank_t sp);
+
+/* spank_ssh.c: the per-job sshd (enable_sshd=1) and --ccm */
+int berth_spank_ssh_client(spank_t sp);
+int berth_spank_ssh_prolog(uint32_t job_id, const struct berth_job_paths *paths,
+			   const struct berth_job_spec *spec);
+int berth_spank_enter_ccm(spank_t sp, const struct berth_job_paths *paths);
 
 #endif

@@ -96,7 +96,7 @@ int berth_spank_job_prolog(spank_t sp)
 	}
 	berth_debug("job_prolog: job %u on %s: spec written (%s)", job_id, node,
 		    spec.image ? spec.image : spec.error ? "error" : "ccm");
-	rc = 0;
+	rc = berth_spank_ssh_prolog(job_id, &paths, &spec);
 out:
 	berth_job_spec_free(&spec);
 	berth_job_request_free(&req);

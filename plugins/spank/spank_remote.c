@@ -57,6 +57,8 @@ int berth_spank_task_init_privileged(spank_t sp)
 		/* (active is cleared once entered) */
 		/* srun --image/--volume: the step's own container */
 		rc = berth_spank_step_task(sp);
+	} else if (found && spec.ccm) {   /* the batch script too: CCM jobs run in the node's system */
+		rc = berth_spank_enter_ccm(sp, &paths);
 	} else if (found && step_id != SLURM_BATCH_SCRIPT && spec.image) {
 		rc = berth_spank_enter_container(sp, &spec, &paths);
 	}

@@ -31,8 +31,20 @@ cat "/home/alice/berth-demo-$job.out"
 say "what slurmctld's job_submit/berth saw"
 grep -F "berth: job_submit: uid $(id -u alice) requests image '$image'" "$BERTH_LAB/log/slurmctld.log" | tail -1
 
+say "as alice: an exclusive job ssh-es between its nodes, inside the image (per-job sshd)"
+pinned="id:$("$here/cluster.sh" sqfs busybox | tail -1)"   # flattened by the harness
+ssh_job=$(as_alice sbatch --parsable --exclusive -N3 --image="$pinned" -o 'berth-demo-ssh-%j.out' \
+	--wrap "srun -N1 -w n1 sh -c 'ssh n2 hostname; ssh n3 cat /etc/os-release; cat /var/hostsfile'")
+for _ in $(seq 600); do
+	ssh_state=$(as_alice scontrol show job -o "$ssh_job" | grep -o 'JobState=[A-Z_]*' | cut -d= -f2)
+	case "$ssh_state" in COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL) break ;; esac
+	sleep 0.1
+done
+echo "job $ssh_job: $ssh_state"
+cat "/home/alice/berth-demo-ssh-$ssh_job.out"
+
 say "a bad image is refused at once, before anything is submitted"
 as_alice sbatch --image='Ubuntu:22.04!' --wrap true || true
 
 say "the cluster is still running: eval \"\$($here/cluster.sh env)\" to use it; make demo-stop stops it"
-[ "$state" = COMPLETED ]
+[ "$state" = COMPLETED ] && [ "$ssh_state" = COMPLETED ]

@@ -17,6 +17,8 @@ PKGS=(
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
 	# registry client tests: bcrypt htpasswd files for docker-registry
 	apache2-utils openssl
+	# the per-job sshd (enable_sshd=1) runs the host's sshd and ssh in the containers
+	openssh-server openssh-client
 )
 
 missing=()
@@ -43,4 +45,9 @@ trap '[ $created_policy = 1 ] && rm -f "$policy"' EXIT
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# openssh-server is installed for its binaries only: if we brought it, keep a
+# system sshd from ever starting (Debian's unit and init script honour this).
+if printf '%s\n' "${missing[@]}" | grep -qx openssh-server; then
+	touch /etc/ssh/sshd_not_to_be_run
+fi
 echo "install-deps: installed ${#missing[@]} packages"

@@ -242,7 +242,8 @@ write_configs() {
 		check_plugins
 		plugindir=$SLURM_PLUGINDIR:$BUILDDIR/plugins/.libs
 		plugin_lines=$'JobSubmitPlugins=berth\nJobContainerType=job_container/berth'
-		printf 'required %s enable_ccm=1\n' "$BUILDDIR/plugins/.libs/berth.so" >"$LAB/etc/plugstack.conf"
+		# per-job sshd (exclusive jobs only) and --ccm (needs the sshd)
+		printf 'required %s enable_ccm=1 enable_sshd=1\n' "$BUILDDIR/plugins/.libs/berth.so" >"$LAB/etc/plugstack.conf"
 	else
 		plugin_lines='# BERTH_LAB_PLUGINS=0: berth plugins not loaded'
 		: >"$LAB/etc/plugstack.conf"

@@ -619,6 +619,7 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(cfg.forbidden_destinations, "/etc,/proc,/sys,/dev");
 	ck_assert(!cfg.writable_overlay);
 	ck_assert_uint_eq(cfg.max_volumes, 16);
+	ck_assert(!cfg.allow_local_root);
 	berth_config_free(&cfg);
 	ck_assert_ptr_null(cfg.image_dir);
 	berth_config_free(&cfg);
@@ -634,7 +635,7 @@ START_TEST(test_config_schema_is_documented)
 		ck_assert_ptr_nonnull(key->help);
 		ck_assert_ptr_nonnull(key->default_value);
 	}
-	ck_assert_int_eq(n, 13);
+	ck_assert_int_eq(n, 14);
 }
 END_TEST
 

@@ -1,0 +1,243 @@
+/*
+ * spank_ssh.c - the SPANK side of the per-job sshd (plugstack argument
+ * enable_sshd=1) and of --ccm; see common/sshd_job.h for the whole flow.
+ *
+ *   client (sbatch, salloc, srun making an allocation; as the user): make
+ *     ~/.ssh/berth_id_ed25519 if missing and put its public half into the
+ *     job's SPANK environment;
+ *   job_prolog (root, each node): decide whether this node gets an sshd
+ *     (exclusive allocations only) and write <job dir>/sshd.request;
+ *   tasks: with --ccm every task, the batch script included, enters the
+ *     container built from the host's /.
+ * A job that gets no sshd (shared allocation) gets an `ssh` in its
+ * container that tells the user why (jc_sshd.c).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <slurm/slurm.h>
+#include <slurm/spank.h>
+
+#include "berth_log.h"
+#include "run.h"
+#include "slurm_shim.h"
+#include "spank_plugin.h"
+#include "sshd_job.h"
+#include "task_entry.h"
+
+/* src/common/read_config.h: NodeAddr of a NodeName (xmalloc'd) or NULL */
+extern char *slurm_conf_get_address(const char *node_name);
+
+/* ------------------------------------------------------------ client */
+
+static int read_public_key(const char *path, char **normalized, struct berth_error *err)
+{
+	char buf[BERTH_SSH_PUBKEY_MAX + 2];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return berth_error_errno(err, errno, "\"%s\"", path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return berth_error_errno(err, errno, "\"%s\"", path);
+	buf[n] = '\0';
+	return berth_ssh_pubkey_check(buf, normalized, err) < 0 ? berth_error_prefix(err, "%s", path) : 0;
+}
+
+static int make_user_key(const char *key, struct berth_error *err)
+{
+	const char *argv[] = { BERTH_SSH_KEYGEN, "-q", "-t", "ed25519", "-N", "", "-C",
+			       "berth job key", "-f", key, NULL };
+	struct berth_run_spec spec = { .argv = argv, .timeout_ms = 20000, .capture = true };
+	struct berth_run_result res;
+	int rc = berth_run(&spec, &res, err);
+
+	if (rc == 0 && res.exit_status != 0)
+		rc = berth_error_set(err, EIO, "ssh-keygen failed (status %d): %.200s", res.exit_status,
+				     res.output ? res.output : "");
+	berth_run_result_free(&res);
+	return rc;
+}
+
+/* ~/.ssh/berth_id_ed25519 (0600, made if missing) -> normalized public key. */
+static int user_public_key(char **pub, struct berth_error *err)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char dir[4096], key[4200], pubfile[4300];
+
+	if (!pw || !pw->pw_dir || pw->pw_dir[0] != '/')
+		return berth_error_set(err, ENOENT, "no home directory for uid %u", (unsigned)getuid());
+	snprintf(dir, sizeof(dir), "%s/.ssh", pw->pw_dir);
+	snprintf(key, sizeof(key), "%s/" BERTH_SSH_USER_KEY_NAME, dir);
+	snprintf(pubfile, sizeof(pubfile), "%s.pub", key);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return berth_error_errno(err, errno, "mkdir \"%s\"", dir);
+	if (access(key, F_OK) < 0) {
+		if (make_user_key(key, err) < 0)
+			return -1;
+		berth_info("created the ssh key %s for logins between the nodes of your jobs", key);
+	}
+	return read_public_key(pubfile, pub, err);
+}
+
+int berth_spank_ssh_client(spank_t sp)
+{
+	const struct berth_job_request *req = &berth_spank.request;
+	struct berth_error err = BERTH_ERROR_INIT;
+	char *pub = NULL;
+	spank_err_t rc;
+
+	if (!berth_spank.args.enable_sshd || (!req->image_text && !req->ccm))
+		return 0;
+	/* srun inside an allocation: the job has its key already */
+	if (spank_context() == S_CTX_LOCAL && getenv("SLURM_JOB_ID"))
+		return 0;
+	if (user_public_key(&pub, &err) < 0) {
+		berth_err("no ssh between the job's nodes: %s", err.msg);
+		return 0;
+	}
+	rc = spank_job_control_setenv(sp, BERTH_SSH_PUBKEY_ENV, pub, 1);
+	if (rc != ESPANK_SUCCESS)
+		berth_err("no ssh between the job's nodes: cannot pass the key: %s", spank_strerror(rc));
+	free(pub);
+	return 0;
+}
+
+/* ------------------------------------------------------------ job_prolog */
+
+static unsigned tasks_on(const slurm_job_info_t *job, const char *node, size_t index, size_t n)
+{
+	unsigned cpt = job->cpus_per_task && job->cpus_per_task != NO_VAL16 ? job->cpus_per_task : 1;
+	int cpus;
+
+	if (job->ntasks_per_node && job->ntasks_per_node != NO_VAL16)
+		return job->ntasks_per_node;
+	if (job->num_tasks && job->num_tasks != NO_VAL && job->num_tasks >= n)
+		return (unsigned)(job->num_tasks / n + (index < job->num_tasks % n));
+	cpus = slurm_job_cpus_allocated_on_node(job->job_resrcs, node);
+	return cpus > 0 ? (unsigned)cpus / cpt : 1;
+}
+
+/* "name=address/tasks ..." of the job's nodes. */
+static int job_hosts(const slurm_job_info_t *job, char **out, struct berth_error *err)
+{
+	hostlist_t list = slurm_hostlist_create(job->nodes);
+	size_t size, n = (size_t)(job->num_nodes ? job->num_nodes : 1), i = 0;
+	FILE *f = open_memstream(out, &size);
+	char *name;
+
+	if (!list || !f) {
+		if (list)
+			slurm_hostlist_destroy(list);
+		if (f)
+			fclose(f);
+		return berth_error_set(err, ENOMEM, "node list of the job");
+	}
+	while ((name = slurm_hostlist_shift(list))) {
+		char *addr = slurm_conf_get_address(name);
+
+		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr && *addr ? addr : name,
+			tasks_on(job, name, i, n));
+		i++;
+		if (addr)
+			slurm_xfree((void **)&addr);
+		free(name);
+	}
+	slurm_hostlist_destroy(list);
+	if (fclose(f) != 0)
+		return berth_error_set(err, ENOMEM, "node list of the job");
+	return 0;
+}
+
+/* Fill req->hosts, or req->refused with the reason there is no sshd. */
+static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reason)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	job_info_msg_t *info = NULL;
+	const char *key = getenv("SPANK_" BERTH_SSH_PUBKEY_ENV);
+
+	if (!key) {
+		*reason = strdup("no sshd: the job carries no ssh key (submitted without berth's client plugin?)");
+		return;
+	}
+	if (berth_ssh_pubkey_check(key, &req->user_key, &err) < 0) {
+		if (asprintf(reason, "no sshd: %s", err.msg) < 0)
+			*reason = NULL;
+		return;
+	}
+	if (slurm_load_job(&info, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !info ||
+	    info->record_count < 1) {
+		if (asprintf(reason, "no sshd: cannot look up job %u: %s", job_id,
+			     slurm_strerror(slurm_get_errno())) < 0)
+			*reason = NULL;
+	} else if (info->job_array[0].shared != 0) {
+		*reason = strdup("no sshd: the allocation is shared with other jobs; "
+				 "ssh between the nodes needs an exclusive one (--exclusive)");
+	} else if (job_hosts(&info->job_array[0], &req->hosts, &err) < 0) {
+		if (asprintf(reason, "no sshd: %s", err.msg) < 0)
+			*reason = NULL;
+	}
+	if (info)
+		slurm_free_job_info_msg(info);
+}
+
+int berth_spank_ssh_prolog(uint32_t job_id, const struct berth_job_paths *paths,
+			   const struct berth_job_spec *spec)
+{
+	struct berth_sshd_request req = { .port = berth_spank.args.ssh_port };
+	struct berth_error err = BERTH_ERROR_INIT;
+	char path[1200], *reason = NULL;
+	int rc = 0;
+
+	if (!berth_spank.args.enable_sshd || spec->error || (!spec->image && !spec->ccm))
+		return 0;
+	if (spec->uid == 0)   /* the sshd runs as the job's user, never as root */
+		reason = strdup("no sshd: jobs of root get none");
+	else
+		decide(job_id, &req, &reason);
+	if (reason) {
+		free(req.user_key);
+		free(req.hosts);
+		req.user_key = req.hosts = NULL;
+		req.refused = reason;
+		berth_info("job_prolog: job %u: %s", job_id, reason);
+	}
+	snprintf(path, sizeof(path), "%s/sshd.request", paths->dir);
+	if (berth_sshd_request_write(path, &req, &err) < 0) {
+		berth_err("job_prolog: job %u: %s", job_id, err.msg);
+		rc = -1;
+	}
+	free(req.user_key);
+	free(req.hosts);
+	free(req.refused);
+	return rc;
+}
+
+/* ------------------------------------------------------------ tasks */
+
+int berth_spank_enter_ccm(spank_t sp, const struct berth_job_paths *paths)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char **job_env = NULL, cwd[4096] = "";
+	const char *pwd = NULL;
+
+	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
+		pwd = berth_env_lookup(job_env, (size_t)-1, "PWD");
+	snprintf(cwd, sizeof(cwd), "%s", pwd ? pwd : "");
+	if (berth_task_enter(paths->root, cwd, NULL, NULL, &err) < 0 || berth_task_lock_down(&err) < 0) {
+		berth_err("cannot enter the --ccm container: %s", err.msg);
+		return -1;
+	}
+	return 0;
+}
