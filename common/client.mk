@@ -12,3 +12,18 @@ common_libberth_client_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden \
 common_libberth_client_la_LIBADD = $(LIBCURL_LIBS) $(MUNGE_LIBS) $(JSONC_LIBS) -lpthread
 CLIENT_LIBS = common/libberth_client.la common/libberth_common.la
 endif
+
+if HAVE_CHECK
+if HAVE_LIBCURL
+check_PROGRAMS += testsuite/unit/test_gateway_client testsuite/unit/test_gateway_client_net
+TESTS += testsuite/unit/test_gateway_client testsuite/unit/test_gateway_client_net
+testsuite_unit_test_gateway_client_SOURCES = testsuite/unit/test_gateway_client.c testsuite/unit/unit.h
+testsuite_unit_test_gateway_client_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS)
+testsuite_unit_test_gateway_client_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS)
+testsuite_unit_test_gateway_client_net_SOURCES = testsuite/unit/test_gateway_client_net.c \
+	testsuite/unit/test_gateway_client_util.c testsuite/unit/test_gateway_client_util.h \
+	testsuite/unit/unit.h
+testsuite_unit_test_gateway_client_net_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(MUNGE_CFLAGS)
+testsuite_unit_test_gateway_client_net_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS) $(MUNGE_LIBS) -lpthread
+endif
+endif
