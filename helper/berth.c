@@ -106,6 +106,7 @@ int helper_gateway(struct helper *h, long timeout_ms, struct berth_gateway_opts 
 	}
 	gw->url = h->url;
 	gw->timeout_ms = timeout_ms;
+	gw->munge_socket = getenv("BERTH_MUNGE_SOCKET");  /* NULL: libmunge's default */
 	return 0;
 }
 

@@ -118,6 +118,7 @@ int cmd_lookup(struct helper *h, int argc, char **argv)
 		return helper_usage_error("lookup", "expected one IMAGE");
 	if (helper_config(h, &err) < 0 || helper_gateway(h, 0, &gw, &err) < 0)
 		return helper_fail(&err);
+	ropts.munge_socket = gw.munge_socket;
 	cfg = h->cfg;
 	cfg.gateway_url = (char *)gw.url;
 	if (cfg.lookup_timeout_ms < LOOKUP_TIMEOUT_MIN_MS)

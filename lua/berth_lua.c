@@ -15,7 +15,8 @@
  * request goes on behalf of uid (the SlurmUser must be a trusted proxy of
  * the gateway).  berth.conf is read on every call (it is small), from the
  * berth.config path, else $BERTH_CONF, else beside $SLURM_CONF, else
- * /etc/slurm/berth.conf.  Errors are returned (nil, message), never raised,
+ * /etc/slurm/berth.conf; munged's socket is libmunge's default unless
+ * $BERTH_MUNGE_SOCKET names another.  Errors are returned (nil, message), never raised,
  * except for calls with arguments of the wrong type.
  */
 #include <errno.h>
@@ -120,6 +121,7 @@ static int l_resolve(lua_State *L)
 		return fail(L, "bad uid");
 	opts.uid = (uid_t)uid;
 	opts.on_behalf = opts.uid != geteuid();
+	opts.munge_socket = getenv("BERTH_MUNGE_SOCKET");  /* NULL: libmunge's default */
 	if (config_path(L, path, sizeof(path), &missing_ok, &err) < 0 ||
 	    berth_config_load(path, missing_ok, &cfg, &err) < 0)
 		return fail(L, err.msg);
