@@ -27,3 +27,13 @@ testsuite_unit_test_gateway_client_net_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(J
 testsuite_unit_test_gateway_client_net_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS) $(MUNGE_LIBS) -lpthread
 endif
 endif
+
+# Benchmark driver of testsuite/bench/gateway_lookup.sh (the script builds
+# it on demand; make check builds it too, so it keeps compiling).
+if HAVE_LIBCURL
+check_PROGRAMS += testsuite/bench/gateway_lookup_bench
+testsuite_bench_gateway_lookup_bench_SOURCES = testsuite/bench/gateway_lookup_bench.c
+testsuite_bench_gateway_lookup_bench_LDADD = $(CLIENT_LIBS) -lpthread
+endif
+EXTRA_DIST += testsuite/bench/gateway_lookup.sh testsuite/bench/gateway_lookup_env.py \
+	testsuite/gateway/test_client_live.py
