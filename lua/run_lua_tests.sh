@@ -13,7 +13,15 @@ if [ ! -f "$so" ] || ! command -v "$lua" >/dev/null; then
 	echo "run_lua_tests: no $lua interpreter or no $so; skipped" >&2
 	exit 77
 fi
+# a sanitizer build (./configure --enable-sanitizers): the interpreter is not
+# instrumented, so the runtimes must be loaded first
+preload=
+syms=$(nm -D "$so" 2>/dev/null || true)   # (not nm | grep -q: pipefail + SIGPIPE)
+if [[ $syms == *__asan_init* ]]; then
+	cc=${CC:-gcc}
+	preload="$($cc -print-file-name=libasan.so) $($cc -print-file-name=libubsan.so)"
+fi
 scratch=$(mktemp -d /tmp/berth-test-lua.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 unset BERTH_CONF SLURM_CONF
-LUA_CPATH="$builddir/lua/.libs/?.so" LUA_PATH="" "$lua" "$here/test_berth.lua" "$scratch"
+LD_PRELOAD=$preload LUA_CPATH="$builddir/lua/.libs/?.so" LUA_PATH="" "$lua" "$here/test_berth.lua" "$scratch"

@@ -416,6 +416,17 @@ def test_import(run, cdir):
 
 
 # ------------------------------------------------------------------ Lua
+def sanitizer_preload(module):
+    """The sanitizer runtimes when berth.so was built with them (the
+    interpreter is not instrumented: they must be loaded first)."""
+    with open(module, "rb") as f:
+        if b"__asan_init" not in f.read():
+            return ""
+    cc = os.environ.get("CC", "gcc")
+    return " ".join(subprocess.run([cc, f"-print-file-name={lib}"], capture_output=True, text=True,
+                                   check=True).stdout.strip() for lib in ("libasan.so", "libubsan.so"))
+
+
 def lua(gw, munged, cdir, script, user="root", gateway=None):
     conf = os.path.join(cdir, "lua-berth.conf")
     with open(conf, "w") as f:
@@ -426,7 +437,8 @@ def lua(gw, munged, cdir, script, user="root", gateway=None):
     proc = subprocess.run(["lua5.4", "-e", f'berth = require("berth"); berth.config("{conf}")\n' + script],
                           capture_output=True, text=True, timeout=60, user=pw.pw_uid, group=pw.pw_gid,
                           env={"PATH": "/usr/bin:/bin", "LUA_CPATH": os.path.join(LUA_MODULE_DIR, "?.so"),
-                               "BERTH_MUNGE_SOCKET": munged.socket})
+                               "BERTH_MUNGE_SOCKET": munged.socket,
+                               "LD_PRELOAD": sanitizer_preload(os.path.join(LUA_MODULE_DIR, "berth.so"))})
     return Run(proc)
 
 
