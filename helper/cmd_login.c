@@ -110,8 +110,6 @@ static int parse_login_args(int argc, char **argv, struct login_args *a)
 	if (optind < argc - 1)
 		return helper_usage_error("login", "expected at most one REGISTRY");
 	a->registry = optind < argc ? argv[optind] : DEFAULT_REGISTRY;
-	if (a->password_stdin && !a->username)
-		return helper_usage_error("login", "--password-stdin needs --username");
 	return 0;
 }
 

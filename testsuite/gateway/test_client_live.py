@@ -19,6 +19,7 @@ import pytest
 
 from conftest import Layout, skopeo_push
 from gatewayd import Gatewayd, Munged, free_port
+from servers import Registry
 
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
 BUILDDIR = os.path.dirname(os.path.dirname(os.path.dirname(TOOL))) if TOOL else ""
@@ -78,10 +79,16 @@ def munged(cdir):
 
 
 @pytest.fixture(scope="module")
-def gw(cdir, munged, plain_registry, basic_registry):
+def dying_port():
+    """The port of a registry a test stops in the middle of a pull."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def gw(cdir, munged, plain_registry, basic_registry, dying_port):
     daemon = Gatewayd(GATEWAYD, os.path.join(cdir, "gw"), daemon_user(), munged, {
         "trusted_proxy_uids": "root",
-        "insecure_registries": f"{plain_registry.host},{basic_registry.host}",
+        "insecure_registries": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
         "workers": "2", "http_threads": "4", "retries": "0"})
     os.makedirs(daemon.dir, exist_ok=True)
     daemon.start()
@@ -142,9 +149,10 @@ def env_for(gw, munged, homes, user, extra=None):
 
 def berth(gw, munged, homes, *args, user="alice", stdin=None, env=None, timeout=120):
     pw = pwd.getpwnam(user)
+    # a new session: no controlling terminal to prompt on
     proc = subprocess.run([BERTH] + list(args), input=stdin, capture_output=True, text=True,
                           timeout=timeout, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[],
-                          env=env_for(gw, munged, homes, user, env), cwd="/")
+                          env=env_for(gw, munged, homes, user, env), cwd="/", start_new_session=True)
     return Run(proc)
 
 
@@ -161,7 +169,7 @@ def test_usage_errors(run):
                       (["frob"], 'berth: unknown command "frob" (see berth --help)\n'),
                       (["images", "x"], "berth: images: takes no arguments (see berth --help)\n"),
                       (["pull", "--bogus", "x"], 'berth: pull: bad option "--bogus" (see berth --help)\n'),
-                      (["login", "--password-stdin"], "berth: login: --password-stdin needs --username (see berth --help)\n"),
+                      (["login", "a", "b"], "berth: login: expected at most one REGISTRY (see berth --help)\n"),
                       (["expire"], "berth: expire: expected one IMAGE or --unused (see berth --help)\n")):
         r = run(*args)
         assert (r.rc, r.err) == (2, msg), r
@@ -266,6 +274,31 @@ def test_pull_unknown_tag_and_dead_registry(run, plain_registry):
     assert r.err.count("\n") == 1
 
 
+def test_pull_that_fails_while_followed(gw, munged, homes, cdir, layout, run, dying_port):
+    """The registry goes away during the download: the waiting pull ends
+    with the gateway's reason (exit 4), and lookup says the same."""
+    reg = Registry(cdir, "dying")
+    reg.port, reg.host = dying_port, f"127.0.0.1:{dying_port}"
+    reg.start()
+    try:
+        layout.add_image("cldying", [{f"data/d{i}.bin": os.urandom((48 << 20) + i)} for i in range(2)])
+        skopeo_push(layout, "cldying", f"{reg.host}/cldying:v1")
+        ref = f"docker:{reg.host}/cldying:v1"
+        pw = pwd.getpwnam("alice")
+        proc = subprocess.Popen([BERTH, "pull", ref], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[],
+                                env=env_for(gw, munged, homes, "alice"), start_new_session=True)
+        first = proc.stdout.readline()
+    finally:
+        reg.stop()
+    out, err = proc.communicate(timeout=120)
+    assert first.startswith(f"{ref}: "), (first, out, err)
+    assert proc.returncode == 4, (first, out, err)
+    assert err.startswith(f"berth: {ref} failed: "), err
+    r = run("lookup", ref)
+    assert r.rc == 4 and r.err.startswith(f'berth: image "{ref}" failed to pull: '), r
+
+
 def test_gateway_unreachable(run):
     port = free_port()
     r = run("--gateway", f"http://127.0.0.1:{port}", "images")
@@ -365,8 +398,9 @@ def test_login_wrong_password_and_unsafe_file(run, homes, basic_registry):
     os.chmod(path, 0o600)
     r = run("login", "--password-stdin", "--username", "bob", host, user="bob", stdin="")
     assert (r.rc, r.err) == (1, "berth: login: no password on stdin (or longer than 4095 bytes)\n"), r
-    r = run("login", "--username", "bob", host, user="bob")
-    assert r.rc == 1 and "no terminal" in r.err, r
+    for args in (["--username", "bob"], ["--password-stdin"]):
+        r = run("login", *args, host, user="bob", stdin="x\n")
+        assert (r.rc, r.err) == (1, "berth: login: no terminal to ask on (use --username and --password-stdin)\n"), r
 
 
 def test_user_without_login_gets_warning(run, images, plain_registry):
