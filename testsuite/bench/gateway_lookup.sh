@@ -17,16 +17,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 driver=$BERTH_BUILDDIR/testsuite/bench/gateway_lookup_bench
 seconds=${1:-5}
-threads=${BENCH_THREADS:-1 2 4}
+read -r -a threads <<<"${BENCH_THREADS:-1 2 4}"
 
 make -s -C "$BERTH_BUILDDIR" testsuite/bench/gateway_lookup_bench >/dev/null
-echo "gateway_lookup: $(nproc) CPUs, ${seconds} s per run, client threads: $threads"
+echo "gateway_lookup: $(nproc) CPUs, ${seconds} s per run, client threads: ${threads[*]}"
 if [ -n "${BERTH_GATEWAY:-}" ]; then
 	ref=${2:?with BERTH_GATEWAY give SECONDS and a READY REF}
 	echo "gateway_lookup: $BERTH_GATEWAY, $ref"
-	for n in $threads; do
+	for n in "${threads[@]}"; do
 		"$driver" "$BERTH_GATEWAY" "$ref" "$seconds" "$n"
 	done
 else
-	exec /usr/bin/python3 "$here/gateway_lookup_env.py" "$driver" "$seconds" $threads
+	exec /usr/bin/python3 "$here/gateway_lookup_env.py" "$driver" "$seconds" "${threads[@]}"
 fi
