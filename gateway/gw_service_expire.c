@@ -82,9 +82,10 @@ static void remove_unreferenced(struct gw_service *svc)
 
 typedef bool (*expire_match_fn)(const struct gw_store_row *row, const void *arg);
 
-/* Expire every record matching; collect their refs. */
+/* Expire every record matching (records in progress are counted in
+ * *busy and left alone); collect their refs. */
 static int expire_matching(struct gw_service *svc, expire_match_fn match, const void *arg,
-			   struct expired *x, struct berth_error *err)
+			   struct expired *x, size_t *busy, struct berth_error *err)
 {
 	struct gw_store_row *rows;
 	size_t n;
@@ -96,13 +97,17 @@ static int expire_matching(struct gw_service *svc, expire_match_fn match, const 
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		if (!match(&rows[i], arg))
 			continue;
+		if (gw_status_in_progress(rows[i].rec.status)) {
+			(*busy)++;
+			continue;
+		}
 		rc = gw_store_update_id(svc->store, rows[i].id, NULL, GW_STATUS_EXPIRED,
 					"expired", 0, 0, err);
 		if (rc == 0 && (x->n == 0 || strcmp(x->refs[x->n - 1], rows[i].rec.ref)))
 			rc = add_ref(x, rows[i].rec.ref, err);
 	}
 	for (size_t i = 0; i < n; i++)
-		if (match(&rows[i], arg))
+		if (match(&rows[i], arg) && !gw_status_in_progress(rows[i].rec.status))
 			unpublish_if_unused(svc, rows[i].rec.digest);
 	pthread_mutex_unlock(&svc->lock);
 	free(rows);
@@ -118,7 +123,7 @@ static bool match_ref(const struct gw_store_row *row, const void *arg)
 {
 	const struct ref_match *m = arg;
 
-	if (gw_status_in_progress(row->rec.status) || row->rec.status == GW_STATUS_EXPIRED)
+	if (row->rec.status == GW_STATUS_EXPIRED)
 		return false;
 	if (m->digest)
 		return !strcmp(row->rec.digest, m->digest);
@@ -154,6 +159,7 @@ int gw_expire(struct gw_service *svc, const struct gw_caller *caller,
 	char text[GW_REF_MAX];
 	struct ref_match m = { text, NULL };
 	struct expired x = { NULL, 0 };
+	size_t busy = 0;
 	int rc;
 
 	if (!caller->admin)
@@ -164,8 +170,11 @@ int gw_expire(struct gw_service *svc, const struct gw_caller *caller,
 		return -1;
 	if (ref->type == BERTH_IMAGE_ID)
 		m.digest = ref->digest;
-	rc = expire_matching(svc, match_ref, &m, &x, err);
-	if (rc == 0 && x.n == 0)
+	rc = expire_matching(svc, match_ref, &m, &x, &busy, err);
+	if (rc == 0 && x.n == 0 && busy)
+		rc = berth_error_set(err, EBUSY, "image \"%s\" is being pulled; expire it when it is done",
+				     text);
+	else if (rc == 0 && x.n == 0)
 		rc = berth_error_set(err, ENOENT, "image \"%s\" not found", text);
 	return finish(&x, rc, expired, count);
 }
@@ -175,11 +184,12 @@ int gw_autoexpire(struct gw_service *svc, const struct gw_caller *caller,
 {
 	int64_t cutoff = gw_now() - (int64_t)(svc->cfg->expire_after_ms / 1000);
 	struct expired x = { NULL, 0 };
+	size_t busy = 0;
 	int rc;
 
 	if (!caller->admin)
 		return berth_error_set(err, EPERM, "only gateway admins may expire images");
-	rc = expire_matching(svc, match_old, &cutoff, &x, err);
+	rc = expire_matching(svc, match_old, &cutoff, &x, &busy, err);
 	if (rc == 0) {
 		pthread_mutex_lock(&svc->lock);
 		remove_unreferenced(svc);

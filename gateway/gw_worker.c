@@ -7,7 +7,8 @@
  * verifies its digest and size while streaming), fsynced and renamed into
  * place, so a cached file is always complete and verified.  Its mtime is
  * the last use; after each job the least recently used blobs go until the
- * cache is under layer_cache_max (blobs of jobs not finished are kept).
+ * cache is under layer_cache_max (blobs of jobs not finished are kept; 0
+ * keeps nothing).
  *
  * Publishing: the squashfs is written to ".tmp.*" in image_dir (never
  * matching <digest>.sqfs), then <digest>.json is written (atomically), then
@@ -479,8 +480,7 @@ static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struc
 			gw_store_update_digest(svc->store, job->digest, status, msg, size,
 					       job->progress.bytes_total, &e);
 	}
-	if (svc->cfg->layer_cache_max)
-		prune_cache(svc);
+	prune_cache(svc);   /* layer_cache_max 0: keep no blob after its jobs */
 	pthread_mutex_unlock(&svc->lock);
 	if (e.code)
 		berth_err("gateway: %s: %s", job->ref_text, e.msg);

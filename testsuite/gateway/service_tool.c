@@ -6,10 +6,11 @@
  *                                    [--rgroups G,..] [--wait SECONDS]
  *   service_tool CONFIG [CALLER] lookup|status|wait REF [SECONDS]
  *   service_tool CONFIG [CALLER] list [--in-progress]
- *   service_tool CONFIG [CALLER] import REF ARCHIVE [--wait SECONDS]
+ *   service_tool CONFIG [CALLER] import REF ARCHIVE [--again ARCHIVE2] [--wait SECONDS]
  *   service_tool CONFIG [CALLER] expire REF | autoexpire | counters
  *   service_tool CONFIG [CALLER] parallel-pull N REF SECONDS
  *   service_tool CONFIG [CALLER] pull-many SECONDS GAP_MS REF...
+ *   service_tool CONFIG [CALLER] pull-expire REF SECONDS
  *   service_tool CONFIG [CALLER] bench-lookup REF N
  * CALLER: --uid N --gid N --groups G,.. --admin --importer (default: the
  * real uid/gid, no groups).  Every result is one JSON line on stdout (pull
@@ -73,6 +74,8 @@ static void print_record(const struct gw_image_record *r, bool accepted)
 	fflush(stdout);
 	json_object_put(o);
 }
+
+static void print_error(const struct berth_error *e);
 
 static void print_counters(void)
 {
@@ -190,10 +193,19 @@ static int cmd_import(int argc, char **argv, struct berth_error *err)
 	if (parse_ref(argv[0], &ref, err) < 0 || gw_import(svc, &caller, &ref, argv[1], &rec, err) < 0)
 		return -1;
 	print_record(&rec, true);
-	if (argc >= 4 && !strcmp(argv[2], "--wait")) {
-		if (wait_done(&ref, atof(argv[3]), &rec, false, err) < 0)
-			return -1;
-		print_record(&rec, true);
+	for (int i = 2; i + 1 < argc; i += 2) {
+		struct berth_error e = BERTH_ERROR_INIT;
+
+		if (!strcmp(argv[i], "--again")) {    /* the same ref again, at once */
+			if (gw_import(svc, &caller, &ref, argv[i + 1], &rec, &e) < 0)
+				print_error(&e);
+			else
+				print_record(&rec, true);
+		} else if (!strcmp(argv[i], "--wait")) {
+			if (wait_done(&ref, atof(argv[i + 1]), &rec, false, err) < 0)
+				return -1;
+			print_record(&rec, true);
+		}
 	}
 	print_counters();
 	return 0;
@@ -245,6 +257,48 @@ static int cmd_parallel(int argc, char **argv, struct berth_error *err)
 	return 0;
 }
 
+/* An error as a JSON line: {"error": MSG, "errno": NAME}. */
+static void print_error(const struct berth_error *e)
+{
+	const char *name = strerrorname_np(e->code);
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "error", json_object_new_string(e->msg));
+	json_object_object_add(o, "errno", json_object_new_string(name ? name : "?"));
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	fflush(stdout);
+	json_object_put(o);
+}
+
+/* pull-expire REF SECONDS: pull, expire the ref at once (prints the answer
+ * or the error as a line), then wait for the pull. */
+static int cmd_pull_expire(int argc, char **argv, struct berth_error *err)
+{
+	struct berth_image_ref ref;
+	struct gw_image_record rec;
+	struct berth_error e = BERTH_ERROR_INIT;
+	char **refs = NULL;
+	size_t n = 0;
+	bool accepted;
+
+	if (argc < 2)
+		return berth_error_set(err, EINVAL, "pull-expire REF SECONDS");
+	if (parse_ref(argv[0], &ref, err) < 0 || gw_pull(svc, &caller, &ref, NULL, &rec, &accepted, err) < 0)
+		return -1;
+	print_record(&rec, accepted);
+	if (gw_expire(svc, &caller, &ref, &refs, &n, &e) < 0)
+		print_error(&e);
+	else
+		printf("{\"expired\":%zu}\n", n);
+	for (size_t i = 0; i < n; i++)
+		free(refs[i]);
+	free(refs);
+	if (wait_done(&ref, atof(argv[1]), &rec, false, err) < 0)
+		return -1;
+	print_record(&rec, accepted);
+	return 0;
+}
+
 /* pull-many SECONDS GAP_MS REF...: pull each (errors printed as
  * {"error":..,"errno":..} lines), GAP_MS apart, then wait for the accepted. */
 static int cmd_pull_many(int argc, char **argv, struct berth_error *err)
@@ -263,14 +317,7 @@ static int cmd_pull_many(int argc, char **argv, struct berth_error *err)
 		if (parse_ref(argv[2 + i], &refs[i], err) < 0)
 			return -1;
 		if (gw_pull(svc, &caller, &refs[i], NULL, &rec, &accepted, &e) < 0) {
-			const char *name = strerrorname_np(e.code);
-			struct json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "error", json_object_new_string(e.msg));
-			json_object_object_add(o, "errno", json_object_new_string(name ? name : "?"));
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-			fflush(stdout);
-			json_object_put(o);
+			print_error(&e);
 		} else {
 			print_record(&rec, accepted);
 			waiting[i] = accepted;
@@ -373,6 +420,8 @@ static int run(const char *cmd, int argc, char **argv, struct berth_error *err)
 		return cmd_pull(argc, argv, err);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv, err);
+	if (!strcmp(cmd, "pull-expire"))
+		return cmd_pull_expire(argc, argv, err);
 	if (!strcmp(cmd, "pull-many"))
 		return cmd_pull_many(argc, argv, err);
 	if (!strcmp(cmd, "parallel-pull"))

@@ -304,6 +304,13 @@ def test_layer_cache_shared(gw, registry, images, tmp_path):
     assert counters["blob_downloads"] == 0 and counters["layer_cache_hits"] == 3
 
 
+def test_layer_cache_zero_keeps_nothing(tmp_path, registry):
+    g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="0")
+    rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
+    assert rec["status"] == "READY"
+    assert os.listdir(os.path.join(g.state_dir, "layers")) == []
+
+
 def test_layer_cache_bounded(tmp_path, registry):
     g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="1K")
     rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
@@ -476,6 +483,27 @@ def test_restart_with_pull_in_progress(tmp_path, images):
         assert layer_files(g, ".tmp") == []
 
 
+def test_restart_fails_interrupted_private_pull(tmp_path, images):
+    """A private pull's credentials are not stored: after a crash it fails."""
+    stall = Stall()
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1")
+        ref = f"{s.host}/x:v1"
+        proc = subprocess.Popen(g.cmd("pull", ref, "--login", "alice:secret", "--wait", 120, uid=1000),
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            assert stall.asked.wait(30), "no blob request"
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            proc.stdout.close()
+        stall.release.set()
+        rec = objs(g.run("status", ref, uid=1000))[0]
+    assert rec["status"] == "FAILURE" and rec["message"] == "interrupted by a gateway restart"
+    assert rec["private"] is True
+    assert g.files() == [] and layer_files(g, ".tmp") == []
+
+
 def test_shutdown_during_download(tmp_path, images):
     stall = Stall()
     with scripted(images, "simple", blob_fn=stall) as s:
@@ -490,6 +518,19 @@ def test_shutdown_during_download(tmp_path, images):
         # the interrupted download was not recorded as a failure: the next start resumes it
         rec = objs(g.run("wait", ref, 60))[0]
         assert rec["status"] == "READY", rec
+
+
+def test_expire_while_pulling_is_busy(tmp_path, images):
+    stall = Stall()
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1")
+        ref = f"{s.host}/x:v1"
+        threading.Timer(2, stall.release.set).start()
+        out = objs(g.run("pull-expire", ref, 60, admin=True))
+    assert out[1] == {"error": f'image "docker:{ref}" is being pulled; expire it when it is done',
+                      "errno": "EBUSY"}
+    assert out[2]["status"] == "READY"
+    assert objs(g.run("expire", ref, admin=True)) == [{"expired": [f"docker:{ref}"]}]
 
 
 def test_queue_full(tmp_path, images):
@@ -623,6 +664,17 @@ def test_import_docker_save_link_outside_is_ignored(tmp_path):
     assert rec["message"] == f'import: manifest.json names "{name[:64]}...", which is not a file in the archive'
 
     assert g.files() == []
+
+
+def test_import_same_ref_twice_is_busy(tmp_path, images):
+    g = Gateway(tmp_path)
+    first, second = tmp_path / "1.tar", tmp_path / "2.tar"
+    images.tar(first)
+    images.tar(second)
+    out = objs(g.run("import", "localhost/svc:simple", first, "--again", second, "--wait", 60, importer=True))
+    assert out[1] == {"error": 'image "docker:localhost/svc:simple" is being imported', "errno": "EBUSY"}
+    assert out[2]["status"] == "READY"
+    assert not first.exists() and not second.exists()       # both archives removed
 
 
 def test_import_oci_layout(tmp_path, images):
