@@ -25,6 +25,14 @@ testsuite_unit_test_gateway_client_net_SOURCES = testsuite/unit/test_gateway_cli
 	testsuite/unit/unit.h
 testsuite_unit_test_gateway_client_net_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) $(MUNGE_CFLAGS)
 testsuite_unit_test_gateway_client_net_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS) $(MUNGE_LIBS) -lpthread
+# the berth helper's login store
+check_PROGRAMS += testsuite/unit/test_gateway_client_auth
+TESTS += testsuite/unit/test_gateway_client_auth
+testsuite_unit_test_gateway_client_auth_SOURCES = testsuite/unit/test_gateway_client_auth.c \
+	helper/auth_store.c helper/helper.h testsuite/unit/unit.h
+testsuite_unit_test_gateway_client_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
+	-I$(top_srcdir)/helper
+testsuite_unit_test_gateway_client_auth_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS) $(JSONC_LIBS)
 endif
 endif
 

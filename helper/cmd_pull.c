@@ -4,6 +4,7 @@
  * terminal, one line per change otherwise).
  */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,17 +109,45 @@ static int finish(const struct berth_gateway_image *img, bool tty)
 	return EXIT_NOT_READY;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C stops following, not the pull: say so instead of dying mid-bar. */
+static void catch_interrupt(void)
+{
+	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static int stop_following(const char *ref, bool tty)
+{
+	if (tty)
+		printf("\n");
+	fflush(stdout);
+	fprintf(stderr, "berth: stopped following %s; the pull goes on (see `berth images`)\n", ref);
+	return 128 + SIGINT;
+}
+
 int helper_wait(struct helper *h, const struct berth_gateway_image *first)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_gateway_opts gw;
-	struct berth_gateway_image img = *first;
+	struct berth_gateway_image img = *first, next;
 	char last[64] = "";
 	bool tty = isatty(STDOUT_FILENO);
 	int failures = 0;
 
 	if (helper_gateway(h, HELPER_TIMEOUT_MS, &gw, &err) < 0)
 		return helper_fail(&err);
+	catch_interrupt();
 	while (berth_gateway_status_in_progress(img.status)) {
 		struct timespec pause = { 0, POLL_MS * 1000000L };
 
@@ -127,18 +156,20 @@ int helper_wait(struct helper *h, const struct berth_gateway_image *first)
 		else
 			show_line(&img, last, sizeof(last));
 		nanosleep(&pause, NULL);
-		if (berth_gateway_status(&gw, first->ref, &img, &err) == 0) {
+		if (interrupted)
+			return stop_following(first->ref, tty);
+		if (berth_gateway_status(&gw, first->ref, &next, &err) == 0) {
+			img = next;
 			failures = 0;
 			continue;
 		}
-		/* a busy gateway is no reason to give up at once */
+		/* a busy or briefly unreachable gateway is no reason to give up at once */
 		if (helper_exit_code(err.code) != EXIT_UNREACHABLE || ++failures >= POLL_FAILURES_MAX) {
 			if (tty)
 				printf("\n");
 			fflush(stdout);
 			return helper_fail(&err);
 		}
-		img = *first;
 	}
 	return finish(&img, tty);
 }

@@ -8,6 +8,7 @@ import pty
 import pwd
 import re
 import select
+import signal
 import shutil
 import stat
 import subprocess
@@ -124,7 +125,7 @@ def images(layout, plain_registry):
     return {"simple": {"ref": f"docker:{plain_registry.host}/simple:v1",
                        "digest": layout.descriptor("simple")["digest"]},
             "expire": unique("clexpire", 1), "big": unique("clbig", 3, 16 << 20),
-            "tty": unique("cltty", 2, 8 << 20)}
+            "tty": unique("cltty", 2, 8 << 20), "intr": unique("clintr", 2, 16 << 20)}
 
 
 class Run:
@@ -261,6 +262,22 @@ def test_pull_progress_bar_on_a_terminal(gw, munged, homes, images):
         "PENDING" in text, text
     # the bar is erased before the final line
     assert f"\r\033[K{img['ref']}: READY {img['digest']} (" in text, text
+
+
+def test_interrupt_stops_following_not_the_pull(gw, munged, homes, images, run):
+    img = images["intr"]
+    pw = pwd.getpwnam("alice")
+    proc = subprocess.Popen([BERTH, "pull", img["ref"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, user=pw.pw_uid, group=pw.pw_gid, extra_groups=[],
+                            env=env_for(gw, munged, homes, "alice"), start_new_session=True)
+    first = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert first.startswith(f"{img['ref']}: "), (first, out, err)
+    assert (proc.returncode, err) == (130, f"berth: stopped following {img['ref']}; the pull goes on "
+                                           "(see `berth images`)\n"), (first, out, err)
+    r = run("pull", img["ref"])
+    assert r.rc == 0 and f": READY {img['digest']} " in r.out, r
 
 
 def test_pull_unknown_tag_and_dead_registry(run, plain_registry):
