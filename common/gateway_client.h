@@ -6,6 +6,9 @@
  *
  * Every call makes one HTTP request with a fresh munge credential and is
  * bounded by opts->timeout_ms in total (connect included): it never hangs.
+ * The credential is made first and counts against that budget; the one
+ * wait outside curl's control is libmunge's own retrying of a munged
+ * socket that refuses connections (a crashed munged: about 2 s).
  * Thread-safe (CURLOPT_NOSIGNAL); no global state beyond curl_global_init
  * (done once, under a pthread_once).  No proxy is used for the gateway
  * (slurmctld's environment may carry an http_proxy meant for something
@@ -19,6 +22,7 @@
  *   image gateway http://10.77.0.1:7050 unreachable: Connection refused
  *   image gateway http://10.77.0.1:7050 did not answer within 2000 ms
  *   image "docker:docker.io/library/nope:latest" not found
+ *   image gateway: <the gateway's {"error"} text>
  * and err->code:
  *   ENOENT 404, EINVAL 400, EACCES 401, EPERM 403, EBUSY 409, EFBIG 413,
  *   EAGAIN 503, EREMOTEIO 502, EIO 500 or a reply that is not what the API
