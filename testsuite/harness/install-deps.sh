@@ -17,6 +17,8 @@ PKGS=(
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
 	# registry client tests: bcrypt htpasswd files for docker-registry
 	apache2-utils openssl
+	# accounting in the harness (sacct): private MariaDB + slurmdbd
+	mariadb-server slurmdbd
 )
 
 missing=()
