@@ -6,8 +6,14 @@
  *
  * Every call makes one HTTP request with a fresh munge credential and is
  * bounded by opts->timeout_ms in total (connect included): it never hangs.
- * Thread-safe; no global state beyond curl_global_init (done once, under a
- * pthread_once).
+ * Thread-safe (CURLOPT_NOSIGNAL); no global state beyond curl_global_init
+ * (done once, under a pthread_once).  No proxy is used for the gateway
+ * (slurmctld's environment may carry an http_proxy meant for something
+ * else) unless BERTH_GATEWAY_PROXY names one.  Replies are bounded (1 MiB,
+ * 16 MiB for lists) and parsed strictly: a field of the wrong type, a string
+ * too long for its buffer, an unknown status or a bad digest make the reply
+ * "not what the API says" (EIO); messages from the gateway are sanitised.
+ * Link common/libberth_client.la before common/libberth_common.la.
  *
  * Errors (struct berth_error): one line, meant for the user, e.g.
  *   image gateway http://10.77.0.1:7050 unreachable: Connection refused
@@ -17,7 +23,8 @@
  *   ENOENT 404, EINVAL 400, EACCES 401, EPERM 403, EBUSY 409, EFBIG 413,
  *   EAGAIN 503, EREMOTEIO 502, EIO 500 or a reply that is not what the API
  *   says, ETIMEDOUT timeout, ECONNREFUSED/EHOSTUNREACH not reachable,
- *   ENOMEM.
+ *   ENOTCONN no munge credential (munged not running), EINVAL also for a
+ *   bad opts->url, ENOMEM.
  */
 #ifndef BERTH_GATEWAY_CLIENT_H_
 #define BERTH_GATEWAY_CLIENT_H_
@@ -58,6 +65,9 @@ struct berth_gateway_login {
 	const char *password;
 };
 
+/* In-progress statuses: INIT PENDING PULLING CONVERTING. */
+bool berth_gateway_status_in_progress(const char *status);
+
 /* ref_text is sent as given (the gateway parses it again). */
 int berth_gateway_lookup(const struct berth_gateway_opts *opts, const char *ref_text,
 			 struct berth_gateway_image *out, struct berth_error *err);
@@ -76,7 +86,8 @@ int berth_gateway_status(const struct berth_gateway_opts *opts, const char *ref_
 int berth_gateway_list(const struct berth_gateway_opts *opts, bool in_progress_only,
 		       struct berth_gateway_image **out, size_t *count, struct berth_error *err);
 
-/* Upload the tar at archive_path for docker:localhost/NAME[:TAG]. */
+/* Upload the tar at archive_path for docker:localhost/NAME[:TAG] (the
+ * upload counts against opts->timeout_ms: give it a generous one). */
 int berth_gateway_import(const struct berth_gateway_opts *opts, const char *ref_text,
 			 const char *archive_path, struct berth_gateway_image *out,
 			 struct berth_error *err);
