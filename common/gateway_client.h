@@ -92,11 +92,13 @@ int berth_gateway_import(const struct berth_gateway_opts *opts, const char *ref_
 			 const char *archive_path, struct berth_gateway_image *out,
 			 struct berth_error *err);
 
-/* *expired: malloc'd array of malloc'd strings. */
+/* *expired: malloc'd array of malloc'd strings (berth_gateway_strings_free). */
 int berth_gateway_expire(const struct berth_gateway_opts *opts, const char *ref_text,
 			 char ***expired, size_t *count, struct berth_error *err);
 int berth_gateway_autoexpire(const struct berth_gateway_opts *opts, char ***expired,
 			     size_t *count, struct berth_error *err);
+
+void berth_gateway_strings_free(char **list, size_t count);
 
 /* GET /api/v1/health, the raw JSON body into *json (free()). */
 int berth_gateway_health(const struct berth_gateway_opts *opts, char **json,
