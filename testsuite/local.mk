@@ -55,6 +55,8 @@ testsuite_unit_test_container_tree_probe_CFLAGS = -std=gnu11 -Wall -Wextra
 testsuite_unit_test_container_tree_probe_LDFLAGS = -all-static
 endif
 
+include testsuite/unit/submit.mk
+
 EXTRA_DIST += testsuite/harness testsuite/integration
 
 if ENABLE_INTEGRATION

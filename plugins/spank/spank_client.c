@@ -52,5 +52,5 @@ int berth_spank_client_post_opt(spank_t sp)
 		berth_err("%s", err.msg);
 		return -1;
 	}
-	return 0;
+	return berth_spank_resolve_step_image(sp);
 }

@@ -1,0 +1,64 @@
+/*
+ * spank_resolve.c - srun --image for a step inside an existing allocation
+ * (LOCAL context).  Such a step never passes through job_submit, so srun
+ * pins the image itself: berth_image_resolve() as the user (no proxy; the
+ * gateway's ACLs apply to the user directly), the same rules and messages
+ * as job_submit.  The pinned id:<digest> replaces the option in srun's
+ * environment, which slurmstepd reads after the launch request's options
+ * (the last value wins), and the request as written stays in
+ * BERTH_IMAGE_REQUEST.
+ *
+ * srun that creates its own allocation is left to job_submit (it pins as the
+ * trusted proxy and records the AdminComment); inside a batch job the job's
+ * own pinned id:<digest> arrives here through SLURM_SPANK_... and is
+ * accepted from the image directory without asking the gateway.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <slurm/spank.h>
+
+#include "berth_log.h"
+#include "image_resolve.h"
+#include "spank_plugin.h"
+
+#define STEP_IMAGE_REQUEST_ENV "BERTH_IMAGE_REQUEST"
+
+int berth_spank_resolve_step_image(spank_t sp)
+{
+	struct berth_job_request *req = &berth_spank.request;
+	struct berth_resolve_opts opts = { getuid(), false, NULL };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_resolved resolved;
+	char pinned[BERTH_DIGEST_LEN + 8], *request;
+	int rc = -1;
+
+	(void)sp;
+	if (spank_context() != S_CTX_LOCAL || !req->image_text ||
+	    req->image.type == BERTH_IMAGE_LOCAL || !getenv("SLURM_JOB_ID"))
+		return 0;
+	if (berth_image_resolve(&berth_spank.config, req->image_text, &opts, &resolved, &err) < 0) {
+		berth_err("%s", err.msg);
+		return -1;
+	}
+	snprintf(pinned, sizeof(pinned), "id:%s", resolved.digest);
+	if (!(request = strdup(req->image_text))) {
+		berth_err("--image: out of memory");
+		return -1;
+	}
+	if (setenv(BERTH_ENV_IMAGE, pinned, 1) < 0 ||
+	    setenv(STEP_IMAGE_REQUEST_ENV, request, 1) < 0 ||
+	    berth_job_request_set_image(req, pinned, berth_spank.config.default_type, &err) < 0) {
+		berth_err("--image: cannot pass the pinned image to the step: %s",
+			  err.msg[0] ? err.msg : "setenv failed");
+		goto out;
+	}
+	berth_debug("srun: image %s pinned to %s%s", request, resolved.digest,
+		    resolved.from_image_dir ? " (image dir)" : "");
+	rc = 0;
+out:
+	free(request);
+	return rc;
+}
