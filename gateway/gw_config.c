@@ -62,6 +62,14 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "squashfs block size (4K..1M, a power of two)" },
 	{ "compress_workers", BERTH_CONF_UINT, GWC(compress_workers), "0", 0, 256,
 	  "compression threads per conversion (0: every CPU)" },
+	{ "allow_root", BERTH_CONF_BOOL, GWC(allow_root), "no", 0, 0,
+	  "run even when started as root (meant to run as an unprivileged user)" },
+	{ "pid_file", BERTH_CONF_STRING, GWC(pid_file), "", 0, 0,
+	  "file the daemon writes its pid into and locks (empty: none)" },
+	{ "log_file", BERTH_CONF_STRING, GWC(log_file), "", 0, 0,
+	  "log file, reopened on SIGHUP (empty: stderr with -f, else syslog)" },
+	{ "log_level", BERTH_CONF_STRING, GWC(log_level), "info", 0, 0,
+	  "error, info, verbose (also refused requests) or debug (every request)" },
 	BERTH_CONF_END
 };
 
@@ -147,8 +155,24 @@ static int parse_word_list(const char *text, char ***out, struct berth_error *er
 	return 0;
 }
 
+int gw_config_log_level(const char *name, enum berth_log_level *level)
+{
+	static const char *const names[] = { "error", "info", "verbose", "debug" };
+	unsigned i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!strcmp(name, names[i])) {
+			*level = (enum berth_log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int derive(const char *path, struct gw_config *cfg, struct berth_error *err)
 {
+	enum berth_log_level level;
+
 	if (parse_uid_list("trusted_proxy_uids", cfg->trusted_proxy_uids, &cfg->proxy_uid_list,
 			   &cfg->proxy_uid_count, err) < 0 ||
 	    parse_uid_list("admin_uids", cfg->admin_uids, &cfg->admin_uid_list,
@@ -160,6 +184,13 @@ static int derive(const char *path, struct gw_config *cfg, struct berth_error *e
 	if (!*cfg->listen || !strrchr(cfg->listen, ':'))
 		return berth_error_set(err, EINVAL, "%s: listen: expected ADDR:PORT, got \"%s\"",
 				       path, cfg->listen);
+	if (gw_config_log_level(cfg->log_level, &level) < 0)
+		return berth_error_set(err, EINVAL,
+				       "%s: log_level: expected error, info, verbose or debug, got \"%s\"",
+				       path, cfg->log_level);
+	if ((*cfg->pid_file && *cfg->pid_file != '/') || (*cfg->log_file && *cfg->log_file != '/'))
+		return berth_error_set(err, EINVAL, "%s: %s: expected an absolute path", path,
+				       *cfg->pid_file && *cfg->pid_file != '/' ? "pid_file" : "log_file");
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "berth_error.h"
+#include "berth_log.h"
 #include "conf_parser.h"
 
 struct gw_config {
@@ -44,6 +45,11 @@ struct gw_config {
 	unsigned compression_level; /* 0 = compressor default */
 	uint64_t block_size;        /* default 128K */
 	unsigned compress_workers;  /* 0 = all CPUs */
+	/* the daemon (gw_main.c) */
+	bool allow_root;            /* run as root anyway, default no */
+	char *pid_file;             /* "" none */
+	char *log_file;             /* "" stderr (-f) or syslog */
+	char *log_level;            /* error, info (default), verbose, debug */
 	/* derived by gw_config_load(): parsed lists */
 	uid_t *proxy_uid_list;  size_t proxy_uid_count;
 	uid_t *admin_uid_list;  size_t admin_uid_count;
@@ -57,5 +63,8 @@ extern const struct berth_conf_key gw_config_schema[];
  * derived lists (names resolved with getpwnam_r; unknown name is an error). */
 int gw_config_load(const char *path, struct gw_config *cfg, struct berth_error *err);
 void gw_config_free(struct gw_config *cfg);
+
+/* log_level's value -> level; -1 if unknown. */
+int gw_config_log_level(const char *name, enum berth_log_level *level);
 
 #endif

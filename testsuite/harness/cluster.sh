@@ -1,12 +1,13 @@
 #!/bin/bash
 # cluster.sh - berth's test cluster on one machine: munge, slurmctld, three
-# slurmd (n1 n2 n3, each in its own network + UTS namespace), and a local OCI
-# registry with test images.  Needs root (except env).
+# slurmd (n1 n2 n3, each in its own network + UTS namespace), a local OCI
+# registry with test images and berth-gatewayd (gateway.sh).  Needs root
+# (except env).
 #
 #   cluster.sh start            start everything; refuses if already running
 #   cluster.sh stop             stop what start started; non-zero if anything was left
 #   cluster.sh status           what is running
-#   cluster.sh env              eval "$(cluster.sh env)" sets SLURM_CONF, BERTH_LAB, BERTH_REGISTRY
+#   cluster.sh env              eval "$(cluster.sh env)" sets SLURM_CONF, BERTH_LAB, BERTH_REGISTRY, BERTH_GATEWAY
 #   cluster.sh run-as USER CMD  run CMD as USER (cwd = home, SLURM_CONF set)
 #   cluster.sh sqfs IMAGE       flatten a test image into $BERTH_LAB/images/<digest>.sqfs, print the digest
 #   cluster.sh restart-slurmd NODE  stop NODE's slurmd (jobs keep running) and start it again
@@ -24,10 +25,12 @@ set -euo pipefail
 . "$HARNESS/nodes.sh"
 # shellcheck source=images.sh
 . "$HARNESS/images.sh"
+# shellcheck source=gateway.sh
+. "$HARNESS/gateway.sh"
 # shellcheck source=accounting.sh
 . "$HARNESS/accounting.sh"
 
-DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry)
+DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry gateway)
 
 usage() {
 	sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
@@ -94,6 +97,7 @@ cmd_start() {
 	start_slurm
 	wait_idle 20
 	start_registry
+	start_gateway
 	ensure_images
 	push_images
 	trap - EXIT
@@ -108,7 +112,7 @@ cmd_stop_unlocked() {
 	[ -f "$RUN/mode" ] && mode=$(<"$RUN/mode")
 	drain_jobs
 	stop_recorded slurmd-n1 slurmd-n2 slurmd-n3
-	stop_recorded slurmctld registry
+	stop_recorded slurmctld registry gateway
 	stop_accounting
 	sweep_cgroups || rc=1
 	KILL=1 netns_down || rc=1
@@ -157,7 +161,8 @@ cmd_status() {
 }
 
 cmd_env() {
-	printf 'export SLURM_CONF=%q; export BERTH_LAB=%q; export BERTH_REGISTRY=%q\n' "$SLURM_CONF" "$LAB" "$REGISTRY"
+	printf 'export SLURM_CONF=%q; export BERTH_LAB=%q; export BERTH_REGISTRY=%q; export BERTH_GATEWAY=%q\n' \
+		"$SLURM_CONF" "$LAB" "$REGISTRY" "http://$(gateway_addr)"
 }
 
 cmd_run_as() {

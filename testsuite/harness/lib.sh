@@ -261,7 +261,7 @@ write_configs() {
 	render slurm.conf.in "$LAB/etc/slurm.conf" "LAB=$LAB" "CTLD_HOST=$host" "CTLD_PORT=$CTLD_PORT" \
 		"PLUGINDIR=$plugindir" "PLUGIN_LINES=$plugin_lines" "NODE_LINES=$nodes"
 	render cgroup.conf.in "$LAB/etc/cgroup.conf"
-	render berth.conf.in "$LAB/etc/berth.conf" "LAB=$LAB"
+	render berth.conf.in "$LAB/etc/berth.conf" "LAB=$LAB" "GATEWAY=$(gateway_addr)"
 	render registry.yml.in "$LAB/etc/registry.yml" "LAB=$LAB" "REGISTRY=$REGISTRY"
 	echo "netns=$NETNS plugins=$PLUGINS builddir=$BUILDDIR" >"$RUN/mode"
 }

@@ -1,0 +1,412 @@
+/*
+ * gw_http.c - libmicrohttpd glue of berth-gatewayd: listen, take requests
+ * apart (route, method, credential, body), hand them to gw_http_routes.c,
+ * send the reply, log one line per request.
+ *
+ * MHD calls the access handler several times per request: first with the
+ * headers only (everything that can be refused without the body is refused
+ * there, before an upload is read), then once per piece of body, then once
+ * more with no data: the handler runs and the reply is queued.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "berth_log.h"
+#include "gw_http_internal.h"
+
+#define CONNECTION_TIMEOUT_S 120
+#define CONNECTION_LIMIT 1000
+/* a chunked JSON body beyond the limit is read and dropped up to this much
+ * (to answer 413); after that the connection is closed */
+#define JSON_DISCARD_MAX (1024 * 1024)
+
+struct gw_http {
+	struct MHD_Daemon *daemon;
+	struct gw_http_ctx ctx;
+	unsigned port;
+};
+
+/* ---- listen address --------------------------------------------------- */
+static int parse_port(const char *text, unsigned *port, struct berth_error *err)
+{
+	char quoted[BERTH_QUOTE_SIZE];
+	unsigned v = 0;
+	const char *p;
+
+	for (p = text; *p >= '0' && *p <= '9' && v <= 65535; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	if (p == text || *p || v > 65535 || p - text > 5)
+		return berth_error_set(err, EINVAL, "listen: bad port \"%s\"",
+				       berth_error_quote(quoted, text, strlen(text)));
+	*port = v;
+	return 0;
+}
+
+int gw_http_parse_listen(const char *text, struct sockaddr_storage *addr, socklen_t *len,
+			 struct berth_error *err)
+{
+	char host[INET6_ADDRSTRLEN + 2], quoted[BERTH_QUOTE_SIZE];
+	const char *colon, *start = text, *end;
+	unsigned port;
+
+	memset(addr, 0, sizeof(*addr));
+	if (*text == '[') {
+		start = text + 1;
+		end = strchr(start, ']');
+		if (!end || end[1] != ':')
+			goto bad;
+		colon = end + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || memchr(text, ':', (size_t)(colon - text)))
+			goto bad;   /* IPv6 needs brackets */
+		end = colon;
+	}
+	if (end == start || (size_t)(end - start) >= sizeof(host))
+		goto bad;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	if (parse_port(colon + 1, &port, err) < 0)
+		return -1;
+	if (*text == '[') {
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
+
+		if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+			goto bad;
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a6);
+	} else {
+		struct sockaddr_in *a4 = (struct sockaddr_in *)addr;
+
+		if (!strcmp(host, "*"))
+			a4->sin_addr.s_addr = htonl(INADDR_ANY);
+		else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+			goto bad;
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a4);
+	}
+	return 0;
+bad:
+	return berth_error_set(err, EINVAL,
+			       "listen: expected IPV4:PORT, [IPV6]:PORT or *:PORT, got \"%s\"",
+			       berth_error_quote(quoted, text, strlen(text)));
+}
+
+/* ---- replies ---------------------------------------------------------- */
+static enum MHD_Result send_reply(struct gw_request *req, const char *allow)
+{
+	struct gw_reply *reply = &req->reply;
+	struct MHD_Response *resp;
+	enum MHD_Result rc;
+	char *text;
+	size_t len;
+
+	if (!reply->status || !reply->body)
+		gw_reply_error(reply, 500, "internal error: no reply");
+	len = reply->body ? strlen(reply->body) : 0;
+	/* one JSON line: the body plus "\n" */
+	text = malloc(len + 2);
+	if (!text)
+		return MHD_NO;
+	memcpy(text, reply->body ? reply->body : "", len);
+	memcpy(text + len, "\n", 2);
+	resp = MHD_create_response_from_buffer(len + 1, text, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (allow)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	rc = MHD_queue_response(req->conn, reply->status, resp);
+	MHD_destroy_response(resp);
+	return rc;
+}
+
+/* ---- the first call: headers ------------------------------------------ */
+static void authenticate(struct gw_http_ctx *ctx, struct gw_request *req)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_credential cred;
+	const char *text, *on_behalf;
+	int rc;
+
+	text = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, GW_AUTH_HEADER);
+	on_behalf = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, GW_ON_BEHALF_HEADER);
+	if (gw_auth_decode(ctx->cfg->munge_socket, text, &cred, &err) < 0) {
+		gw_reply_error(&req->reply, gw_auth_http_status(err.code), err.msg);
+		return;
+	}
+	req->cred_uid = cred.uid;
+	req->decoded = true;
+	rc = gw_auth_caller(ctx->cfg, &cred, on_behalf, &req->caller, &err);
+	if (rc == 0 && cred.payload_len && !strcmp(req->route->path, "/api/v1/pull"))
+		rc = gw_auth_parse_login(cred.payload, cred.payload_len, &req->login, &req->has_login, &err);
+	gw_auth_credential_clear(&cred);
+	if (rc < 0) {
+		gw_reply_error(&req->reply, gw_auth_http_status(err.code), err.msg);
+		return;
+	}
+	req->authenticated = true;
+}
+
+/* Content-Length beyond the limit: 413 before reading anything. */
+static void check_length(struct gw_request *req)
+{
+	const char *text = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_LENGTH);
+	char msg[128];
+
+	if (!text)
+		return;
+	if (strtoull(text, NULL, 10) > req->body_limit) {
+		snprintf(msg, sizeof(msg), "body larger than %llu bytes",
+			 (unsigned long long)req->body_limit);
+		gw_reply_error(&req->reply, 413, msg);
+	}
+}
+
+static struct gw_request *request_new(struct gw_http_ctx *ctx, struct MHD_Connection *conn,
+				      const char *url, const char *method)
+{
+	struct gw_request *req = calloc(1, sizeof(*req));
+	size_t n;
+
+	if (!req)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	req->conn = conn;
+	berth_error_quote(req->what, method, strlen(method));
+	n = strlen(req->what);
+	snprintf(req->what + n, sizeof(req->what) - n, " ");
+	berth_error_quote(req->what + n + 1, url, strlen(url));
+	req->upload_fd = -1;
+	req->route = gw_http_find_route(url);
+	if (!req->route) {
+		gw_reply_error(&req->reply, 404, "no such endpoint (see doc/gateway-api.md)");
+		return req;
+	}
+	if (strcmp(method, req->route->method)) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "method not allowed: use %s", req->route->method);
+		gw_reply_error(&req->reply, 405, msg);
+		return req;
+	}
+	req->body_limit = req->route->body == GW_BODY_UPLOAD ? ctx->cfg->import_max_size :
+			  req->route->body == GW_BODY_JSON ? GW_JSON_BODY_MAX : 0;
+	if (req->route->auth)
+		authenticate(ctx, req);
+	if (!req->reply.status)
+		check_length(req);
+	if (!req->reply.status && req->route->body == GW_BODY_UPLOAD)
+		gw_http_import_begin(ctx, req);
+	return req;
+}
+
+/* ---- body ------------------------------------------------------------- */
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* MHD_NO closes the connection (no reply possible in the middle of a body). */
+static enum MHD_Result take_body(struct gw_request *req, const char *data, size_t size)
+{
+	req->received += size;
+	if (req->too_large || req->reply.status)
+		return req->received > req->body_limit + JSON_DISCARD_MAX ? MHD_NO : MHD_YES;
+	if (req->received > req->body_limit) {
+		req->too_large = true;
+		return req->route->body == GW_BODY_UPLOAD ? MHD_NO : MHD_YES;
+	}
+	if (req->route->body == GW_BODY_UPLOAD) {
+		if (write_all(req->upload_fd, data, size) < 0) {
+			berth_err("import: writing %s: %s", req->upload_path, strerror(errno));
+			gw_reply_error(&req->reply, 500, "cannot store the upload");
+		}
+		return MHD_YES;
+	}
+	if (!req->body) {
+		req->body = malloc(GW_JSON_BODY_MAX + 1);
+		if (!req->body)
+			return MHD_NO;
+	}
+	memcpy(req->body + req->body_len, data, size);
+	req->body_len += size;
+	req->body[req->body_len] = '\0';
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	struct gw_http_ctx *ctx = cls;
+	struct gw_request *req = *con_cls;
+	char msg[96];
+
+	(void)version;
+	if (!req) {
+		req = request_new(ctx, conn, url, method);
+		if (!req)
+			return MHD_NO;
+		*con_cls = req;
+		if (req->reply.status)   /* refused on the headers: the body is not read */
+			return send_reply(req, req->reply.status == 405 ? gw_http_allowed(url) : NULL);
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		enum MHD_Result rc = take_body(req, upload_data, *upload_data_size);
+
+		*upload_data_size = 0;
+		return rc;
+	}
+	if (req->too_large) {
+		snprintf(msg, sizeof(msg), "body larger than %llu bytes",
+			 (unsigned long long)req->body_limit);
+		gw_reply_error(&req->reply, 413, msg);
+	}
+	if (!req->reply.status)
+		req->route->handler(ctx, req);
+	return send_reply(req, NULL);
+}
+
+/* ---- completion: log, release ------------------------------------------ */
+static void log_request(const struct gw_request *req, struct MHD_Connection *conn,
+			enum MHD_RequestTerminationCode toe)
+{
+	struct timespec now;
+	char who[64] = "-";
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - req->started.tv_sec) * 1000 + (now.tv_nsec - req->started.tv_nsec) / 1000000;
+	if (req->authenticated && req->cred_uid != req->caller.uid)
+		snprintf(who, sizeof(who), "uid %u for uid %u", (unsigned)req->cred_uid,
+			 (unsigned)req->caller.uid);
+	else if (req->decoded)
+		snprintf(who, sizeof(who), "uid %u", (unsigned)req->cred_uid);
+	(void)conn;
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !req->reply.status)
+		berth_info("%s %s: connection ended before a reply (%d)", who,
+			   req->what, (int)toe);
+	else if (req->reply.status >= 500)
+		berth_err("%s %s -> %u in %ld ms: %s", who, req->what,
+			  req->reply.status, ms, req->reply.message);
+	else if (req->reply.status >= 400)
+		berth_verbose("%s %s -> %u in %ld ms: %s", who, req->what,
+			      req->reply.status, ms, req->reply.message);
+	else
+		berth_debug("%s %s -> %u in %ld ms", who, req->what,
+			    req->reply.status, ms);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct gw_request *req = *con_cls;
+
+	(void)cls;
+	if (!req)
+		return;
+	log_request(req, conn, toe);
+	if (req->upload_fd >= 0)
+		close(req->upload_fd);
+	if (req->upload_path[0])
+		unlink(req->upload_path);
+	gw_auth_wipe(&req->login, sizeof(req->login));
+	free(req->body);
+	free(req->reply.body);
+	free(req);
+	*con_cls = NULL;
+}
+
+__attribute__((format(printf, 2, 0)))
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	berth_verbose("http: %s", line);
+}
+
+/* ---- start, stop ------------------------------------------------------ */
+struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *svc,
+			      struct berth_error *err)
+{
+	struct sockaddr_storage addr;
+	const union MHD_DaemonInfo *info;
+	struct gw_http *http;
+	socklen_t len;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
+			 MHD_USE_ERROR_LOG;
+
+	if (gw_http_parse_listen(cfg->listen, &addr, &len, err) < 0)
+		return NULL;
+	if (addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	http = calloc(1, sizeof(*http));
+	if (!http) {
+		berth_error_set(err, ENOMEM, "out of memory");
+		return NULL;
+	}
+	http->ctx.cfg = cfg;
+	http->ctx.svc = svc;
+	http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &http->ctx,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_END);
+	if (!http->daemon) {
+		int code = errno ? errno : EADDRNOTAVAIL;
+
+		free(http);
+		berth_error_errno(err, code, "cannot listen on %s", cfg->listen);
+		return NULL;
+	}
+	info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	http->port = info ? info->port : 0;
+	return http;
+}
+
+unsigned gw_http_port(const struct gw_http *http)
+{
+	return http ? http->port : 0;
+}
+
+void gw_http_stop(struct gw_http *http)
+{
+	if (!http)
+		return;
+	MHD_stop_daemon(http->daemon);
+	free(http);
+}

@@ -1,0 +1,100 @@
+/*
+ * gw_service_internal.h - what gw_service.c, gw_service_pull.c, gw_worker.c
+ * and gw_import.c share.
+ *
+ * Locking: svc->lock guards the job queue, the list of jobs (single-flight
+ * by digest), the progress of each job and the stopping flag.  The store has
+ * its own lock; when both are held, svc->lock is taken first.  A job's
+ * completion (rows of its digest -> READY/FAILURE) and its removal from the
+ * job list happen under svc->lock, so gw_pull() either joins the job or sees
+ * the READY row, never neither.
+ */
+#ifndef BERTH_GW_SERVICE_INTERNAL_H_
+#define BERTH_GW_SERVICE_INTERNAL_H_
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw_service.h"
+#include "gw_store.h"
+#include "registry.h"
+
+struct json_object;
+
+enum gw_job_kind { GW_JOB_PULL, GW_JOB_IMPORT };
+
+struct gw_job {
+	struct gw_job *next_queued;    /* FIFO of waiting jobs */
+	struct gw_job *next;           /* every job not finished (svc->jobs) */
+	enum gw_job_kind kind;
+	char digest[BERTH_DIGEST_LEN + 1];  /* "" for an import until its archive is read */
+	char ref_text[GW_REF_MAX];
+	struct berth_image_ref ref;    /* where the blobs are fetched (pull) */
+	struct registry_manifest manifest;
+	bool have_manifest;            /* false: fetch it by digest first (recovered pull) */
+	struct registry_client *client;  /* private pull: its own client (owned); NULL: shared */
+	struct gw_registry_login *login; /* the credentials client uses (owned, wiped) */
+	char *archive_path;            /* import: the uploaded archive (owned, removed) */
+	int64_t record_id;             /* import: its record */
+	enum gw_status status;
+	struct gw_progress progress;
+};
+
+struct gw_service {
+	const struct gw_config *cfg;
+	struct gw_store *store;
+	struct registry_client *registry;   /* anonymous + site credentials */
+	struct json_object *site_credentials;
+	char *layers_dir, *tmp_dir;
+
+	pthread_mutex_t lock;
+	pthread_cond_t work_cond;
+	struct gw_job *queue_head, *queue_tail;
+	struct gw_job *jobs;
+	unsigned queued, active;
+	bool stopping;
+	pthread_t *threads;
+	unsigned nthreads;
+	uint64_t tmp_seq;
+
+	/* counters (atomic builtins) */
+	uint64_t n_lookups, n_pulls, n_manifest_fetches, n_blob_downloads;
+	uint64_t n_cache_hits, n_conversions, n_failures;
+};
+
+#define GW_COUNT(svc, field) __atomic_add_fetch(&(svc)->field, 1, __ATOMIC_RELAXED)
+
+int64_t gw_now(void);
+
+/* gw_worker.c */
+int gw_workers_start(struct gw_service *svc, struct berth_error *err);
+void gw_workers_stop(struct gw_service *svc);
+/* Queue job (svc->lock held); it is added to svc->jobs too. */
+void gw_job_enqueue(struct gw_service *svc, struct gw_job *job);
+struct gw_job *gw_job_find_digest(struct gw_service *svc, const char *digest);
+void gw_job_free(struct gw_job *job);
+/* Both files of digest exist in image_dir. */
+bool gw_published(const struct gw_service *svc, const char *digest);
+/* Flatten layers into image_dir, write the metadata, publish. */
+int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *const *layers,
+		       size_t nlayers, const char *config, size_t config_len,
+		       struct berth_error *err);
+void gw_job_set_phase(struct gw_service *svc, struct gw_job *job, enum gw_status status,
+		      const char *phase);
+/* A unique temp name "<dir>/.tmp.<tag>.<pid>.<n>". */
+void gw_tmp_name(struct gw_service *svc, const char *dir, const char *tag, char *buf, size_t size);
+
+/* gw_import.c */
+int gw_import_run(struct gw_service *svc, struct gw_job *job, struct berth_error *err);
+/* Check an archive's entry names and that it looks like an image (EINVAL). */
+int gw_import_scan(const char *archive_path, struct berth_error *err);
+
+/* gw_service_pull.c: a registry client with login (which must outlive it),
+ * or with the site credentials when login is NULL. */
+int gw_registry_create(struct gw_service *svc, const struct gw_registry_login *login,
+		       struct registry_client **out, struct berth_error *err);
+/* registry_*() error codes -> the codes of gw_service.h */
+int gw_registry_error(struct berth_error *err);
+
+#endif

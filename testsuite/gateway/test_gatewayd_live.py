@@ -1,0 +1,404 @@
+"""berth-gatewayd end to end: the real daemon (as an unprivileged user),
+a private munged and real docker-registry instances (conftest.py).
+Needs root (munged, users, running the daemon as another user); skips
+otherwise.  The contract: doc/gateway-api.md."""
+import concurrent.futures
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import Layout, skopeo_push
+from gatewayd import Gatewayd, Munged
+
+API = "/api/v1"
+TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
+BUILDDIR = os.path.dirname(os.path.dirname(os.path.dirname(TOOL))) if TOOL else ""
+GATEWAYD = os.environ.get("BERTH_GATEWAYD") or os.path.join(BUILDDIR, "gateway", "berth-gatewayd")
+TEST_USERS = {"alice": 2001, "bob": 2002}   # as the cluster harness makes them
+IMPORT_MAX = 4 * 1024 * 1024
+
+
+def missing():
+    if os.geteuid() != 0:
+        return "needs root (private munged, users, daemon as another user)"
+    for tool in ("/usr/sbin/munged", "/usr/bin/munge"):
+        if not os.access(tool, os.X_OK):
+            return f"{tool} missing (install munge)"
+    if not os.access(GATEWAYD, os.X_OK):
+        return f"{GATEWAYD} not built"
+    return None
+
+
+if missing():
+    pytest.skip(missing(), allow_module_level=True)
+
+
+def ensure_user(name, uid):
+    try:
+        pw = pwd.getpwnam(name)
+        assert pw.pw_uid == uid, f"user {name} exists with uid {pw.pw_uid}, expected {uid}"
+    except KeyError:
+        subprocess.run(["useradd", "-m", "-u", str(uid), "-U", "-s", "/bin/bash", name], check=True)
+
+
+def daemon_user():
+    for name in ("berthgw", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            pass
+    pytest.skip("no unprivileged user to run berth-gatewayd as")
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def gwdir():
+    for name, uid in TEST_USERS.items():
+        ensure_user(name, uid)
+    # not under pytest's basetemp (0700 root): the daemon's user must get in
+    path = tempfile.mkdtemp(prefix="berth-gatewayd-test.", dir="/var/tmp")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def munged(gwdir):
+    m = Munged(gwdir).start()
+    yield m
+    m.stop()
+
+
+@pytest.fixture(scope="module")
+def images(layout, plain_registry):
+    """Images only these tests pull (fresh layers: nothing cached)."""
+    def unique(tag, n):
+        layout.add_image(tag, [{f"data/{tag}-{i}.bin": os.urandom(50000 + i)} for i in range(n)])
+        skopeo_push(layout, tag, f"{plain_registry.host}/{tag}:v1")
+        return {"ref": f"docker:{plain_registry.host}/{tag}:v1",
+                "digest": layout.descriptor(tag)["digest"],
+                "layers": len(layout.manifest(tag)["layers"])}
+    return {"simple": {"ref": f"docker:{plain_registry.host}/simple:v1",
+                       "digest": layout.descriptor("simple")["digest"]},
+            "expire": unique("gwexpire", 1), "parallel": unique("gwparallel", 3)}
+
+
+@pytest.fixture(scope="module")
+def gw(gwdir, munged, plain_registry, basic_registry):
+    daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user(), munged, {
+        "trusted_proxy_uids": "root",
+        "insecure_registries": f"{plain_registry.host},{basic_registry.host}",
+        "import_max_size": str(IMPORT_MAX),
+        "workers": "2", "http_threads": "4", "retries": "0"})
+    os.makedirs(daemon.dir, exist_ok=True)
+    daemon.start()
+    yield daemon
+    daemon.stop()
+
+
+def call(gw, munged, method, endpoint, body=None, user="root", payload=None, headers=None):
+    return gw.request(method, API + endpoint, body=body, cred=munged.cred(user, payload), headers=headers)
+
+
+def lookup(gw, munged, ref, user="root", headers=None):
+    return call(gw, munged, "POST", "/lookup", {"ref": ref}, user=user, headers=headers)
+
+
+def wait_ready(gw, munged, ref, user="root", timeout=60):
+    quoted = urllib.parse.quote(ref, safe="")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        r = call(gw, munged, "GET", f"/status?ref={quoted}", user=user)
+        assert r.status == 200, r
+        if r.json["status"] in ("READY", "FAILURE"):
+            return r.json
+        time.sleep(0.2)
+    raise AssertionError(f"{ref} not READY after {timeout} s: {r.json}")
+
+
+def pull_ready(gw, munged, ref, user="root", payload=None, extra=None):
+    r = call(gw, munged, "POST", "/pull", dict({"ref": ref}, **(extra or {})), user=user, payload=payload)
+    assert r.status in (200, 202), r
+    rec = wait_ready(gw, munged, ref, user=user)
+    assert rec["status"] == "READY", rec
+    return rec
+
+
+def uploads_left(gw):
+    """Import uploads still stored (the HTTP layer names them upload.*)."""
+    return [name for _, _, names in os.walk(gw.state_dir) for name in names if name.startswith("upload.")]
+
+
+def health(gw):
+    r = gw.request("GET", API + "/health")
+    assert r.status == 200, r
+    return r.json
+
+
+# ------------------------------------------------------------ daemon basics
+def test_refuses_root_without_allow_root(gw):
+    proc = subprocess.run([GATEWAYD, "-f", "-c", gw.config], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 1
+    assert "refusing to run as root" in proc.stderr
+
+
+def test_check_config(gw, tmp_path):
+    proc = subprocess.run([GATEWAYD, "--check-config", "-c", gw.config], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    bad = tmp_path / "bad.conf"
+    bad.write_text("listen = 127.0.0.1:1\nimage_dirr = /x\n")
+    proc = subprocess.run([GATEWAYD, "--check-config", "-c", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr == f'berth-gatewayd: {bad}:2: unknown key "image_dirr"\n'
+    bad.write_text("listen = localhost:7050\n")
+    proc = subprocess.run([GATEWAYD, "--check-config", "-c", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "listen: expected IPV4:PORT" in proc.stderr
+
+
+def test_health_without_credential(gw):
+    h = health(gw)
+    assert h["status"] == "ok"
+    assert h["workers"] == 2
+    for key in ("lookups", "pulls", "manifest_fetches", "blob_downloads", "layer_cache_hits",
+                "conversions", "failures"):
+        assert isinstance(h["counters"][key], int), key
+
+
+# ------------------------------------------------------------ authentication
+def test_no_credential(gw):
+    r = gw.request("POST", API + "/lookup", {"ref": "busybox"})
+    assert (r.status, r.json) == (401, {"error": 'no munge credential (header "authentication")'})
+
+
+def test_garbage_credential(gw):
+    r = gw.request("POST", API + "/lookup", {"ref": "busybox"}, cred="MUNGE:bm90IGEgY3JlZGVudGlhbA==:")
+    assert r.status == 401, r
+    assert r.json["error"].startswith("munge credential rejected: ")
+
+
+def test_replayed_credential(gw, munged, images):
+    cred = munged.cred("alice")
+    first = gw.request("POST", API + "/lookup", {"ref": images["simple"]["ref"]}, cred=cred)
+    assert first.status in (200, 404), first
+    again = gw.request("POST", API + "/lookup", {"ref": images["simple"]["ref"]}, cred=cred)
+    assert (again.status, again.json) == (401, {"error": "munge credential rejected: Replayed credential"})
+
+
+def test_expired_credential(gw, munged):
+    cred = munged.cred("alice", ttl=1)
+    time.sleep(2.2)
+    r = gw.request("GET", API + "/list", cred=cred)
+    assert (r.status, r.json) == (401, {"error": "munge credential rejected: Expired credential"})
+
+
+def test_on_behalf_from_non_proxy(gw, munged):
+    r = call(gw, munged, "GET", "/list", user="alice", headers={"x-berth-on-behalf-of": "2002"})
+    assert (r.status, r.json) == (403, {"error": "uid 2001 may not send x-berth-on-behalf-of "
+                                                  "(not in trusted_proxy_uids)"})
+
+
+def test_on_behalf_bad_values(gw, munged):
+    r = call(gw, munged, "GET", "/list", headers={"x-berth-on-behalf-of": "alice"})
+    assert (r.status, r.json) == (400, {"error": 'x-berth-on-behalf-of: expected a numeric uid, got "alice"'})
+    r = call(gw, munged, "GET", "/list", headers={"x-berth-on-behalf-of": "64999"})
+    assert (r.status, r.json) == (400, {"error": "x-berth-on-behalf-of: uid 64999: no such user on the gateway host"})
+
+
+# ------------------------------------------------------------ bad requests
+@pytest.mark.parametrize("body,error", [
+    ("{", "body is not JSON: unexpected end"),
+    ("", "empty body: expected a JSON object"),
+    ("[1]", "body is not a JSON object"),
+    ('{"ref": "busybox", "tag": 1}', 'unknown field "tag"'),
+    ('{"ref": 7}', 'field "ref" must be a string'),
+    ('{"ref": "docker:Busybox"}', 'ref: repository "Busybox": must be lowercase'),
+    ('{"ref": "local:/x.sqfs"}', "ref: local: images are on the nodes, not in the gateway"),
+])
+def test_bad_lookup_bodies(gw, munged, body, error):
+    r = call(gw, munged, "POST", "/lookup", body)
+    assert (r.status, r.json) == (400, {"error": error})
+
+
+def test_bad_pull_bodies(gw, munged):
+    r = call(gw, munged, "POST", "/pull", {"ref": "busybox", "users": ["no-such-user-berth"]})
+    assert (r.status, r.json) == (400, {"error": 'users: unknown user "no-such-user-berth"'})
+    r = call(gw, munged, "POST", "/pull", {"ref": "id:sha256:" + "a" * 64})
+    assert (r.status, r.json) == (400, {"error": "ref: only docker: images can be pulled"})
+    r = call(gw, munged, "POST", "/pull", {"ref": "busybox"}, payload=b"alice:wonderland")
+    assert (r.status, r.json) == (400, {"error": "registry login: credential payload is not a JSON object"})
+
+
+def test_unknown_endpoint_and_method(gw, munged):
+    r = call(gw, munged, "GET", "/images")
+    assert (r.status, r.json) == (404, {"error": "no such endpoint (see doc/gateway-api.md)"})
+    r = call(gw, munged, "GET", "/pull")
+    assert (r.status, r.json, r.headers["Allow"]) == (405, {"error": "method not allowed: use POST"}, "POST")
+    r = gw.request("DELETE", API + "/health")
+    assert (r.status, r.headers["Allow"]) == (405, "GET")
+
+
+def test_oversize_json_body(gw, munged):
+    body = json.dumps({"ref": "busybox", "users": ["root"] * 12000})
+    assert len(body) > 64 * 1024
+    r = call(gw, munged, "POST", "/pull", body)
+    assert (r.status, r.json) == (413, {"error": "body larger than 65536 bytes"})
+
+
+def test_oversize_import_refused_before_upload(gw, munged):
+    head = (f"POST {API}/import?ref=docker%3Alocalhost%2Fbig%3A1 HTTP/1.1\r\nHost: x\r\n"
+            f"authentication: {munged.cred('root')}\r\nContent-Type: application/x-tar\r\n"
+            f"Content-Length: {IMPORT_MAX + 1}\r\n\r\n").encode()
+    status, body = gw.raw_request(head)
+    assert (status, json.loads(body)) == (413, {"error": f"body larger than {IMPORT_MAX} bytes"})
+    assert uploads_left(gw) == []
+
+
+def test_unknown_image(gw, munged, plain_registry):
+    r = lookup(gw, munged, f"docker:{plain_registry.host}/never-pulled:v1")
+    assert r.status == 404, r
+    assert list(r.json) == ["error"]
+
+
+# ------------------------------------------------------------ pulls
+def test_pull_then_ready_then_lookup(gw, munged, images):
+    simple = images["simple"]
+    r = call(gw, munged, "POST", "/pull", {"ref": simple["ref"]}, user="alice")
+    assert r.status in (200, 202), r
+    assert r.json["ref"] == simple["ref"]
+    assert r.json["private"] is False
+    rec = wait_ready(gw, munged, simple["ref"], user="alice")
+    assert rec["status"] == "READY", rec
+    assert rec["digest"] == simple["digest"]
+    assert "progress" not in rec
+    r = lookup(gw, munged, simple["ref"], user="bob")
+    assert r.status == 200, r
+    assert (r.json["status"], r.json["digest"]) == ("READY", simple["digest"])
+    assert r.json["last_lookup"] > 0
+    sqfs = os.path.join(gw.image_dir, simple["digest"] + ".sqfs")
+    assert os.path.getsize(sqfs) == r.json["size"] > 0
+    assert os.path.exists(os.path.join(gw.image_dir, simple["digest"] + ".json"))
+    # by digest, too
+    by_digest = lookup(gw, munged, "id:" + simple["digest"], user="bob")
+    assert (by_digest.status, by_digest.json["digest"]) == (200, simple["digest"])
+    # a second pull of a READY digest: 200
+    again = call(gw, munged, "POST", "/pull", {"ref": simple["ref"]}, user="bob")
+    assert (again.status, again.json["status"]) == (200, "READY")
+
+
+def test_list_and_status(gw, munged, images):
+    pull_ready(gw, munged, images["simple"]["ref"])
+    r = call(gw, munged, "GET", "/list", user="bob")
+    assert r.status == 200, r
+    refs = [rec["ref"] for rec in r.json["images"]]
+    assert images["simple"]["ref"] in refs
+    assert refs == sorted(refs)
+    r = call(gw, munged, "GET", "/status", user="bob")
+    assert r.status == 200, r
+    assert all(rec["status"] not in ("READY", "FAILURE", "EXPIRED") for rec in r.json["images"])
+
+
+def test_private_image(gw, munged, basic_registry):
+    ref = f"docker:{basic_registry.host}/private:v1"
+    before = lookup(gw, munged, ref, user="bob")
+    assert before.status == 404, before
+    login = json.dumps({"username": "alice", "password": "wonderland"}).encode()
+    rec = pull_ready(gw, munged, ref, user="alice", payload=login)
+    assert rec["private"] is True
+    mine = lookup(gw, munged, ref, user="alice")
+    assert (mine.status, mine.json["status"]) == (200, "READY")
+    theirs = lookup(gw, munged, ref, user="bob")
+    assert (theirs.status, theirs.body) == (404, before.body)
+    listed = call(gw, munged, "GET", "/list", user="bob").json["images"]
+    assert ref not in [i["ref"] for i in listed]
+    # the proxy asking on behalf of each of them gets each one's answer
+    assert lookup(gw, munged, ref, headers={"x-berth-on-behalf-of": "2001"}).status == 200
+    proxied = lookup(gw, munged, ref, headers={"x-berth-on-behalf-of": "2002"})
+    assert (proxied.status, proxied.body) == (404, before.body)
+
+
+def test_expire(gw, munged, images):
+    img = images["expire"]
+    pull_ready(gw, munged, img["ref"], user="alice")
+    files = [os.path.join(gw.image_dir, img["digest"] + ext) for ext in (".sqfs", ".json")]
+    assert all(os.path.exists(f) for f in files)
+    r = call(gw, munged, "POST", "/expire", {"ref": img["ref"]}, user="alice")
+    assert r.status == 403, r
+    assert all(os.path.exists(f) for f in files)
+    r = call(gw, munged, "POST", "/autoexpire", {}, user="alice")
+    assert r.status == 403, r
+    r = call(gw, munged, "POST", "/expire", {"ref": img["ref"]})
+    assert (r.status, r.json) == (200, {"expired": [img["ref"]]})
+    assert not any(os.path.exists(f) for f in files)
+    assert lookup(gw, munged, img["ref"]).json["status"] == "EXPIRED"
+
+
+def test_parallel_pulls_download_each_layer_once(gw, munged, images):
+    img = images["parallel"]
+    before = health(gw)["counters"]
+    creds = [munged.cred("alice" if i % 2 else "bob") for i in range(10)]
+
+    def pull(cred):
+        return gw.request("POST", API + "/pull", {"ref": img["ref"]}, cred=cred)
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        replies = list(pool.map(pull, creds))
+    assert all(r.status in (200, 202) for r in replies), replies
+    rec = wait_ready(gw, munged, img["ref"])
+    assert (rec["status"], rec["digest"]) == ("READY", img["digest"])
+    after = health(gw)["counters"]
+    assert after["blob_downloads"] - before["blob_downloads"] == img["layers"]
+    assert after["conversions"] - before["conversions"] == 1
+
+
+# ------------------------------------------------------------ import
+def test_import_needs_importer(gw, munged):
+    r = call(gw, munged, "POST", "/import?ref=docker%3Alocalhost%2Fmine%3A1", b"x" * 100, user="alice",
+             headers={"Content-Type": "application/x-tar"})
+    assert (r.status, r.json) == (403, {"error": "uid 2001 may not import images (not in import_uids)"})
+
+
+def test_import_bad_ref(gw, munged):
+    r = call(gw, munged, "POST", "/import?ref=docker%3Aexample.org%2Fmine%3A1", b"x" * 100)
+    assert (r.status, r.json) == (400, {"error": "ref: imported images are named docker:localhost/NAME[:TAG]"})
+    r = call(gw, munged, "POST", "/import", b"x" * 100)
+    assert (r.status, r.json) == (400, {"error": 'query parameter "ref" missing'})
+
+
+def test_import_oci_archive(gw, munged, tmp_path):
+    lay = Layout(str(tmp_path / "oci"))
+    lay.add_image("latest", [{"etc/imported": os.urandom(1000)}])
+    archive = tmp_path / "image.tar"
+    with tarfile.open(archive, "w") as tar:
+        for name in sorted(os.listdir(lay.path)):
+            tar.add(os.path.join(lay.path, name), arcname=name)
+    ref = "docker:localhost/imported:1"
+    r = call(gw, munged, "POST", "/import?ref=" + urllib.parse.quote(ref, safe=""), archive.read_bytes(),
+             headers={"Content-Type": "application/x-tar"})
+    assert r.status == 202, r
+    assert r.json["ref"] == ref
+    rec = wait_ready(gw, munged, ref)
+    assert rec["status"] == "READY", rec
+    assert uploads_left(gw) == []
+
+
+# ------------------------------------------------------------ restart (last)
+def test_restart_keeps_ready_images_and_sigterm_is_quick(gw, munged, images):
+    simple = images["simple"]
+    pull_ready(gw, munged, simple["ref"])
+    took = gw.stop()
+    assert took < 2.0, f"SIGTERM took {took:.2f} s"
+    assert gw.proc.returncode == 0, gw.log_tail()
+    assert "stopped" in gw.log_tail()
+    gw.start()
+    r = lookup(gw, munged, simple["ref"], user="bob")
+    assert (r.status, r.json["status"], r.json["digest"]) == (200, "READY", simple["digest"])
