@@ -161,13 +161,15 @@ static int pull_locked(struct gw_service *svc, struct pull_ctx *ctx, const struc
 	const struct gw_pull_request *req = ctx->req;
 	struct gw_store_acl acl = { req ? req->users : NULL, req ? req->nusers : 0,
 				    req ? req->groups : NULL, req ? req->ngroups : 0 };
-	struct gw_store_pull p = { .ref = ctx->text, .digest = ctx->manifest.digest,
+	char digest[BERTH_DIGEST_LEN + 1];
+	struct gw_store_pull p = { .ref = ctx->text, .digest = digest,
 				   .owner = ctx->login ? (int64_t)ctx->caller->uid : GW_OWNER_PUBLIC,
 				   .acl = &acl, .download_size = download_size(&ctx->manifest),
 				   .now = gw_now() };
 	struct gw_store_row row;
 	struct gw_job *job;
 
+	snprintf(digest, sizeof(digest), "%s", ctx->manifest.digest);   /* start_job() moves the manifest */
 	if (svc->stopping)
 		return berth_error_set(err, ESHUTDOWN, "the gateway is shutting down");
 	job = gw_job_find_digest(svc, p.digest);

@@ -1,0 +1,580 @@
+"""The gateway core (gateway/gw_*.c, through service_tool, no HTTP) against
+real docker-registry instances and scripted servers: pulls, conversion
+rules checked in the published squashfs, single-flight, private images,
+failure injection, restart with a pull in progress, imports, expiry."""
+import gzip
+import hashlib
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import tarfile
+import threading
+import time
+import urllib.parse
+
+import pytest
+
+from conftest import USERS, Result, skopeo_push
+from servers import FakeServer
+
+TOOL = os.environ.get("BERTH_SERVICE_TOOL", "")
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_TGZ = "application/vnd.oci.image.layer.v1.tar+gzip"
+MTIME = 1704067200
+
+pytestmark = pytest.mark.skipif(not TOOL or not os.access(TOOL, os.X_OK),
+                                reason="BERTH_SERVICE_TOOL (service_tool) not built")
+
+
+def sha(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+# ------------------------------------------------------------ image making
+def tar_layer(entries):
+    """entries: (name, kind, arg[, mode]); kinds: file (bytes), dir, symlink
+    (target), hardlink (target), chr ((major, minor))."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for entry in entries:
+            name, kind, arg = entry[:3]
+            info = tarfile.TarInfo(name)
+            info.mtime = MTIME
+            info.mode = entry[3] if len(entry) > 3 else (0o755 if kind == "dir" else 0o644)
+            data = None
+            if kind == "file":
+                info.size = len(arg)
+                data = io.BytesIO(arg)
+            elif kind == "dir":
+                info.type = tarfile.DIRTYPE
+            elif kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, arg
+            elif kind == "hardlink":
+                info.type, info.linkname = tarfile.LNKTYPE, arg
+            elif kind == "chr":
+                info.type = tarfile.CHRTYPE
+                info.devmajor, info.devminor = arg
+            tar.addfile(info, data)
+    return buf.getvalue()
+
+
+class ImageLayout:
+    """An OCI image layout written directly (full control over the layers)."""
+
+    def __init__(self, path):
+        self.path = path
+        os.makedirs(os.path.join(path, "blobs", "sha256"))
+        with open(os.path.join(path, "oci-layout"), "w") as f:
+            f.write('{"imageLayoutVersion":"1.0.0"}')
+        self.manifests = []
+        self.images = {}
+        self._write_index()
+
+    def _write_index(self):
+        with open(os.path.join(self.path, "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "manifests": self.manifests}, f)
+
+    def put(self, data):
+        digest = sha(data)
+        with open(os.path.join(self.path, "blobs", "sha256", digest[7:]), "wb") as f:
+            f.write(data)
+        return {"digest": digest, "size": len(data)}
+
+    def blob(self, digest):
+        with open(os.path.join(self.path, "blobs", "sha256", digest[7:]), "rb") as f:
+            return f.read()
+
+    def add(self, tag, layers, arch="amd64", env=("PATH=/usr/bin:/bin", "BERTH_TEST=1")):
+        blobs = [gzip.compress(l, mtime=0) for l in layers]
+        config = json.dumps({"architecture": arch, "os": "linux",
+                             "config": {"Env": list(env), "Cmd": ["/bin/sh"], "WorkingDir": "/data"},
+                             "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
+        manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                               "config": dict(mediaType=OCI_CONFIG, **self.put(config)),
+                               "layers": [dict(mediaType=OCI_TGZ, **self.put(b)) for b in blobs]}).encode()
+        desc = dict(mediaType=OCI_MANIFEST, **self.put(manifest))
+        self.manifests.append(dict(desc, annotations={"org.opencontainers.image.ref.name": tag}))
+        self._write_index()
+        self.images[tag] = {"digest": desc["digest"], "manifest": manifest, "config": config,
+                            "blobs": blobs, "layers": layers}
+        return desc["digest"]
+
+    def tar(self, dest, extra=()):
+        with tarfile.open(dest, "w") as tar:
+            for name in sorted(os.listdir(self.path)):
+                tar.add(os.path.join(self.path, name), arcname=name)
+            for name, data in extra:
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+
+
+SPECIAL_BASE = [
+    ("etc", "dir", None), ("etc/keep.txt", "file", b"keep\n"), ("etc/gone.txt", "file", b"gone\n"),
+    ("opq", "dir", None), ("opq/old.txt", "file", b"old\n"), ("opq/sub", "dir", None),
+    ("opq/sub/x.txt", "file", b"x\n"),
+    ("bin", "dir", None), ("bin/tool", "file", b"#!/bin/sh\necho tool\n", 0o4755),
+    ("dev", "dir", None), ("dev/mydev", "chr", (1, 3)),
+    ("data", "dir", None), ("data/a", "file", b"linked content\n"), ("data/b", "hardlink", "data/a"),
+    ("lnk", "dir", None), ("lnk/abs", "symlink", "/etc/keep.txt"), ("lnk/rel", "symlink", "../etc/keep.txt"),
+]
+SPECIAL_TOP = [
+    ("etc/.wh.gone.txt", "file", b""), ("etc/added.txt", "file", b"added\n"),
+    ("opq/.wh..wh..opq", "file", b""), ("opq/new.txt", "file", b"new\n"),
+]
+SIMPLE = [[("etc", "dir", None), ("etc/os-release", "file", b"ID=berth-simple\n")],
+          [("data", "dir", None), ("data/one.txt", "file", b"one\n" * 1000)],
+          [("data/two.txt", "file", os.urandom(300000))]]
+
+
+@pytest.fixture(scope="session")
+def images(work):
+    lay = ImageLayout(os.path.join(work, "svc-oci"))
+    lay.add("special", [tar_layer(SPECIAL_BASE), tar_layer(SPECIAL_TOP)])
+    lay.add("simple", [tar_layer(l) for l in SIMPLE])
+    lay.add("evil", [tar_layer([("etc", "dir", None), ("etc/ok", "file", b"ok\n")]),
+                     tar_layer([("../escape", "file", b"evil\n")])])
+    return lay
+
+
+@pytest.fixture(scope="session")
+def registry(plain_registry, images):
+    for tag in ("special", "simple", "evil"):
+        skopeo_push(images, tag, f"{plain_registry.host}/svc/{tag}:v1")
+    return plain_registry
+
+
+# ------------------------------------------------------------------ gateway
+class Gateway:
+    def __init__(self, base, insecure=(), **conf):
+        self.base = str(base)
+        self.image_dir = os.path.join(self.base, "images")
+        self.state_dir = os.path.join(self.base, "state")
+        self.conf = os.path.join(self.base, "gateway.conf")
+        os.makedirs(self.base, exist_ok=True)
+        settings = {"image_dir": self.image_dir, "state_dir": self.state_dir, "workers": "2",
+                    "retries": "1", "compressor": "zstd", "connect_timeout": "2s",
+                    "request_timeout": "10s", "insecure_registries": ",".join(insecure)}
+        settings.update(conf)
+        with open(self.conf, "w") as f:
+            f.writelines(f"{k} = {v}\n" for k, v in settings.items())
+
+    def cmd(self, *args, uid=None, gid=None, groups=None, admin=False, importer=False):
+        cmd = [TOOL, self.conf]
+        if uid is not None:
+            cmd += ["--uid", str(uid), "--gid", str(gid if gid is not None else uid)]
+        if groups:
+            cmd += ["--groups", ",".join(map(str, groups))]
+        if admin:
+            cmd.append("--admin")
+        if importer:
+            cmd.append("--importer")
+        return cmd + [str(a) for a in args]
+
+    def run(self, *args, timeout=180, **caller):
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        proc = subprocess.run(self.cmd(*args, **caller), capture_output=True, text=True, env=env,
+                              timeout=timeout)
+        return Result(proc)
+
+    def files(self):
+        return sorted(os.listdir(self.image_dir))
+
+
+def objs(res):
+    assert res.rc == 0, res.stderr
+    return [json.loads(l) for l in res.stdout.splitlines() if l.startswith("{")]
+
+
+def final(res):
+    """(last record, counters) of a pull/import."""
+    o = objs(res)
+    return [x for x in o if "ref" in x][-1], o[-1]["counters"]
+
+
+@pytest.fixture
+def gw(tmp_path, registry):
+    return Gateway(tmp_path, insecure=[registry.host])
+
+
+def unpack(gw, digest, dest):
+    subprocess.run(["unsquashfs", "-no-xattrs", "-d", str(dest), os.path.join(gw.image_dir, digest + ".sqfs")],
+                   check=True, capture_output=True)
+    return dest
+
+
+# =================================================================== pulls
+def test_pull_special_image(gw, registry, images, tmp_path):
+    ref = f"{registry.host}/svc/special:v1"
+    rec, counters = final(gw.run("pull", ref, "--wait", 60))
+    assert rec["status"] == "READY", rec
+    digest = images.images["special"]["digest"]
+    assert rec["digest"] == digest and rec["private"] is False
+    assert rec["ref"] == f"docker:{ref}"
+    assert gw.files() == [digest + ".json", digest + ".sqfs"]
+    assert rec["size"] == os.path.getsize(os.path.join(gw.image_dir, digest + ".sqfs"))
+    assert rec["download_size"] == sum(len(b) for b in images.images["special"]["blobs"])
+    assert counters["blob_downloads"] == 2 and counters["conversions"] == 1
+
+    root = unpack(gw, digest, tmp_path / "root")
+    read = lambda p: (root / p).read_bytes()
+    assert read("etc/keep.txt") == b"keep\n" and read("etc/added.txt") == b"added\n"
+    assert not (root / "etc/gone.txt").exists() and not (root / "etc/.wh.gone.txt").exists()
+    assert sorted(os.listdir(root / "opq")) == ["new.txt"]           # opaque dir hid the lower content
+    assert os.stat(root / "bin/tool").st_mode & 0o7777 == 0o755      # setuid stripped
+    assert not os.path.lexists(root / "dev/mydev")                   # device skipped
+    a, b = os.stat(root / "data/a"), os.stat(root / "data/b")
+    assert a.st_ino == b.st_ino and a.st_nlink == 2 and read("data/b") == b"linked content\n"
+    assert os.readlink(root / "lnk/abs") == "/etc/keep.txt"
+    assert os.readlink(root / "lnk/rel") == "../etc/keep.txt"
+    with open(os.path.join(gw.image_dir, digest + ".json")) as f:
+        meta = json.load(f)
+    assert meta["digest"] == digest and "BERTH_TEST=1" in meta["env"] and meta["workdir"] == "/data"
+
+    # a second pull of a READY digest: no work, accepted false; lookups answer from the database
+    again = objs(gw.run("pull", ref))
+    assert again[0]["status"] == "READY" and again[0]["accepted"] is False
+    assert again[-1]["counters"]["manifest_fetches"] == 1 and again[-1]["counters"]["blob_downloads"] == 0
+    look = objs(gw.run("lookup", ref, uid=4242))[0]
+    assert look["digest"] == digest and look["status"] == "READY" and look["last_lookup"] > 0
+    by_digest = objs(gw.run("lookup", f"id:{digest}", uid=4242))[0]
+    assert by_digest["ref"] == f"docker:{ref}"
+    listed = objs(gw.run("list"))
+    assert [r["ref"] for r in listed] == [f"docker:{ref}"]
+
+
+def test_lookup_unknown(gw, registry):
+    r = gw.run("lookup", f"{registry.host}/svc/nothing:v1")
+    assert r.rc == 1 and r.errno == "ENOENT"
+    assert r.error == f'image "docker:{registry.host}/svc/nothing:v1" not found'
+
+
+def test_pull_unknown_tag_is_enoent(gw, registry):
+    r = gw.run("pull", f"{registry.host}/svc/simple:nope")
+    assert r.rc == 1 and r.errno == "ENOENT", r.stderr
+    assert gw.files() == []
+
+
+def test_pull_bad_reference_types(gw, registry):
+    r = gw.run("pull", "id:sha256:" + "a" * 64)
+    assert r.rc == 1 and r.errno == "EINVAL"
+    r = gw.run("pull", "localhost/never-imported:v1")
+    assert r.rc == 1 and r.errno == "ENOENT" and "imported images only" in r.error
+
+
+def test_tar_entry_escaping_fails(gw, registry, images):
+    rec, counters = final(gw.run("pull", f"{registry.host}/svc/evil:v1", "--wait", 60))
+    assert rec["status"] == "FAILURE"
+    assert rec["message"] == 'layer 2: entry "../escape": path escapes the image root', rec["message"]
+    assert gw.files() == []
+    assert counters["failures"] == 1 and counters["conversions"] == 0
+
+
+def test_multiarch_platform_chosen(tmp_path, registry, layout):
+    for platform, image, content in (("linux/amd64", "amd64", b"amd64\n"), ("linux/arm64", "arm64", b"arm64\n")):
+        g = Gateway(tmp_path / platform.replace("/", "-"), insecure=[registry.host], platform=platform)
+        rec, _ = final(g.run("pull", f"{registry.host}/multi:latest", "--wait", 60))
+        assert rec["status"] == "READY"
+        assert rec["digest"] == layout.descriptor(image)["digest"]
+        root = unpack(g, rec["digest"], tmp_path / f"root-{image}")
+        assert (root / "etc/arch").read_bytes() == content
+
+
+def test_parallel_pulls_single_flight(gw, registry, images):
+    out = objs(gw.run("parallel-pull", 10, f"{registry.host}/svc/simple:v1", 60))
+    rec, counters = out[0], out[-1]["counters"]
+    assert rec["status"] == "READY"
+    assert counters["pulls"] == 10
+    assert counters["blob_downloads"] == len(SIMPLE)      # one download per layer
+    assert counters["conversions"] == 1
+
+
+def test_layer_cache_shared(gw, registry, images, tmp_path):
+    final(gw.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
+    assert len([n for n in os.listdir(os.path.join(gw.state_dir, "layers")) if n.startswith("sha256:")]) == 3
+    # the image is gone from image_dir; a new pull converts again from the cache
+    objs(gw.run("expire", f"{registry.host}/svc/simple:v1", admin=True))
+    assert gw.files() == []
+    rec, counters = final(gw.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
+    assert rec["status"] == "READY"
+    assert counters["blob_downloads"] == 0 and counters["layer_cache_hits"] == 3
+
+
+def test_layer_cache_bounded(tmp_path, registry):
+    g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="1K")
+    rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
+    assert rec["status"] == "READY"
+    cached = [n for n in os.listdir(os.path.join(g.state_dir, "layers")) if not n.startswith(".")]
+    assert cached == []                 # every blob is over 1K: all pruned after the job
+
+
+# ========================================================= private images
+def test_private_image(tmp_path, basic_registry):
+    g = Gateway(tmp_path, insecure=[basic_registry.host])
+    ref = f"{basic_registry.host}/private:v1"
+    anon = g.run("pull", ref)
+    assert anon.rc == 1 and anon.errno == "EPERM", anon.stderr
+    bad = g.run("pull", ref, "--login", "alice:wrong", uid=1000)
+    assert bad.rc == 1 and bad.errno == "EPERM"
+    rec, counters = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--users", "1001",
+                                "--rgroups", "500", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is True
+    for uid, groups in ((1000, None), (1001, None), (1002, [500])):
+        assert objs(g.run("lookup", ref, uid=uid, groups=groups))[0]["digest"] == rec["digest"]
+    unknown = g.run("lookup", f"{basic_registry.host}/private:other", uid=1003)
+    for r in (g.run("lookup", ref, uid=1003), g.run("status", ref, uid=1003),
+              g.run("lookup", f"id:{rec['digest']}", uid=1003)):
+        assert r.rc == 1 and r.errno == "ENOENT"
+    assert g.run("lookup", ref, uid=1003).error == unknown.error.replace("private:other", "private:v1")
+    assert objs(g.run("list", uid=1003)) == []
+    assert [r["ref"] for r in objs(g.run("list", uid=1001))] == [f"docker:{ref}"]
+
+
+def test_site_credentials_keep_images_public(tmp_path, basic_registry):
+    creds = tmp_path / "creds.json"
+    creds.write_text(json.dumps({basic_registry.host: {"username": "alice", "password": USERS["alice"]}}))
+    g = Gateway(tmp_path, insecure=[basic_registry.host], credentials_file=str(creds))
+    rec, _ = final(g.run("pull", f"{basic_registry.host}/private:v1", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is False
+    assert objs(g.run("lookup", f"{basic_registry.host}/private:v1", uid=1003))[0]["status"] == "READY"
+
+
+# ====================================================== failure injection
+def scripted(images, tag, blob_fn=None, manifest_status=None):
+    img = images.images[tag]
+
+    def handle(h):
+        path = urllib.parse.urlsplit(h.path).path
+        if path == "/v2/":
+            return h.reply_json(200, {})
+        if re.fullmatch(r"/v2/x/manifests/[^/]+", path):
+            if manifest_status:
+                return h.registry_error(manifest_status, "UNKNOWN", "broken")
+            return h.reply(200, img["manifest"], {"Content-Type": OCI_MANIFEST})
+        m = re.fullmatch(r"/v2/x/blobs/(sha256:[0-9a-f]{64})", path)
+        if m:
+            data = images.blob(m.group(1))
+            if blob_fn and m.group(1) != sha(img["config"]):
+                return blob_fn(h, data)
+            return h.reply(200, data)
+        return h.registry_error(404, "NAME_UNKNOWN", "no")
+    return FakeServer(handle)
+
+
+def test_registry_stopped(tmp_path):
+    from servers import free_port
+    host = f"127.0.0.1:{free_port()}"
+    g = Gateway(tmp_path, insecure=[host])
+    r = g.run("pull", f"{host}/x:v1")
+    assert r.rc == 1 and r.errno == "ECONNREFUSED", r.stderr
+    assert g.files() == []
+
+
+def test_manifest_500(tmp_path, images):
+    with scripted(images, "simple", manifest_status=500) as s:
+        g = Gateway(tmp_path, insecure=[s.host])
+        r = g.run("pull", f"{s.host}/x:v1")
+    assert r.rc == 1 and r.errno == "EPROTO" and "500" in r.error, r.stderr
+    assert g.files() == []
+
+
+def cut(h, data):
+    h.send_response(200)
+    h.send_header("Content-Length", str(len(data)))
+    h.end_headers()
+    h.wfile.write(data[:len(data) // 2])
+    h.wfile.flush()
+
+
+@pytest.mark.parametrize("name,blob_fn,message", [
+    ("blob 500", lambda h, d: h.registry_error(500, "UNKNOWN", "disk on fire"), "500"),
+    ("truncated", cut, "connection closed after"),
+    ("mismatch", lambda h, d: h.reply(200, d[:-1] + bytes([d[-1] ^ 1])), "digest mismatch"),
+])
+def test_blob_failures(tmp_path, images, name, blob_fn, message):
+    with scripted(images, "simple", blob_fn=blob_fn) as s:
+        g = Gateway(tmp_path, insecure=[s.host])
+        rec, counters = final(g.run("pull", f"{s.host}/x:v1", "--wait", 60))
+    assert rec["status"] == "FAILURE" and message in rec["message"], rec
+    assert "\n" not in rec["message"] and rec["message"].startswith("layer sha256:")
+    assert g.files() == []
+    assert [n for n in os.listdir(os.path.join(g.state_dir, "layers"))] == []
+    assert counters["failures"] == 1
+
+
+def test_restart_with_pull_in_progress(tmp_path, images):
+    release = threading.Event()
+    asked = threading.Event()
+
+    def stall(h, data):
+        asked.set()
+        release.wait(60)
+        h.reply(200, data)
+
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1")
+        ref = f"{s.host}/x:v1"
+        proc = subprocess.Popen(g.cmd("pull", ref, "--wait", 120), stdout=subprocess.PIPE, text=True)
+        try:
+            assert asked.wait(30), "no blob request"
+            first = json.loads(proc.stdout.readline())
+            assert first["status"] in ("PENDING", "PULLING")
+        finally:
+            os.kill(proc.pid, signal.SIGKILL)     # a crash mid-download
+            proc.wait()
+            proc.stdout.close()
+        assert g.files() == []
+        release.set()
+        rec = objs(g.run("wait", ref, 60))[0]
+        assert rec["status"] == "READY", rec
+        assert rec["digest"] == images.images["simple"]["digest"]
+        assert g.files() == [rec["digest"] + ".json", rec["digest"] + ".sqfs"]
+        assert not [n for n in os.listdir(os.path.join(g.state_dir, "layers")) if n.startswith(".tmp")]
+
+
+def test_restart_fails_private_pull(tmp_path, basic_registry):
+    g = Gateway(tmp_path, insecure=[basic_registry.host])
+    ref = f"{basic_registry.host}/private:v1"
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY"
+    # a READY image survives restarts; its files missing -> FAILURE at the next start
+    assert objs(g.run("lookup", ref, uid=1000))[0]["status"] == "READY"
+    os.unlink(os.path.join(g.image_dir, rec["digest"] + ".sqfs"))
+    after = objs(g.run("lookup", ref, uid=1000))[0]
+    assert after["status"] == "FAILURE" and "missing" in after["message"]
+
+
+# ================================================================= imports
+def docker_save(dest, layers, tags=("localhost/imp:v1",)):
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Env": ["PATH=/bin", "IMPORTED=yes"], "Cmd": ["/bin/sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
+    config_name = sha(config)[7:] + ".json"
+    names = [f"{sha(l)[7:]}/layer.tar" for l in layers]
+    manifest = json.dumps([{"Config": config_name, "RepoTags": list(tags), "Layers": names}]).encode()
+    with tarfile.open(dest, "w") as tar:
+        for name, data in [(config_name, config), ("manifest.json", manifest)] + list(zip(names, layers)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    synth = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
+             f'"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{sha(config)}",'
+             f'"size":{len(config)}}},"layers":[' +
+             ",".join(f'{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{sha(l)}",'
+                      f'"size":{len(l)}}}' for l in layers) + "]}")
+    return sha(synth.encode())
+
+
+def test_import_docker_save(tmp_path):
+    g = Gateway(tmp_path)
+    layers = [tar_layer(SPECIAL_BASE), tar_layer(SPECIAL_TOP)]
+    archive = tmp_path / "save.tar"
+    expected = docker_save(archive, layers)
+    rec, _ = final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
+    assert rec["status"] == "READY", rec
+    assert rec["digest"] == expected
+    assert not archive.exists()                     # the service took it
+    root = unpack(g, expected, tmp_path / "root")
+    assert (root / "etc/added.txt").read_bytes() == b"added\n" and not (root / "etc/gone.txt").exists()
+    assert os.stat(root / "data/a").st_ino == os.stat(root / "data/b").st_ino
+    with open(os.path.join(g.image_dir, expected + ".json")) as f:
+        assert "IMPORTED=yes" in json.load(f)["env"]
+    # the same image saved again gets the same digest; localhost is never contacted by pull
+    docker_save(archive, layers)
+    again, _ = final(g.run("import", "localhost/imp:v2", archive, "--wait", 60, importer=True))
+    assert again["digest"] == expected
+    look = objs(g.run("pull", "localhost/imp:v1"))[0]
+    assert look["digest"] == expected and look["accepted"] is False
+
+
+def test_import_oci_layout(tmp_path, images):
+    g = Gateway(tmp_path)
+    archive = tmp_path / "layout.tar"
+    images.tar(archive)
+    rec, _ = final(g.run("import", "localhost/svc:simple", archive, "--wait", 60, importer=True))
+    assert rec["status"] == "READY", rec
+    assert rec["digest"] == images.images["simple"]["digest"]
+    root = unpack(g, rec["digest"], tmp_path / "root")
+    assert (root / "etc/os-release").read_bytes() == b"ID=berth-simple\n"
+
+
+def test_import_rejections(tmp_path, images):
+    g = Gateway(tmp_path)
+    archive = tmp_path / "a.tar"
+    images.tar(archive)
+    r = g.run("import", "localhost/x:v1", archive)                       # not an importer
+    assert r.rc == 1 and r.errno == "EPERM" and not archive.exists()
+    images.tar(archive)
+    r = g.run("import", "docker.io/x:v1", archive, importer=True)
+    assert r.rc == 1 and r.errno == "EINVAL" and "localhost" in r.error
+    images.tar(archive, extra=[("../evil", b"x")])
+    r = g.run("import", "localhost/x:v1", archive, importer=True)
+    assert r.rc == 1 and r.errno == "EINVAL" and r.error == 'archive entry "../evil": path escapes the archive'
+    images.tar(archive, extra=[("/abs", b"x")])
+    r = g.run("import", "localhost/x:v1", archive, importer=True)
+    assert r.rc == 1 and r.errno == "EINVAL" and "absolute" in r.error
+    archive.write_bytes(b"not a tar at all" * 100)
+    r = g.run("import", "localhost/x:v1", archive, importer=True)
+    assert r.rc == 1 and r.errno == "EINVAL"
+    with tarfile.open(archive, "w") as tar:
+        info = tarfile.TarInfo("hello.txt")
+        tar.addfile(info, io.BytesIO(b""))
+    r = g.run("import", "localhost/x:v1", archive, importer=True)
+    assert r.rc == 1 and "neither an OCI image layout" in r.error
+    # an index whose blob does not match its name fails the import, nothing published
+    images.tar(archive)
+    layer = images.images["simple"]["blobs"][0]
+    with tarfile.open(archive, "a") as tar:
+        info = tarfile.TarInfo("blobs/sha256/" + sha(layer)[7:])
+        info.size = len(layer)
+        tar.addfile(info, io.BytesIO(layer[:100] + bytes([layer[100] ^ 1]) + layer[101:]))
+    rec, _ = final(g.run("import", "localhost/svc:simple", archive, "--wait", 60, importer=True))
+    assert rec["status"] == "FAILURE" and "digest mismatch" in rec["message"], rec
+    assert g.files() == []
+
+
+# ================================================================== expiry
+def test_expire(gw, registry):
+    ref = f"{registry.host}/svc/simple:v1"
+    rec, _ = final(gw.run("pull", ref, "--wait", 60))
+    r = gw.run("expire", ref)
+    assert r.rc == 1 and r.errno == "EPERM"
+    assert objs(gw.run("expire", ref, admin=True)) == [{"expired": [f"docker:{ref}"]}]
+    assert gw.files() == []
+    assert objs(gw.run("lookup", ref))[0]["status"] == "EXPIRED"
+    r = gw.run("expire", f"{registry.host}/svc/nothing:v1", admin=True)
+    assert r.rc == 1 and r.errno == "ENOENT"
+    # a new pull brings it back
+    assert final(gw.run("pull", ref, "--wait", 60))[0]["status"] == "READY"
+
+
+def test_expire_keeps_files_used_by_another_record(gw, registry, images):
+    a, b = f"{registry.host}/svc/simple:v1", f"{registry.host}/svc/special:v1"
+    final(gw.run("pull", a, "--wait", 60))
+    final(gw.run("pull", b, "--wait", 60))
+    final(gw.run("pull", f"{registry.host}/svc/simple@{images.images['simple']['digest']}", "--wait", 60))
+    objs(gw.run("expire", a, admin=True))
+    assert images.images["simple"]["digest"] + ".sqfs" in gw.files()   # the @digest record still uses it
+
+
+def test_autoexpire(tmp_path, registry):
+    g = Gateway(tmp_path, insecure=[registry.host], expire_after="1s")
+    ref = f"{registry.host}/svc/simple:v1"
+    final(g.run("pull", ref, "--wait", 60))
+    assert objs(g.run("autoexpire", admin=True)) == [{"expired": []}]
+    time.sleep(2.2)
+    assert g.run("autoexpire").errno == "EPERM"
+    assert objs(g.run("autoexpire", admin=True)) == [{"expired": [f"docker:{ref}"]}]
+    assert g.files() == []
+
+
+def test_lookup_rate(gw, registry):
+    ref = f"{registry.host}/svc/simple:v1"
+    final(gw.run("pull", ref, "--wait", 60))
+    r = objs(gw.run("bench-lookup", ref, 20000))[0]
+    print(f"gw_lookup: {r['per_second']:.0f} lookups/s")
+    assert r["per_second"] > 2000
