@@ -24,7 +24,8 @@
 #define CONNECTION_TIMEOUT_S 120
 #define CONNECTION_LIMIT 1000
 /* a chunked JSON body beyond the limit is read and dropped up to this much
- * (to answer 413); after that the connection is closed */
+ * (to answer 413); after that the connection is closed (an upload beyond
+ * import_max_size is closed at once) */
 #define JSON_DISCARD_MAX (1024 * 1024)
 
 struct gw_http {
@@ -169,7 +170,10 @@ static void check_length(struct gw_request *req)
 
 	if (!text)
 		return;
-	if (strtoull(text, NULL, 10) > req->body_limit) {
+	if (req->route->body == GW_BODY_NONE && strtoull(text, NULL, 10) > 0) {
+		snprintf(msg, sizeof(msg), "%s takes no body", req->route->path);
+		gw_reply_error(&req->reply, 400, msg);
+	} else if (strtoull(text, NULL, 10) > req->body_limit) {
 		snprintf(msg, sizeof(msg), "body larger than %llu bytes",
 			 (unsigned long long)req->body_limit);
 		gw_reply_error(&req->reply, 413, msg);
@@ -234,17 +238,25 @@ static int write_all(int fd, const char *data, size_t len)
 static enum MHD_Result take_body(struct gw_request *req, const char *data, size_t size)
 {
 	req->received += size;
+	if (req->route->body == GW_BODY_UPLOAD) {
+		/* no reply is possible in the middle of an upload, and reading
+		 * the rest of a big one only to drop it helps nobody: close */
+		if (req->received > req->body_limit) {
+			berth_verbose("%s: upload larger than %llu bytes: connection closed", req->what,
+				      (unsigned long long)req->body_limit);
+			return MHD_NO;
+		}
+		if (write_all(req->upload_fd, data, size) < 0) {
+			berth_err("%s: writing %s: %s: connection closed", req->what, req->upload_path,
+				  strerror(errno));
+			return MHD_NO;
+		}
+		return MHD_YES;
+	}
 	if (req->too_large || req->reply.status)
 		return req->received > req->body_limit + JSON_DISCARD_MAX ? MHD_NO : MHD_YES;
 	if (req->received > req->body_limit) {
 		req->too_large = true;
-		return req->route->body == GW_BODY_UPLOAD ? MHD_NO : MHD_YES;
-	}
-	if (req->route->body == GW_BODY_UPLOAD) {
-		if (write_all(req->upload_fd, data, size) < 0) {
-			berth_err("import: writing %s: %s", req->upload_path, strerror(errno));
-			gw_reply_error(&req->reply, 500, "cannot store the upload");
-		}
 		return MHD_YES;
 	}
 	if (!req->body) {
@@ -282,7 +294,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		return rc;
 	}
-	if (req->too_large) {
+	if (req->too_large && req->route->body == GW_BODY_NONE) {
+		snprintf(msg, sizeof(msg), "%s takes no body", req->route->path);
+		gw_reply_error(&req->reply, 400, msg);
+	} else if (req->too_large) {
 		snprintf(msg, sizeof(msg), "body larger than %llu bytes",
 			 (unsigned long long)req->body_limit);
 		gw_reply_error(&req->reply, 413, msg);

@@ -263,6 +263,30 @@ def test_oversize_import_refused_before_upload(gw, munged):
     assert uploads_left(gw) == []
 
 
+def test_chunked_bodies_beyond_the_limits(gw, munged):
+    def chunked(path, total, chunk=32768):
+        head = (f"POST {API}{path} HTTP/1.1\r\nHost: x\r\nauthentication: {munged.cred('root')}\r\n"
+                "Transfer-Encoding: chunked\r\n\r\n").encode()
+        body = b""
+        for _ in range(total // chunk):
+            body += b"%x\r\n" % chunk + b" " * chunk + b"\r\n"
+        return head + body + b"0\r\n\r\n"
+
+    # JSON: read to the end (up to a bound) and answered
+    status, body = gw.raw_request(chunked("/lookup", 128 * 1024))
+    assert (status, json.loads(body)) == (413, {"error": "body larger than 65536 bytes"})
+    # an upload beyond import_max_size: the connection is closed, nothing kept
+    with pytest.raises((ConnectionError, IndexError, ValueError)):
+        gw.raw_request(chunked("/import?ref=docker%3Alocalhost%2Fbig%3A1", IMPORT_MAX + 65536))
+    time.sleep(0.2)
+    assert uploads_left(gw) == []
+
+
+def test_body_on_get(gw, munged):
+    r = call(gw, munged, "GET", "/list", "{}")
+    assert (r.status, r.json) == (400, {"error": "/api/v1/list takes no body"})
+
+
 def test_unknown_image(gw, munged, plain_registry):
     r = lookup(gw, munged, f"docker:{plain_registry.host}/never-pulled:v1")
     assert r.status == 404, r

@@ -170,6 +170,16 @@ START_TEST(wrong_method)
 }
 END_TEST
 
+START_TEST(body_where_none_belongs)
+{
+	struct reply r;
+
+	request("GET", "/api/v1/health", "{}", NULL, &r);
+	ck_assert_int_eq(r.status, 400);
+	ck_assert_str_eq(r.body, "{\"error\":\"/api/v1/health takes no body\"}\n");
+}
+END_TEST
+
 START_TEST(no_credential)
 {
 	static const char *const posts[] = { "/api/v1/lookup", "/api/v1/pull", "/api/v1/expire",
@@ -208,6 +218,7 @@ TCase *gw_http_live_tcase(void)
 	tcase_add_test(tc, health);
 	tcase_add_test(tc, unknown_endpoint);
 	tcase_add_test(tc, wrong_method);
+	tcase_add_test(tc, body_where_none_belongs);
 	tcase_add_test(tc, no_credential);
 	tcase_add_test(tc, munged_unreachable);
 	return tc;
