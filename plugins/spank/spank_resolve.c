@@ -11,13 +11,19 @@
  * srun that creates its own allocation is left to job_submit (it pins as the
  * trusted proxy and records the AdminComment); inside a batch job the job's
  * own pinned id:<digest> arrives here through SLURM_SPANK_... and is
- * accepted from the image directory without asking the gateway.
+ * accepted from the image directory without asking the gateway.  Inside
+ * salloc that variable still holds the tag salloc was given (salloc never
+ * learns the pin): the job's digest is then taken from its AdminComment
+ * (image=<request>@<digest>, written by job_submit, not editable by users),
+ * so the tag cannot move under the job between salloc and srun.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <slurm/slurm.h>
 #include <slurm/spank.h>
 
 #include "berth_log.h"
@@ -26,6 +32,40 @@
 
 #define STEP_IMAGE_REQUEST_ENV "BERTH_IMAGE_REQUEST"
 
+#define JOB_IMAGE_ENV "SLURM_SPANK_" BERTH_ENV_IMAGE
+
+/* The digest job_submit recorded for request in the job's AdminComment. */
+static bool job_pinned_digest(const char *request, char *digest, size_t size)
+{
+	const char *id_text = getenv("SLURM_JOB_ID");
+	job_info_msg_t *msg = NULL;
+	char *end = NULL, key[BERTH_IMAGE_REF_MAX + 16];
+	const char *comment, *p;
+	unsigned long job_id;
+	bool found = false;
+
+	job_id = id_text ? strtoul(id_text, &end, 10) : 0;
+	if (!job_id || !end || *end || job_id > UINT32_MAX)
+		return false;
+	if (slurm_load_job(&msg, (uint32_t)job_id, SHOW_DETAIL) != 0 || !msg)
+		return false;
+	snprintf(key, sizeof(key), "image=%s@", request);
+	comment = msg->record_count ? msg->job_array[0].admin_comment : NULL;
+	for (p = comment; p && (p = strstr(p, key)); p++) {
+		if (p != comment && p[-1] != ' ')
+			continue;
+		p += strlen(key);
+		if ((size_t)(strcspn(p, " ")) == BERTH_DIGEST_LEN && size > BERTH_DIGEST_LEN) {
+			memcpy(digest, p, BERTH_DIGEST_LEN);
+			digest[BERTH_DIGEST_LEN] = '\0';
+			found = berth_digest_valid(digest);
+		}
+		break;
+	}
+	slurm_free_job_info_msg(msg);
+	return found;
+}
+
 int berth_spank_resolve_step_image(spank_t sp)
 {
 	struct berth_job_request *req = &berth_spank.request;
@@ -33,13 +73,20 @@ int berth_spank_resolve_step_image(spank_t sp)
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_resolved resolved;
 	char pinned[BERTH_DIGEST_LEN + 8], *request;
+	const char *job_image;
 	int rc = -1;
 
 	(void)sp;
 	if (spank_context() != S_CTX_LOCAL || !req->image_text ||
 	    req->image.type == BERTH_IMAGE_LOCAL || !getenv("SLURM_JOB_ID"))
 		return 0;
-	if (berth_image_resolve(&berth_spank.config, req->image_text, &opts, &resolved, &err) < 0) {
+	memset(&resolved, 0, sizeof(resolved));
+	job_image = getenv(JOB_IMAGE_ENV);
+	if (job_image && strcmp(job_image, req->image_text) == 0 &&
+	    job_pinned_digest(req->image_text, resolved.digest, sizeof(resolved.digest))) {
+		berth_debug("srun: image %s is the job's, pinned to %s", req->image_text, resolved.digest);
+	} else if (berth_image_resolve(&berth_spank.config, req->image_text, &opts, &resolved,
+				       &err) < 0) {
 		berth_err("%s", err.msg);
 		return -1;
 	}
