@@ -154,6 +154,7 @@ static int pin_job(job_desc_msg_t *job_desc, const struct berth_job_request *req
 	struct js_job_env job = { &job_desc->spank_job_env, &job_desc->spank_job_env_size,
 				  &job_desc->environment, &job_desc->env_size };
 	struct js_pinned pinned;
+	uint64_t t0 = js_now_us();
 
 	if (!req->image_text) {
 		if (!berth_job_request_empty(req))
@@ -170,8 +171,9 @@ static int pin_job(job_desc_msg_t *job_desc, const struct berth_job_request *req
 	if (js_env_pin(&job, req->image_text, pinned.digest, &slurm_alloc, err) < 0 ||
 	    set_admin_comment(job_desc, req->image_text, pinned.digest, err) < 0)
 		return -1;
-	berth_info("job_submit: uid %u: image %s pinned to %s%s", uid, req->image_text,
-		   pinned.digest, pinned.cached ? " (cached)" : pinned.from_image_dir ? " (image dir)" : "");
+	berth_info("job_submit: uid %u: image %s pinned to %s%s in %lu us", uid, req->image_text,
+		   pinned.digest, pinned.cached ? " (cached)" : pinned.from_image_dir ? " (image dir)" : "",
+		   (unsigned long)(js_now_us() - t0));
 	return 0;
 }
 

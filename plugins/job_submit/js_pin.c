@@ -13,12 +13,17 @@
 /* Below this much time left, auto_pull does not start a request. */
 #define JS_PULL_MIN_MS 100
 
-uint64_t js_now_ms(void)
+uint64_t js_now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t js_now_ms(void)
+{
+	return js_now_us() / 1000;
 }
 
 static uint64_t timeout_ms(const struct berth_config *cfg)

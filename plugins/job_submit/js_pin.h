@@ -39,8 +39,9 @@ struct js_pinned {
 	bool from_image_dir;       /* digest reference found in image_dir */
 };
 
-/* Milliseconds of CLOCK_MONOTONIC. */
+/* Milli- and microseconds of CLOCK_MONOTONIC. */
 uint64_t js_now_ms(void);
+uint64_t js_now_us(void);
 
 /* ref: request_text as parsed by the caller (job_request); only docker and
  * id references are pinned (callers leave local: alone). */
