@@ -401,7 +401,7 @@ static char *ref_body(const char *ref_text, struct berth_error *err)
 	char *body = NULL;
 
 	if (obj && !json_object_object_add(obj, "ref", json_object_new_string(ref_text ? ref_text : "")))
-		body = strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+		body = strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 	if (!body)
 		berth_error_set(err, ENOMEM, "out of memory");
@@ -463,7 +463,7 @@ static char *pull_body(const char *ref_text, const char *const *users,
 
 	if (obj && !json_object_object_add(obj, "ref", json_object_new_string(ref_text ? ref_text : "")) &&
 	    !add_names(obj, "users", users) && !add_names(obj, "groups", groups))
-		body = strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN));
+		body = strdup(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(obj);
 	if (!body)
 		berth_error_set(err, ENOMEM, "out of memory");

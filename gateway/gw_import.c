@@ -7,7 +7,9 @@
  * manifest.json, records the ref PENDING and queues the job.  The worker
  * (gw_import_run) extracts the regular files into a private temp directory
  * under <state_dir>/tmp (names checked again; only regular files and
- * directories are created, so nothing can point outside), picks the image,
+ * directories are created, so nothing can point outside; symbolic and hard
+ * links between files of the archive, as docker save uses for duplicate
+ * layers, become hard links inside that directory), picks the image,
  * verifies every blob it uses and converts it like a pull.
  *
  * Digests.  OCI layout: the digest of the manifest chosen from index.json
@@ -170,25 +172,124 @@ static int extract_file(struct archive *a, const char *dir, const char *name, st
 	return 0;
 }
 
+/* A link entry, made after every file is out: docker save links
+ * duplicate layers ("<id>/layer.tar" -> "../<id2>/layer.tar"). */
+struct link_entry {
+	char *name;
+	char *target;   /* archive-relative, normalized */
+};
+
+/* dir_of(name) + target (symlink) or target (hard link), normalized;
+ * false if it leaves the archive or is absolute. */
+static bool resolve_link(const char *name, const char *target, bool symlink, char *out, size_t size)
+{
+	char joined[8192];
+	size_t len = 0;
+	const char *slash = strrchr(name, '/');
+
+	if (!target || !*target || target[0] == '/')
+		return false;
+	if (symlink && slash)
+		snprintf(joined, sizeof(joined), "%.*s/%s", (int)(slash - name), name, target);
+	else
+		snprintf(joined, sizeof(joined), "%s", target);
+	out[0] = '\0';
+	for (char *save = NULL, *part = strtok_r(joined, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(part, "."))
+			continue;
+		if (!strcmp(part, "..")) {
+			char *up;
+
+			if (!len)
+				return false;
+			up = strrchr(out, '/');
+			len = up ? (size_t)(up - out) : 0;
+			out[len] = '\0';
+			continue;
+		}
+		if (len + strlen(part) + 2 > size)
+			return false;
+		len += (size_t)snprintf(out + len, size - len, "%s%s", len ? "/" : "", part);
+	}
+	return len > 0;
+}
+
+static int add_link(struct link_entry **links, size_t *n, const char *name, const char *target)
+{
+	struct link_entry *grown = realloc(*links, (*n + 1) * sizeof(**links));
+
+	if (!grown)
+		return -1;
+	*links = grown;
+	grown[*n].name = strdup(name);
+	grown[*n].target = strdup(target);
+	(*n)++;
+	return grown[*n - 1].name && grown[*n - 1].target ? 0 : -1;
+}
+
+/* Hard-link each link's name to its target's file, if that is a file. */
+static int make_links(const char *dir, const struct link_entry *links, size_t n, struct berth_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char from[4200], to[4200];
+		struct stat st;
+
+		snprintf(from, sizeof(from), "%s/%s", dir, links[i].target);
+		snprintf(to, sizeof(to), "%s/%s", dir, links[i].name);
+		if (lstat(from, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (make_parents(dir, links[i].name, err) < 0)
+			return -1;
+		unlink(to);
+		if (link(from, to) < 0)
+			return berth_error_errno(err, errno, "import: link %s", to);
+	}
+	return 0;
+}
+
+static int extract_entry(struct archive *a, struct archive_entry *e, const char *dir,
+			 struct link_entry **links, size_t *nlinks, struct berth_error *err)
+{
+	const char *name = entry_name(e, err), *hard = archive_entry_hardlink(e);
+	char target[4096];
+
+	if (!name)
+		return -1;
+	if (!*name)
+		return 0;
+	if (hard || archive_entry_filetype(e) == AE_IFLNK) {
+		if (resolve_link(name, hard ? hard : archive_entry_symlink(e), !hard, target, sizeof(target)) &&
+		    add_link(links, nlinks, name, target) < 0)
+			return berth_error_set(err, ENOMEM, "out of memory");
+		return 0;
+	}
+	if (archive_entry_filetype(e) == AE_IFREG)
+		return extract_file(a, dir, name, err);
+	return 0;
+}
+
 int gw_imp_extract(const char *archive_path, const char *dir, struct berth_error *err)
 {
 	struct archive *a = open_archive(archive_path, err);
 	struct archive_entry *e;
-	int r, rc = 0;
+	struct link_entry *links = NULL;
+	size_t nlinks = 0;
+	int r = ARCHIVE_OK, rc = 0;
 
 	if (!a)
 		return -1;
-	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *name = entry_name(e, err);
-
-		if (!name)
-			rc = -1;
-		else if (archive_entry_filetype(e) == AE_IFREG && *name)
-			rc = extract_file(a, dir, name, err);
-	}
+	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
+		rc = extract_entry(a, e, dir, &links, &nlinks, err);
 	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = berth_error_set(err, EINVAL, "archive: %s", archive_error_string(a));
 	archive_read_free(a);
+	if (rc == 0)
+		rc = make_links(dir, links, nlinks, err);
+	for (size_t i = 0; i < nlinks; i++) {
+		free(links[i].name);
+		free(links[i].target);
+	}
+	free(links);
 	return rc;
 }
 

@@ -231,12 +231,16 @@ static int docker_file(const char *dir, const char *name, char *path, size_t siz
 		       struct berth_error *err)
 {
 	char q[BERTH_QUOTE_SIZE];
+	struct stat st;
 
 	if (!name || !*name || name[0] == '/' || !strcmp(name, "..") || !strncmp(name, "../", 3) ||
 	    strstr(name, "/../") || (strlen(name) >= 3 && !strcmp(name + strlen(name) - 3, "/..")))
 		return berth_error_set(err, EINVAL, "import: manifest.json: bad file name \"%s\"",
 				       name ? berth_error_quote(q, name, strlen(name)) : "");
 	snprintf(path, size, "%s/%s", dir, name);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return berth_error_set(err, EINVAL, "import: manifest.json names \"%s\", which is not "
+				       "a file in the archive", berth_error_quote(q, name, strlen(name)));
 	return 0;
 }
 

@@ -177,10 +177,12 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	svc->cfg = cfg;
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_cond_init(&svc->work_cond, NULL);
+	pthread_cond_init(&svc->fetch_cond, NULL);
+	svc->fetching = calloc(cfg->workers ? cfg->workers : 1, sizeof(*svc->fetching));
 	svc->layers_dir = path_join(cfg->state_dir, "layers");
 	svc->tmp_dir = path_join(cfg->state_dir, "tmp");
 	db_path = path_join(cfg->state_dir, "gateway.db");
-	if (!svc->layers_dir || !svc->tmp_dir || !db_path) {
+	if (!svc->layers_dir || !svc->tmp_dir || !db_path || !svc->fetching) {
 		berth_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -221,6 +223,8 @@ void gw_service_destroy(struct gw_service *svc)
 	if (svc->site_credentials)
 		json_object_put(svc->site_credentials);
 	pthread_cond_destroy(&svc->work_cond);
+	pthread_cond_destroy(&svc->fetch_cond);
+	free(svc->fetching);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc->layers_dir);
 	free(svc->tmp_dir);

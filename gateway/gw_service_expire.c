@@ -4,6 +4,7 @@
  * digest and no job is producing it.  Runs under svc->lock, so a worker
  * cannot publish a digest between the check and the removal.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,28 @@ static void unpublish_if_unused(struct gw_service *svc, const char *digest)
 		berth_info("gateway: removed %s", path);
 	snprintf(path, sizeof(path), "%s/%s.json", svc->cfg->image_dir, digest);
 	unlink(path);
+}
+
+/* Published files no READY record uses any more (a tag that moved, an
+ * import that replaced its ref) go too (svc->lock held). */
+static void remove_unreferenced(struct gw_service *svc)
+{
+	DIR *d = opendir(svc->cfg->image_dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char digest[BERTH_DIGEST_LEN + 1];
+		size_t len = strlen(e->d_name);
+
+		if (len != BERTH_DIGEST_LEN + 5 || (strcmp(e->d_name + BERTH_DIGEST_LEN, ".sqfs") &&
+						     strcmp(e->d_name + BERTH_DIGEST_LEN, ".json")))
+			continue;
+		snprintf(digest, sizeof(digest), "%.*s", BERTH_DIGEST_LEN, e->d_name);
+		unpublish_if_unused(svc, digest);
+	}
+	closedir(d);
 }
 
 typedef bool (*expire_match_fn)(const struct gw_store_row *row, const void *arg);
@@ -152,8 +175,15 @@ int gw_autoexpire(struct gw_service *svc, const struct gw_caller *caller,
 {
 	int64_t cutoff = gw_now() - (int64_t)(svc->cfg->expire_after_ms / 1000);
 	struct expired x = { NULL, 0 };
+	int rc;
 
 	if (!caller->admin)
 		return berth_error_set(err, EPERM, "only gateway admins may expire images");
-	return finish(&x, expire_matching(svc, match_old, &cutoff, &x, err), expired, count);
+	rc = expire_matching(svc, match_old, &cutoff, &x, err);
+	if (rc == 0) {
+		pthread_mutex_lock(&svc->lock);
+		remove_unreferenced(svc);
+		pthread_mutex_unlock(&svc->lock);
+	}
+	return finish(&x, rc, expired, count);
 }

@@ -56,6 +56,10 @@ struct gw_service {
 	bool stopping;
 	pthread_t *threads;
 	unsigned nthreads;
+	/* blobs being downloaded right now (single-flight per layer) */
+	char (*fetching)[BERTH_DIGEST_LEN + 1];
+	unsigned nfetching;
+	pthread_cond_t fetch_cond;
 	uint64_t tmp_seq;
 
 	/* counters (atomic builtins) */

@@ -192,25 +192,58 @@ static int download_blob(struct gw_service *svc, struct gw_job *job, struct regi
 	return rc;
 }
 
-/* The cached blob of d at path (downloaded if missing). */
+static int fetching_index(const struct gw_service *svc, const char *digest)
+{
+	for (unsigned i = 0; i < svc->nfetching; i++)
+		if (!strcmp(svc->fetching[i], digest))
+			return (int)i;
+	return -1;
+}
+
+/* Is the blob cached?  Counts a hit and touches it (svc->lock held). */
+static bool cache_hit(struct gw_service *svc, struct gw_job *job, const struct registry_descriptor *d,
+		      const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != d->size)
+		return false;
+	utimensat(AT_FDCWD, path, NULL, 0);
+	GW_COUNT(svc, n_cache_hits);
+	job->progress.bytes_done += d->size;
+	return true;
+}
+
+/* The cached blob of d at path, downloaded if missing.  One download per
+ * blob at a time: a job that needs a blob another job is fetching waits
+ * for it (at most one blob per worker is in svc->fetching). */
 static int cache_layer(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
 		       const struct registry_descriptor *d, char *path, size_t size,
 		       struct berth_error *err)
 {
-	struct stat st;
+	int rc, i;
 
 	snprintf(path, size, "%s/%s", svc->layers_dir, d->digest);
-	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size == d->size) {
-		utimensat(AT_FDCWD, path, NULL, 0);
-		GW_COUNT(svc, n_cache_hits);
-		pthread_mutex_lock(&svc->lock);
-		job->progress.bytes_done += d->size;
+	pthread_mutex_lock(&svc->lock);
+	while (fetching_index(svc, d->digest) >= 0)
+		pthread_cond_wait(&svc->fetch_cond, &svc->lock);
+	if (cache_hit(svc, job, d, path)) {
 		pthread_mutex_unlock(&svc->lock);
 		return 0;
 	}
-	if (download_blob(svc, job, client, d, path, err) < 0)
-		return berth_error_prefix(err, "layer %s", d->digest);
-	return 0;
+	snprintf(svc->fetching[svc->nfetching++], sizeof(*svc->fetching), "%s", d->digest);
+	pthread_mutex_unlock(&svc->lock);
+
+	rc = download_blob(svc, job, client, d, path, err);
+
+	pthread_mutex_lock(&svc->lock);
+	i = fetching_index(svc, d->digest);
+	svc->fetching[i][0] = '\0';
+	memmove(svc->fetching[i], svc->fetching[svc->nfetching - 1], sizeof(*svc->fetching));
+	svc->nfetching--;
+	pthread_cond_broadcast(&svc->fetch_cond);
+	pthread_mutex_unlock(&svc->lock);
+	return rc < 0 ? berth_error_prefix(err, "layer %s", d->digest) : 0;
 }
 
 struct cached_blob {
@@ -416,11 +449,14 @@ static uint64_t published_size(const struct gw_service *svc, const char *digest)
 static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struct berth_error *err)
 {
 	struct berth_error e = BERTH_ERROR_INIT;
-	bool cancelled = rc < 0 && svc->stopping;
+	bool cancelled;
 	enum gw_status status = rc == 0 ? GW_STATUS_READY : GW_STATUS_FAILURE;
 	const char *msg = rc == 0 ? "" : err->msg;
 	uint64_t size = rc == 0 ? published_size(svc, job->digest) : 0;
 
+	pthread_mutex_lock(&svc->lock);
+	cancelled = rc < 0 && svc->stopping;
+	pthread_mutex_unlock(&svc->lock);
 	if (rc < 0 && !cancelled) {
 		GW_COUNT(svc, n_failures);
 		berth_err("gateway: %s: %s", job->ref_text, err->msg);

@@ -9,10 +9,12 @@
  *   service_tool CONFIG [CALLER] import REF ARCHIVE [--wait SECONDS]
  *   service_tool CONFIG [CALLER] expire REF | autoexpire | counters
  *   service_tool CONFIG [CALLER] parallel-pull N REF SECONDS
+ *   service_tool CONFIG [CALLER] pull-many SECONDS GAP_MS REF...
  *   service_tool CONFIG [CALLER] bench-lookup REF N
  * CALLER: --uid N --gid N --groups G,.. --admin --importer (default: the
  * real uid/gid, no groups).  Every result is one JSON line on stdout (pull
- * prints the record right away, then the final one with --wait); counters
+ * prints the record right away, with --wait every change of status or
+ * phase and the final record); counters
  * are printed last for pull/parallel-pull/import.  Errors: "error: MSG" and
  * "errno: NAME" on stderr, exit 1.
  */
@@ -107,16 +109,23 @@ static int parse_ref(const char *text, struct berth_image_ref *ref, struct berth
 	return berth_image_ref_parse(text, BERTH_IMAGE_DOCKER, ref, err);
 }
 
-/* Poll gw_status until the record is finished or seconds pass. */
+/* Poll gw_status until the record is finished or seconds pass; with
+ * print, every change of status, phase or layers_done is printed. */
 static int wait_done(const struct berth_image_ref *ref, double seconds, struct gw_image_record *rec,
-		     struct berth_error *err)
+		     bool print, struct berth_error *err)
 {
 	struct timespec start, now;
+	struct gw_image_record last = { .status = GW_STATUS_INIT };
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		if (gw_status(svc, &caller, ref, rec, err) < 0)
 			return -1;
+		if (print && (rec->status != last.status || strcmp(rec->progress.phase, last.progress.phase) ||
+			      rec->progress.layers_done != last.progress.layers_done)) {
+			print_record(rec, true);
+			last = *rec;
+		}
 		if (rec->status == GW_STATUS_READY || rec->status == GW_STATUS_FAILURE ||
 		    rec->status == GW_STATUS_EXPIRED)
 			return 0;
@@ -163,7 +172,7 @@ static int cmd_pull(int argc, char **argv, struct berth_error *err)
 		return -1;
 	print_record(&rec, accepted);
 	if (wait >= 0) {
-		if (wait_done(&ref, wait, &rec, err) < 0)
+		if (wait_done(&ref, wait, &rec, true, err) < 0)
 			return -1;
 		print_record(&rec, accepted);
 	}
@@ -182,7 +191,7 @@ static int cmd_import(int argc, char **argv, struct berth_error *err)
 		return -1;
 	print_record(&rec, true);
 	if (argc >= 4 && !strcmp(argv[2], "--wait")) {
-		if (wait_done(&ref, atof(argv[3]), &rec, err) < 0)
+		if (wait_done(&ref, atof(argv[3]), &rec, false, err) < 0)
 			return -1;
 		print_record(&rec, true);
 	}
@@ -229,9 +238,52 @@ static int cmd_parallel(int argc, char **argv, struct berth_error *err)
 			*err = p[i].err;
 			return -1;
 		}
-	if (wait_done(&p[0].ref, atof(argv[2]), &rec, err) < 0)
+	if (wait_done(&p[0].ref, atof(argv[2]), &rec, false, err) < 0)
 		return -1;
 	print_record(&rec, true);
+	print_counters();
+	return 0;
+}
+
+/* pull-many SECONDS GAP_MS REF...: pull each (errors printed as
+ * {"error":..,"errno":..} lines), GAP_MS apart, then wait for the accepted. */
+static int cmd_pull_many(int argc, char **argv, struct berth_error *err)
+{
+	struct berth_image_ref refs[16];
+	bool waiting[16] = { false };
+	struct gw_image_record rec;
+	int n = argc - 2;
+
+	if (n < 1 || n > 16)
+		return berth_error_set(err, EINVAL, "pull-many SECONDS GAP_MS REF... (1-16)");
+	for (int i = 0; i < n; i++) {
+		struct berth_error e = BERTH_ERROR_INIT;
+		bool accepted;
+
+		if (parse_ref(argv[2 + i], &refs[i], err) < 0)
+			return -1;
+		if (gw_pull(svc, &caller, &refs[i], NULL, &rec, &accepted, &e) < 0) {
+			const char *name = strerrorname_np(e.code);
+			struct json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "error", json_object_new_string(e.msg));
+			json_object_object_add(o, "errno", json_object_new_string(name ? name : "?"));
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			fflush(stdout);
+			json_object_put(o);
+		} else {
+			print_record(&rec, accepted);
+			waiting[i] = accepted;
+		}
+		usleep((useconds_t)atoi(argv[1]) * 1000);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!waiting[i])
+			continue;
+		if (wait_done(&refs[i], atof(argv[0]), &rec, false, err) < 0)
+			return -1;
+		print_record(&rec, true);
+	}
 	print_counters();
 	return 0;
 }
@@ -307,7 +359,7 @@ static int cmd_one(const char *cmd, int argc, char **argv, struct berth_error *e
 	else if (!strcmp(cmd, "status"))
 		rc = gw_status(svc, &caller, &ref, &rec, err);
 	else if (!strcmp(cmd, "wait"))
-		rc = wait_done(&ref, argc > 1 ? atof(argv[1]) : 60, &rec, err);
+		rc = wait_done(&ref, argc > 1 ? atof(argv[1]) : 60, &rec, false, err);
 	else
 		return berth_error_set(err, EINVAL, "unknown command \"%s\"", cmd);
 	if (rc == 0)
@@ -321,6 +373,8 @@ static int run(const char *cmd, int argc, char **argv, struct berth_error *err)
 		return cmd_pull(argc, argv, err);
 	if (!strcmp(cmd, "import"))
 		return cmd_import(argc, argv, err);
+	if (!strcmp(cmd, "pull-many"))
+		return cmd_pull_many(argc, argv, err);
 	if (!strcmp(cmd, "parallel-pull"))
 		return cmd_parallel(argc, argv, err);
 	if (!strcmp(cmd, "bench-lookup"))

@@ -81,15 +81,16 @@ def munged(gwdir):
 @pytest.fixture(scope="module")
 def images(layout, plain_registry):
     """Images only these tests pull (fresh layers: nothing cached)."""
-    def unique(tag, n):
-        layout.add_image(tag, [{f"data/{tag}-{i}.bin": os.urandom(50000 + i)} for i in range(n)])
+    def unique(tag, n, size=50000):
+        layout.add_image(tag, [{f"data/{tag}-{i}.bin": os.urandom(size + i)} for i in range(n)])
         skopeo_push(layout, tag, f"{plain_registry.host}/{tag}:v1")
         return {"ref": f"docker:{plain_registry.host}/{tag}:v1",
                 "digest": layout.descriptor(tag)["digest"],
                 "layers": len(layout.manifest(tag)["layers"])}
     return {"simple": {"ref": f"docker:{plain_registry.host}/simple:v1",
                        "digest": layout.descriptor("simple")["digest"]},
-            "expire": unique("gwexpire", 1), "parallel": unique("gwparallel", 3)}
+            "expire": unique("gwexpire", 1), "parallel": unique("gwparallel", 3),
+            "big": unique("gwbig", 3, 24 << 20)}
 
 
 @pytest.fixture(scope="module")
@@ -416,6 +417,23 @@ def test_import_oci_archive(gw, munged, tmp_path):
 
 
 # ------------------------------------------------------------ restart (last)
+def test_sigterm_during_a_pull_then_resumed(gw, munged, images):
+    img = images["big"]
+    r = call(gw, munged, "POST", "/pull", {"ref": img["ref"]}, user="alice")
+    assert (r.status, r.json["status"]) == (202, "PENDING"), r
+    time.sleep(0.1)
+    quoted = urllib.parse.quote(img["ref"], safe="")
+    during = call(gw, munged, "GET", f"/status?ref={quoted}", user="alice").json
+    assert during["status"] in ("PENDING", "PULLING", "CONVERTING"), during
+    took = gw.stop()
+    assert took < 2.0, f"SIGTERM with a pull in progress took {took:.2f} s"
+    assert gw.proc.returncode == 0, gw.log_tail()
+    gw.start()
+    rec = wait_ready(gw, munged, img["ref"], user="alice")
+    assert (rec["status"], rec["digest"]) == ("READY", img["digest"]), rec
+
+
+
 def test_restart_keeps_ready_images_and_sigterm_is_quick(gw, munged, images):
     simple = images["simple"]
     pull_ready(gw, munged, simple["ref"])

@@ -308,8 +308,10 @@ def test_layer_cache_bounded(tmp_path, registry):
     g = Gateway(tmp_path, insecure=[registry.host], layer_cache_max="1K")
     rec, _ = final(g.run("pull", f"{registry.host}/svc/simple:v1", "--wait", 60))
     assert rec["status"] == "READY"
-    cached = [n for n in os.listdir(os.path.join(g.state_dir, "layers")) if not n.startswith(".")]
-    assert cached == []                 # every blob is over 1K: all pruned after the job
+    layers = os.path.join(g.state_dir, "layers")
+    cached = [n for n in os.listdir(layers) if not n.startswith(".")]
+    assert len(cached) < 3               # least recently used blobs pruned after the job
+    assert sum(os.path.getsize(os.path.join(layers, n)) for n in cached) <= 1024
 
 
 # ========================================================= private images
@@ -334,6 +336,19 @@ def test_private_image(tmp_path, basic_registry):
     assert [r["ref"] for r in objs(g.run("list", uid=1001))] == [f"docker:{ref}"]
 
 
+def test_private_image_token_auth(tmp_path, token_registry):
+    g = Gateway(tmp_path, insecure=[token_registry.host, token_registry.tokens.host])
+    ref = f"{token_registry.host}/private:v1"
+    assert g.run("pull", ref).errno == "EPERM"
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is True
+    assert g.run("lookup", ref, uid=1001).errno == "ENOENT"
+    # an anonymous pull of a public repository of the same registry stays public
+    pub, _ = final(g.run("pull", f"{token_registry.host}/public/simple:v1", "--wait", 60, uid=1001))
+    assert pub["status"] == "READY" and pub["private"] is False
+    assert objs(g.run("lookup", f"{token_registry.host}/public/simple:v1", uid=1002))[0]["status"] == "READY"
+
+
 def test_site_credentials_keep_images_public(tmp_path, basic_registry):
     creds = tmp_path / "creds.json"
     creds.write_text(json.dumps({basic_registry.host: {"username": "alice", "password": USERS["alice"]}}))
@@ -345,24 +360,47 @@ def test_site_credentials_keep_images_public(tmp_path, basic_registry):
 
 # ====================================================== failure injection
 def scripted(images, tag, blob_fn=None, manifest_status=None):
-    img = images.images[tag]
+    """A registry serving every image of `images` as repository x (tag
+    `tag` is also "v1"); blob_fn(handler, data) answers for layer blobs."""
+    configs = {sha(i["config"]) for i in images.images.values()}
+    manifests = {t: i["manifest"] for t, i in images.images.items()}
+    manifests["v1"] = images.images[tag]["manifest"]
+    manifests.update({i["digest"]: i["manifest"] for i in images.images.values()})
 
     def handle(h):
         path = urllib.parse.urlsplit(h.path).path
         if path == "/v2/":
             return h.reply_json(200, {})
-        if re.fullmatch(r"/v2/x/manifests/[^/]+", path):
+        m = re.fullmatch(r"/v2/x/manifests/([^/]+)", path)
+        if m:
             if manifest_status:
                 return h.registry_error(manifest_status, "UNKNOWN", "broken")
-            return h.reply(200, img["manifest"], {"Content-Type": OCI_MANIFEST})
+            if m.group(1) not in manifests:
+                return h.registry_error(404, "MANIFEST_UNKNOWN", "no")
+            return h.reply(200, manifests[m.group(1)], {"Content-Type": OCI_MANIFEST})
         m = re.fullmatch(r"/v2/x/blobs/(sha256:[0-9a-f]{64})", path)
         if m:
             data = images.blob(m.group(1))
-            if blob_fn and m.group(1) != sha(img["config"]):
+            if blob_fn and m.group(1) not in configs:
                 return blob_fn(h, data)
             return h.reply(200, data)
         return h.registry_error(404, "NAME_UNKNOWN", "no")
     return FakeServer(handle)
+
+
+class Stall:
+    """blob_fn that holds every layer download until released."""
+
+    def __init__(self):
+        self.release = threading.Event()
+        self.asked = threading.Event()
+        self.count = 0
+
+    def __call__(self, h, data):
+        self.count += 1
+        self.asked.set()
+        self.release.wait(60)
+        h.reply(200, data)
 
 
 def test_registry_stopped(tmp_path):
@@ -406,34 +444,88 @@ def test_blob_failures(tmp_path, images, name, blob_fn, message):
     assert counters["failures"] == 1
 
 
+def layer_files(g, prefix=""):
+    return sorted(n for n in os.listdir(os.path.join(g.state_dir, "layers")) if n.startswith(prefix))
+
+
 def test_restart_with_pull_in_progress(tmp_path, images):
-    release = threading.Event()
-    asked = threading.Event()
-
-    def stall(h, data):
-        asked.set()
-        release.wait(60)
-        h.reply(200, data)
-
+    stall = Stall()
     with scripted(images, "simple", blob_fn=stall) as s:
         g = Gateway(tmp_path, insecure=[s.host], workers="1")
         ref = f"{s.host}/x:v1"
         proc = subprocess.Popen(g.cmd("pull", ref, "--wait", 120), stdout=subprocess.PIPE, text=True)
         try:
-            assert asked.wait(30), "no blob request"
-            first = json.loads(proc.stdout.readline())
-            assert first["status"] in ("PENDING", "PULLING")
+            assert stall.asked.wait(30), "no blob request"
+            while True:                               # progress while the first layer downloads
+                rec = json.loads(proc.stdout.readline())
+                if rec["status"] == "PULLING":
+                    break
+            assert rec["progress"]["phase"] == "download"
+            assert rec["progress"]["layers_total"] == 3 and rec["progress"]["layers_done"] == 0
+            assert rec["progress"]["bytes_total"] == sum(len(b) for b in images.images["simple"]["blobs"])
         finally:
             os.kill(proc.pid, signal.SIGKILL)     # a crash mid-download
             proc.wait()
             proc.stdout.close()
         assert g.files() == []
-        release.set()
+        stall.release.set()
         rec = objs(g.run("wait", ref, 60))[0]
         assert rec["status"] == "READY", rec
         assert rec["digest"] == images.images["simple"]["digest"]
         assert g.files() == [rec["digest"] + ".json", rec["digest"] + ".sqfs"]
-        assert not [n for n in os.listdir(os.path.join(g.state_dir, "layers")) if n.startswith(".tmp")]
+        assert layer_files(g, ".tmp") == []
+
+
+def test_shutdown_during_download(tmp_path, images):
+    stall = Stall()
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1")
+        ref = f"{s.host}/x:v1"
+        threading.Timer(3, stall.release.set).start()
+        start = time.monotonic()
+        r = g.run("pull", ref, "--wait", 1)          # gives up waiting: gw_service_destroy mid-download
+        assert r.rc == 1 and r.errno == "ETIMEDOUT" and "still PULLING" in r.error, r.stderr
+        assert time.monotonic() - start < 30
+        assert g.files() == [] and layer_files(g, ".tmp") == []
+        # the interrupted download was not recorded as a failure: the next start resumes it
+        rec = objs(g.run("wait", ref, 60))[0]
+        assert rec["status"] == "READY", rec
+
+
+def test_queue_full(tmp_path, images):
+    stall = Stall()
+    with scripted(images, "simple", blob_fn=stall) as s:
+        g = Gateway(tmp_path, insecure=[s.host], workers="1", queue_max="1")
+        proc = subprocess.Popen(g.cmd("pull-many", 60, 500, f"{s.host}/x:simple", f"{s.host}/x:special",
+                                      f"{s.host}/x:evil"), stdout=subprocess.PIPE, text=True)
+        try:
+            lines = [json.loads(proc.stdout.readline()) for _ in range(3)]
+            stall.release.set()
+            rest = [json.loads(l) for l in proc.stdout.read().splitlines()]
+        finally:
+            proc.wait()
+            proc.stdout.close()
+    assert lines[0]["status"] in ("PENDING", "PULLING") and lines[1]["status"] == "PENDING"
+    assert lines[2]["errno"] == "EAGAIN" and "queue is full" in lines[2]["error"]
+    assert [r["status"] for r in rest[:-1]] == ["READY", "READY"]
+    assert not any(n.startswith(images.images["evil"]["digest"]) for n in g.files())
+
+
+def test_shared_layer_downloaded_once(tmp_path, images):
+    """Two images with a common base layer pulled at the same time."""
+    lay = ImageLayout(str(tmp_path / "oci"))
+    base = tar_layer([("base", "dir", None), ("base/big", "file", os.urandom(2 << 20))])
+    lay.add("one", [base, tar_layer([("one", "file", b"1")])])
+    lay.add("two", [base, tar_layer([("two", "file", b"2")])])
+    stall = Stall()
+    with scripted(lay, "one", blob_fn=stall) as s:
+        g = Gateway(tmp_path / "gw", insecure=[s.host], workers="2")
+        threading.Timer(2, stall.release.set).start()
+        out = objs(g.run("pull-many", 60, 0, f"{s.host}/x:one", f"{s.host}/x:two"))
+    assert [r["status"] for r in out if "status" in r][-2:] == ["READY", "READY"]
+    counters = out[-1]["counters"]
+    assert counters["blob_downloads"] == 3 and counters["layer_cache_hits"] == 1
+    assert stall.count == 3
 
 
 def test_restart_fails_private_pull(tmp_path, basic_registry):
@@ -449,18 +541,28 @@ def test_restart_fails_private_pull(tmp_path, basic_registry):
 
 
 # ================================================================= imports
-def docker_save(dest, layers, tags=("localhost/imp:v1",)):
+def docker_save(dest, layers, tags=("localhost/imp:v1",), links=None):
+    """links: {i: "symlink" | "hardlink"}: layer i (equal to layer 0) is
+    stored as a link to layer 0's file, as docker save does for duplicates."""
     config = json.dumps({"architecture": "amd64", "os": "linux",
                          "config": {"Env": ["PATH=/bin", "IMPORTED=yes"], "Cmd": ["/bin/sh"]},
                          "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
     config_name = sha(config)[7:] + ".json"
-    names = [f"{sha(l)[7:]}/layer.tar" for l in layers]
+    links = links or {}
+    names = [f"{i}{sha(l)[7:]}/layer.tar" for i, l in enumerate(layers)]
     manifest = json.dumps([{"Config": config_name, "RepoTags": list(tags), "Layers": names}]).encode()
     with tarfile.open(dest, "w") as tar:
-        for name, data in [(config_name, config), ("manifest.json", manifest)] + list(zip(names, layers)):
+        for i, (name, data) in enumerate([(config_name, config), ("manifest.json", manifest)] +
+                                         list(zip(names, layers))):
             info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+            kind = links.get(i - 2)
+            if kind == "symlink":
+                info.type, info.linkname = tarfile.SYMTYPE, "../" + names[0]
+            elif kind == "hardlink":
+                info.type, info.linkname = tarfile.LNKTYPE, names[0]
+            else:
+                info.size = len(data)
+            tar.addfile(info, None if kind else io.BytesIO(data))
     synth = ('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",'
              f'"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{sha(config)}",'
              f'"size":{len(config)}}},"layers":[' +
@@ -489,6 +591,38 @@ def test_import_docker_save(tmp_path):
     assert again["digest"] == expected
     look = objs(g.run("pull", "localhost/imp:v1"))[0]
     assert look["digest"] == expected and look["accepted"] is False
+
+
+@pytest.mark.parametrize("kind", ["symlink", "hardlink"])
+def test_import_docker_save_linked_layers(tmp_path, kind):
+    g = Gateway(tmp_path)
+    same = tar_layer([("dup", "file", b"dup\n")])
+    layers = [same, tar_layer([("other", "file", b"o\n")]), same]
+    archive = tmp_path / "save.tar"
+    expected = docker_save(archive, layers, links={2: kind})
+    rec, _ = final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
+    assert rec["status"] == "READY" and rec["digest"] == expected, rec
+    root = unpack(g, expected, tmp_path / "root")
+    assert sorted(os.listdir(root)) == ["dup", "other"]
+
+
+def test_import_docker_save_link_outside_is_ignored(tmp_path):
+    g = Gateway(tmp_path)
+    layers = [tar_layer([("a", "file", b"a")])] * 2
+    archive = tmp_path / "save.tar"
+    docker_save(archive, layers, links={1: "symlink"})
+    # rewrite the link to point outside the archive: it is not followed
+    with tarfile.open(archive) as src, tarfile.open(tmp_path / "evil.tar", "w") as dst:
+        for m in src.getmembers():
+            if m.issym():
+                m.linkname = "../../../../../../etc/passwd"
+            dst.addfile(m, src.extractfile(m) if m.isfile() else None)
+    rec, _ = final(g.run("import", "localhost/imp:v1", tmp_path / "evil.tar", "--wait", 60, importer=True))
+    assert rec["status"] == "FAILURE", rec
+    name = f"1{sha(layers[1])[7:]}/layer.tar"
+    assert rec["message"] == f'import: manifest.json names "{name[:64]}...", which is not a file in the archive'
+
+    assert g.files() == []
 
 
 def test_import_oci_layout(tmp_path, images):
@@ -570,6 +704,19 @@ def test_autoexpire(tmp_path, registry):
     assert g.run("autoexpire").errno == "EPERM"
     assert objs(g.run("autoexpire", admin=True)) == [{"expired": [f"docker:{ref}"]}]
     assert g.files() == []
+
+
+def test_autoexpire_removes_unreferenced_files(tmp_path):
+    """An import that replaces its ref leaves the old digest unused."""
+    g = Gateway(tmp_path)
+    archive = tmp_path / "save.tar"
+    first = docker_save(archive, [tar_layer([("v", "file", b"1")])])
+    final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
+    second = docker_save(archive, [tar_layer([("v", "file", b"2")])])
+    final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
+    assert g.files() == sorted([first + ".json", first + ".sqfs", second + ".json", second + ".sqfs"])
+    assert objs(g.run("autoexpire", admin=True)) == [{"expired": []}]
+    assert g.files() == [second + ".json", second + ".sqfs"]
 
 
 def test_lookup_rate(gw, registry):

@@ -511,6 +511,75 @@ START_TEST(decode_no_munged)
 }
 END_TEST
 
+/* ---- berth-gateway.conf --------------------------------------------------- */
+static int load_config_text(const char *text, struct gw_config *out, struct berth_error *err)
+{
+	char path[] = "/tmp/berth-test-gw-conf.XXXXXX";
+	int fd = mkstemp(path), rc;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	rc = gw_config_load(path, out, err);
+	unlink(path);
+	/* the temporary name in messages becomes "CONF" */
+	if (rc < 0 && !strncmp(err->msg, path, strlen(path))) {
+		char rest[BERTH_ERROR_MSG_MAX];
+
+		snprintf(rest, sizeof(rest), "CONF%s", err->msg + strlen(path));
+		snprintf(err->msg, sizeof(err->msg), "%s", rest);
+	}
+	return rc;
+}
+
+START_TEST(config_defaults_and_lists)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_config c;
+
+	ck_assert_int_eq(load_config_text("trusted_proxy_uids = root, 2001\nimport_uids = nobody\n"
+					  "insecure_registries = a:5000,b\n", &c, &err), 0);
+	ck_assert(!c.allow_root);
+	ck_assert_str_eq(c.listen, "127.0.0.1:7050");
+	ck_assert_str_eq(c.log_level, "info");
+	ck_assert_str_eq(c.pid_file, "");
+	ck_assert_uint_eq(c.proxy_uid_count, 2);
+	ck_assert_uint_eq(c.proxy_uid_list[0], 0);
+	ck_assert_uint_eq(c.proxy_uid_list[1], 2001);
+	ck_assert_uint_eq(c.import_uid_count, 1);
+	ck_assert_uint_eq(c.import_uid_list[0], getpwnam("nobody")->pw_uid);
+	ck_assert_str_eq(c.insecure_list[0], "a:5000");
+	ck_assert_str_eq(c.insecure_list[1], "b");
+	ck_assert_ptr_null(c.insecure_list[2]);
+	gw_config_free(&c);
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	const char *msg;
+} bad_configs[] = {
+	{ "log_level = loud\n", "CONF: log_level: expected error, info, verbose or debug, got \"loud\"" },
+	{ "pid_file = run/gw.pid\n", "CONF: pid_file: expected an absolute path" },
+	{ "log_file = gw.log\n", "CONF: log_file: expected an absolute path" },
+	{ "allow_root = maybe\n", NULL },
+	{ "admin_uids = root, no-such-user-berth\n", "CONF: admin_uids: unknown user \"no-such-user-berth\"" },
+	{ "listen = 7050\n", "CONF: listen: expected ADDR:PORT, got \"7050\"" },
+};
+
+START_TEST(config_bad)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_config c;
+
+	ck_assert_int_eq(load_config_text(bad_configs[_i].text, &c, &err), -1);
+	ck_assert_int_eq(err.code, EINVAL);
+	if (bad_configs[_i].msg)
+		ck_assert_str_eq(err.msg, bad_configs[_i].msg);
+	ck_assert_ptr_null(c.listen);   /* freed */
+}
+END_TEST
+
 /* ---- documentation -------------------------------------------------------- */
 static char *read_source_file(const char *rel)
 {
@@ -581,6 +650,8 @@ static Suite *gw_http_suite(void)
 	tcase_add_test(tc, decode_missing);
 	tcase_add_test(tc, decode_no_munged);
 	tcase_add_test(tc, every_key_documented);
+	tcase_add_test(tc, config_defaults_and_lists);
+	tcase_add_loop_test(tc, config_bad, 0, ARRAY_LEN(bad_configs));
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, gw_http_live_tcase());
 	return s;

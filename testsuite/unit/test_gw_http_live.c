@@ -21,10 +21,11 @@
 #include "test_gw_http.h"
 #include "unit.h"
 
-static char dir[] = "/tmp/berth-test-gw-http.XXXXXX";
+static char dir[64];
 static struct gw_config cfg;
 static struct gw_service *svc;
 static struct gw_http *http;
+static bool request6;   /* ask [::1] instead of 127.0.0.1 */
 
 struct reply {
 	long status;
@@ -62,7 +63,7 @@ static void request(const char *method, const char *path, const char *body,
 	CURL *curl = curl_easy_init();
 
 	memset(r, 0, sizeof(*r));
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", gw_http_port(http), path);
+	snprintf(url, sizeof(url), "http://%s:%u%s", request6 ? "[::1]" : "127.0.0.1", gw_http_port(http), path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
@@ -90,6 +91,7 @@ static void server_up(void)
 	char path[256];
 	FILE *f;
 
+	snprintf(dir, sizeof(dir), "/tmp/berth-test-gw-http.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/gw.conf", dir);
 	f = fopen(path, "w");
@@ -209,11 +211,51 @@ START_TEST(munged_unreachable)
 }
 END_TEST
 
+START_TEST(ipv6_listen)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_config cfg6 = cfg;
+	struct gw_http *v6, *v4 = http;
+	char listen6[] = "[::1]:0";
+	struct reply r;
+
+	cfg6.listen = listen6;
+	v6 = gw_http_start(&cfg6, svc, &err);
+	if (!v6 && err.code == EADDRNOTAVAIL)
+		return;   /* no IPv6 loopback here */
+	ck_assert_msg(v6 != NULL, "%s", err.msg);
+	http = v6;
+	request6 = true;
+	request("GET", "/api/v1/health", NULL, NULL, &r);
+	request6 = false;
+	http = v4;
+	gw_http_stop(v6);
+	ck_assert_int_eq(r.status, 200);
+}
+END_TEST
+
+START_TEST(listen_busy)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_config busy = cfg;
+	char listen[32], expect[96];
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", gw_http_port(http));
+	snprintf(expect, sizeof(expect), "cannot listen on %s: Address already in use", listen);
+	busy.listen = listen;
+	ck_assert_ptr_null(gw_http_start(&busy, svc, &err));
+	ck_assert_int_eq(err.code, EADDRINUSE);
+	ck_assert_str_eq(err.msg, expect);
+}
+END_TEST
+
 TCase *gw_http_live_tcase(void)
 {
 	TCase *tc = tcase_create("live");
 
-	tcase_add_unchecked_fixture(tc, server_up, server_down);
+	/* a server per test, in the test's process: its threads are stopped
+	 * before the process ends (what LeakSanitizer needs in a fork) */
+	tcase_add_checked_fixture(tc, server_up, server_down);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, health);
 	tcase_add_test(tc, unknown_endpoint);
@@ -221,5 +263,7 @@ TCase *gw_http_live_tcase(void)
 	tcase_add_test(tc, body_where_none_belongs);
 	tcase_add_test(tc, no_credential);
 	tcase_add_test(tc, munged_unreachable);
+	tcase_add_test(tc, ipv6_listen);
+	tcase_add_test(tc, listen_busy);
 	return tc;
 }
