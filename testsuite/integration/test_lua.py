@@ -13,7 +13,8 @@ import pytest
 from conftest import BUILDDIR, BUSYBOX, LAB, REGISTRY, USER, wait_for_log
 from gateway_util import pull_ready
 
-LUA_MODULE_DIR = os.path.join(BUILDDIR, "lua/.libs")
+# built for the Lua of Slurm's job_submit/lua (5.1 on Debian 12): lua/slurm.mk
+LUA_MODULE_DIR = os.path.join(BUILDDIR, "lua/slurm/.libs")
 SCRIPT = os.path.join(os.path.dirname(__file__), "tools/job_submit.lua")
 
 
@@ -36,7 +37,10 @@ def lua_controller(cluster):
     try:
         r = cluster.run("root", ["scontrol", "reconfigure"])
         assert r.returncode == 0, r.stderr
-        wait_for_log(cluster, mark, r"job_submit/lua|job_submit\.lua")
+        wait_for_log(cluster, mark, r"_slurm_rpc_reconfigure_controller: completed")
+        text = cluster.log_since(mark)
+        assert "JobSubmitPlugins changed to lua" in text, text[-2000:]
+        assert "cannot create job_submit context" not in text, text[-2000:]
         yield cluster
     finally:
         shutil.move(backup, conf)
