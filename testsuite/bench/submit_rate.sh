@@ -37,7 +37,10 @@ fi
 work=$(mktemp -d)
 conf_backup=
 cleanup() {
-	[ -n "$conf_backup" ] && cp "$conf_backup" "$SLURM_CONF" && scontrol reconfigure >/dev/null 2>&1
+	if [ -n "$conf_backup" ]; then
+		cp "$conf_backup" "$SLURM_CONF.tmp" && mv -f "$SLURM_CONF.tmp" "$SLURM_CONF"
+		scontrol reconfigure >/dev/null 2>&1
+	fi
 	scancel -u alice >/dev/null 2>&1 || true
 	rm -rf "$work"
 	if [ $started = 1 ]; then "$cluster" stop >/dev/null; fi
@@ -63,12 +66,14 @@ gateway /api/v1/lookup "{\"ref\":\"$image\"}" | grep -q '"status":"READY"' || { 
 # ---- switching the plugin -------------------------------------------------------
 conf_backup=$work/slurm.conf.orig
 cp "$SLURM_CONF" "$conf_backup"
-set_plugin() { # on|off
+set_plugin() { # on|off (slurm.conf replaced in one rename: slurmd may be re-reading it)
 	if [ "$1" = on ]; then
-		cp "$conf_backup" "$SLURM_CONF"
+		cp "$conf_backup" "$SLURM_CONF.tmp"
 	else
-		sed 's/^JobSubmitPlugins=.*/# JobSubmitPlugins off (submit_rate.sh)/' "$conf_backup" >"$SLURM_CONF"
+		sed 's/^JobSubmitPlugins=.*/# JobSubmitPlugins off (submit_rate.sh)/' "$conf_backup" >"$SLURM_CONF.tmp"
 	fi
+	chmod 0644 "$SLURM_CONF.tmp"
+	mv -f "$SLURM_CONF.tmp" "$SLURM_CONF"
 	scontrol reconfigure >/dev/null
 	local id comment
 	id=$("$cluster" run-as alice sbatch --parsable --hold --image="$image" -o /dev/null --wrap true)

@@ -72,3 +72,13 @@ def push(image, repo_tag):
 def gateway_pid():
     with open(os.path.join(LAB, "run/gateway.bgpid")) as f:
         return int(f.read().split()[0])
+
+
+def write_atomic(path, text):
+    """Replace a config file in one rename: slurmd re-reads slurm.conf when
+    a reconfigure reaches it, and must never see it half written."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.rename(tmp, path)

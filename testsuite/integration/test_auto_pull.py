@@ -6,39 +6,36 @@ the fixture reloads the plugin (JobSubmitPlugins off and on again through
 scontrol reconfigure) and puts everything back afterwards."""
 import os
 import re
-import shutil
 import time
 
 import pytest
 
 from conftest import LAB, REGISTRY, USER
-from gateway_util import gw, pull_ready, push
+from gateway_util import gw, pull_ready, push, write_atomic
 
 
 def reload_job_submit(cluster, text):
     conf = cluster.slurm_conf
-    with open(conf, "w") as f:
-        f.write(re.sub(r"^JobSubmitPlugins=.*$", "#JobSubmitPlugins off", text, flags=re.M))
+    write_atomic(conf, re.sub(r"^JobSubmitPlugins=.*$", "#JobSubmitPlugins off", text, flags=re.M))
     assert cluster.run("root", ["scontrol", "reconfigure"]).returncode == 0
-    with open(conf, "w") as f:
-        f.write(text)
+    write_atomic(conf, text)
     assert cluster.run("root", ["scontrol", "reconfigure"]).returncode == 0
 
 
 @pytest.fixture(scope="module")
 def auto_pull(cluster):
     berth_conf = os.path.join(LAB, "etc/berth.conf")
-    backup = berth_conf + ".auto-pull-test"
-    shutil.copy(berth_conf, backup)
+    with open(berth_conf) as f:
+        original = f.read()
     with open(cluster.slurm_conf) as f:
         slurm_conf = f.read()
-    with open(berth_conf, "a") as f:
-        f.write("auto_pull = yes\n")
+    # slurmd and sbatch read berth.conf too: replaced in one rename
+    write_atomic(berth_conf, original + "auto_pull = yes\n")
     try:
         reload_job_submit(cluster, slurm_conf)
         yield cluster
     finally:
-        shutil.move(backup, berth_conf)
+        write_atomic(berth_conf, original)
         reload_job_submit(cluster, slurm_conf)
 
 

@@ -6,12 +6,11 @@ afterwards), so the Lua script alone decides: a READY image is pinned into
 AdminComment, an unknown one is refused with the module's message."""
 import os
 import re
-import shutil
 
 import pytest
 
 from conftest import BUILDDIR, BUSYBOX, LAB, REGISTRY, USER, wait_for_log
-from gateway_util import pull_ready
+from gateway_util import pull_ready, write_atomic
 
 # built for the Lua of Slurm's job_submit/lua (5.1 on Debian 12): lua/slurm.mk
 LUA_MODULE_DIR = os.path.join(BUILDDIR, "lua/slurm/.libs")
@@ -23,16 +22,12 @@ def lua_controller(cluster):
     if not os.path.exists(os.path.join(LUA_MODULE_DIR, "berth.so")):
         pytest.skip(f"the Lua module is not built ({LUA_MODULE_DIR}/berth.so)")
     conf = cluster.slurm_conf
-    backup = conf + ".lua-test"
-    shutil.copy(conf, backup)
     with open(SCRIPT) as f:
         script = f.read().replace("@LUA_CPATH@", LUA_MODULE_DIR)
-    with open(os.path.join(LAB, "etc/job_submit.lua"), "w") as f:
-        f.write(script)
-    with open(backup) as f:
+    write_atomic(os.path.join(LAB, "etc/job_submit.lua"), script)
+    with open(conf) as f:
         text = f.read()
-    with open(conf, "w") as f:
-        f.write(re.sub(r"^JobSubmitPlugins=.*$", "JobSubmitPlugins=lua", text, flags=re.M))
+    write_atomic(conf, re.sub(r"^JobSubmitPlugins=.*$", "JobSubmitPlugins=lua", text, flags=re.M))
     mark = cluster.log_mark()
     try:
         r = cluster.run("root", ["scontrol", "reconfigure"])
@@ -43,7 +38,7 @@ def lua_controller(cluster):
         assert "cannot create job_submit context" not in text, text[-2000:]
         yield cluster
     finally:
-        shutil.move(backup, conf)
+        write_atomic(conf, text)
         cluster.run("root", ["scontrol", "reconfigure"])
 
 
