@@ -26,19 +26,19 @@ def lua_controller(cluster):
         script = f.read().replace("@LUA_CPATH@", LUA_MODULE_DIR)
     write_atomic(os.path.join(LAB, "etc/job_submit.lua"), script)
     with open(conf) as f:
-        text = f.read()
-    write_atomic(conf, re.sub(r"^JobSubmitPlugins=.*$", "JobSubmitPlugins=lua", text, flags=re.M))
+        original = f.read()
+    write_atomic(conf, re.sub(r"^JobSubmitPlugins=.*$", "JobSubmitPlugins=lua", original, flags=re.M))
     mark = cluster.log_mark()
     try:
         r = cluster.run("root", ["scontrol", "reconfigure"])
         assert r.returncode == 0, r.stderr
         wait_for_log(cluster, mark, r"_slurm_rpc_reconfigure_controller: completed")
-        text = cluster.log_since(mark)
-        assert "JobSubmitPlugins changed to lua" in text, text[-2000:]
-        assert "cannot create job_submit context" not in text, text[-2000:]
+        log = cluster.log_since(mark)
+        assert "JobSubmitPlugins changed to lua" in log, log[-2000:]
+        assert "cannot create job_submit context" not in log, log[-2000:]
         yield cluster
     finally:
-        write_atomic(conf, text)
+        write_atomic(conf, original)
         cluster.run("root", ["scontrol", "reconfigure"])
 
 
