@@ -20,6 +20,8 @@ struct berth_config {
 	char *gateway_url;            /* http://host:port of berth-gatewayd */
 	char *default_image_type;     /* type for refs without a prefix */
 	uint64_t lookup_timeout_ms;   /* hard limit for a gateway lookup */
+	uint64_t lookup_cache_ttl_ms; /* job_submit: how long a tag's digest is reused */
+	bool auto_pull;               /* job_submit: start a pull for an unknown tag */
 	char *site_fs;                /* site mounts, volume syntax */
 	char *forbidden_destinations; /* comma-separated, refused as --volume DST */
 	bool writable_overlay;        /* tmpfs upper over the image */

@@ -161,7 +161,12 @@ __attribute__((visibility("default"))) int luaopen_berth(lua_State *L)
 		{ NULL, NULL },
 	};
 
+#if LUA_VERSION_NUM < 502  /* Lua 5.1: Slurm's job_submit/lua (lua/slurm.mk) */
+	lua_newtable(L);
+	luaL_register(L, NULL, functions);
+#else
 	luaL_newlib(L, functions);
+#endif
 	lua_pushstring(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
 	return 1;

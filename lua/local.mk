@@ -14,3 +14,4 @@ TESTS += lua/run_lua_tests.sh
 EXTRA_DIST += lua/run_lua_tests.sh lua/test_berth.lua
 endif
 endif
+include lua/slurm.mk

@@ -13,20 +13,25 @@ plugins_berth_la_SOURCES = \
 	plugins/spank/spank_prolog.c \
 	plugins/spank/spank_remote.c \
 	plugins/spank/spank_enter.c \
+	plugins/spank/spank_resolve.c \
 	plugins/spank/spank_ssh.c \
 	plugins/spank/spank_step.c \
 	plugins/spank/spank_plugin.h \
 	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
 	plugins/job_container/jc_tree.c plugins/job_container/jc_tree.h
 plugins_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/spank/spank.lds
-plugins_berth_la_LIBADD = $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
+plugins_berth_la_LIBADD = common/libberth_client.la $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
 EXTRA_plugins_berth_la_DEPENDENCIES = plugins/spank/spank.lds
 
 plugins_job_submit_berth_la_SOURCES = \
 	plugins/job_submit/job_submit_berth.c \
+	plugins/job_submit/js_pin.c plugins/job_submit/js_pin.h \
+	plugins/job_submit/js_env.c plugins/job_submit/js_env.h \
+	plugins/job_submit/js_comment.c plugins/job_submit/js_comment.h \
+	plugins/job_submit/js_cache.c plugins/job_submit/js_cache.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
 plugins_job_submit_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_submit/job_submit.lds
-plugins_job_submit_berth_la_LIBADD = $(PLUGIN_LIBADD)
+plugins_job_submit_berth_la_LIBADD = common/libberth_client.la $(PLUGIN_LIBADD) -lpthread
 EXTRA_plugins_job_submit_berth_la_DEPENDENCIES = plugins/job_submit/job_submit.lds
 
 plugins_job_container_berth_la_SOURCES = \

@@ -56,6 +56,7 @@ testsuite_unit_test_container_tree_probe_LDFLAGS = -all-static
 endif
 
 include testsuite/unit/sshd.mk
+include testsuite/unit/submit.mk
 
 EXTRA_DIST += testsuite/harness testsuite/integration
 

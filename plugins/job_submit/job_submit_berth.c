@@ -1,26 +1,36 @@
 /*
  * job_submit_berth.c - slurmctld side of berth: sees each job's --image,
  * --volume, --module and --ccm (from the job's SPANK environment), checks
- * them again (the client is not trusted) and admits or rejects the job with
- * a one-line reason.  Pinning the image to a digest through the gateway
- * builds on this (see NEWS).
+ * them again (the client is not trusted), pins the image to a digest through
+ * the image gateway and admits or rejects the job with a one-line reason.
+ *
+ *   js_pin.c      tag -> digest (cache, berth_image_resolve, auto_pull)
+ *   js_env.c      rewrite of spank_job_env and the batch environment
+ *   js_comment.c  the AdminComment record image=<request>@<digest>
+ *   js_cache.c    the in-memory cache (thread-safe)
  *
  * Runs inside slurmctld under its read locks: no blocking work here beyond
  * what is bounded by lookup_timeout, never exit(), errors go to err_msg.
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
 #include "job_request.h"
+#include "js_comment.h"
+#include "js_env.h"
+#include "js_pin.h"
 #include "slurm_shim.h"
 
 const char plugin_name[] = "berth job_submit plugin";
 const char plugin_type[] = "job_submit/berth";
 const uint32_t plugin_version = SLURM_VERSION_NUMBER;
+
+#define JS_CACHE_ENTRIES 4096
 
 /* Opaque: the record is internal to slurmctld and berth never looks inside. */
 struct job_record;
@@ -33,6 +43,28 @@ int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t su
 
 static struct berth_config submit_config;
 static bool submit_config_loaded;
+static struct js_cache *submit_cache;
+
+/* ---- Slurm's allocator for the job's arrays (Slurm xfree()s them) -------- */
+static char *slurm_dup(const char *text)
+{
+	return slurm_xstrdup(text);
+}
+
+static void slurm_release(char *text)
+{
+	slurm_xfree((void **)&text);
+}
+
+static char **slurm_resize(char **array, size_t count)
+{
+	void *p = array;
+
+	slurm_xrecalloc(&p, count, sizeof(char *), false, false, __FILE__, __LINE__, __func__);
+	return p;
+}
+
+static const struct js_env_alloc slurm_alloc = { slurm_dup, slurm_release, slurm_resize };
 
 int init(void)
 {
@@ -45,6 +77,11 @@ int init(void)
 		berth_err("job_submit/berth: %s", err.msg);
 		return SLURM_ERROR;
 	}
+	if (!(submit_cache = js_cache_new(JS_CACHE_ENTRIES, submit_config.lookup_cache_ttl_ms))) {
+		berth_err("job_submit/berth: out of memory for the image cache");
+		berth_config_free(&submit_config);
+		return SLURM_ERROR;
+	}
 	submit_config_loaded = true;
 	berth_debug("job_submit/berth loaded (berth %s, Slurm %s)", PACKAGE_VERSION, BERTH_SLURM_VERSION);
 	berth_config_log(&submit_config);
@@ -53,6 +90,15 @@ int init(void)
 
 int fini(void)
 {
+	if (submit_cache) {
+		struct js_cache_stats st;
+
+		js_cache_get_stats(submit_cache, &st);
+		berth_debug("job_submit/berth: image cache %lu hits, %lu misses, %zu entries",
+			    (unsigned long)st.hits, (unsigned long)st.misses, st.entries);
+		js_cache_free(submit_cache);
+		submit_cache = NULL;
+	}
 	if (submit_config_loaded)
 		berth_config_free(&submit_config);
 	submit_config_loaded = false;
@@ -63,62 +109,108 @@ int fini(void)
  * with xfree(), so it must come from Slurm's allocator. */
 static void set_user_message(char **err_msg, const char *text)
 {
+	char line[BERTH_ERROR_MSG_MAX + 16];
+
 	if (!err_msg)
 		return;
+	snprintf(line, sizeof(line), BERTH_LOG_PREFIX "%s", text);
 	if (*err_msg)
 		slurm_xfree((void **)err_msg);
-	*err_msg = slurm_xstrdup(text);
+	*err_msg = slurm_xstrdup(line);
+}
+
+static int set_admin_comment(job_desc_msg_t *job_desc, const char *request, const char *digest,
+			     struct berth_error *err)
+{
+	char comment[JS_COMMENT_MAX];
+
+	if (js_comment_merge(job_desc->admin_comment, request, digest, comment, sizeof(comment),
+			     err) < 0)
+		return -1;
+	if (job_desc->admin_comment)
+		slurm_xfree((void **)&job_desc->admin_comment);
+	job_desc->admin_comment = slurm_xstrdup(comment);
+	return 0;
+}
+
+static void log_request(const struct berth_job_request *req, uint32_t uid)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char canonical[BERTH_IMAGE_REF_MAX + 128];
+
+	if (berth_image_ref_format(&req->image, canonical, sizeof(canonical), &err) < 0)
+		snprintf(canonical, sizeof(canonical), "?");
+	berth_info("job_submit: uid %u requests image '%s' (%s), %zu volume(s)", uid,
+		   req->image_text, canonical, req->volumes.count);
+}
+
+/* The job's environments say what the pinned request says, and nothing
+ * else: no image variables in a job that asked for none (a nested sbatch
+ * inherits them from its parent job's environment). */
+static int pin_job(job_desc_msg_t *job_desc, const struct berth_job_request *req, uint32_t uid,
+		   struct berth_error *err)
+{
+	struct js_pin_ctx ctx = { &submit_config, submit_cache, NULL };
+	struct js_job_env job = { &job_desc->spank_job_env, &job_desc->spank_job_env_size,
+				  &job_desc->environment, &job_desc->env_size };
+	struct js_pinned pinned;
+	uint64_t t0 = js_now_us();
+
+	if (!req->image_text) {
+		if (!berth_job_request_empty(req))
+			berth_info("job_submit: uid %u requests ccm=%d, %zu volume(s)", uid, req->ccm,
+				   req->volumes.count);
+		js_env_pin(&job, NULL, NULL, &slurm_alloc, err);
+		return 0;
+	}
+	log_request(req, uid);
+	if (req->image.type == BERTH_IMAGE_LOCAL)
+		return 0;  /* node-local: nothing to pin (the node decides) */
+	if (js_pin_image(&ctx, req->image_text, &req->image, uid, &pinned, err) < 0)
+		return -1;
+	if (js_env_pin(&job, req->image_text, pinned.digest, &slurm_alloc, err) < 0 ||
+	    set_admin_comment(job_desc, req->image_text, pinned.digest, err) < 0)
+		return -1;
+	berth_info("job_submit: uid %u: image %s pinned to %s%s in %lu us", uid, req->image_text,
+		   pinned.digest, pinned.cached ? " (cached)" : pinned.from_image_dir ? " (image dir)" : "",
+		   (unsigned long)(js_now_us() - t0));
+	return 0;
 }
 
 /* The job id is not assigned yet when job_submit runs: messages name the uid. */
-static int check_request(char **spank_env, uint32_t spank_env_size, uint32_t uid,
-			 char **err_msg)
+int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 {
 	struct berth_job_request req = BERTH_JOB_REQUEST_INIT;
 	struct berth_error err = BERTH_ERROR_INIT;
-	char line[BERTH_ERROR_MSG_MAX + 16];
 	int rc = SLURM_SUCCESS;
 
-	if (berth_job_request_from_env(&req, spank_env, spank_env_size, &submit_config, &err) < 0) {
-		berth_info("job_submit: rejected job from uid %u: %s", uid, err.msg);
-		snprintf(line, sizeof(line), BERTH_LOG_PREFIX "%s", err.msg);
-		set_user_message(err_msg, line);
+	if (!submit_config_loaded)
+		return SLURM_SUCCESS;
+	if (berth_job_request_from_env(&req, job_desc->spank_job_env, job_desc->spank_job_env_size,
+				       &submit_config, &err) < 0 ||
+	    pin_job(job_desc, &req, submit_uid, &err) < 0) {
+		berth_info("job_submit: rejected job from uid %u: %s", submit_uid, err.msg);
+		set_user_message(err_msg, err.msg);
 		rc = SLURM_ERROR;
-		goto out;
 	}
-	if (berth_job_request_empty(&req))
-		goto out;
-	if (req.image_text) {
-		char canonical[BERTH_IMAGE_REF_MAX + 128];
-
-		if (berth_image_ref_format(&req.image, canonical, sizeof(canonical), &err) < 0)
-			snprintf(canonical, sizeof(canonical), "?");
-		berth_info("job_submit: uid %u requests image '%s' (%s), %zu volume(s)",
-			   uid, req.image_text, canonical, req.volumes.count);
-	} else {
-		berth_info("job_submit: uid %u requests ccm=%d, %zu volume(s)",
-			   uid, req.ccm, req.volumes.count);
-	}
-out:
 	berth_job_request_free(&req);
 	return rc;
 }
 
-int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
-{
-	if (!submit_config_loaded)
-		return SLURM_SUCCESS;
-	return check_request(job_desc->spank_job_env, job_desc->spank_job_env_size,
-			     submit_uid, err_msg);
-}
-
+/* scontrol update cannot change a job's SPANK environment in 22.05 (the
+ * controller ignores it), so a pinned image can never be changed after
+ * submission; a request that carries one anyway is refused, not half
+ * applied.  job_modify has no message channel in 22.05: the refusal is
+ * ESLURM_NOT_SUPPORTED for the client and a line in slurmctld's log. */
 int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid)
 {
-	/* scontrol update cannot change SPANK options in 22.05; pinning rules
-	 * for modifications arrive with the gateway lookup. */
 	(void)job_ptr;
 	if (!submit_config_loaded || !job_desc->spank_job_env_size)
 		return SLURM_SUCCESS;
-	return check_request(job_desc->spank_job_env, job_desc->spank_job_env_size,
-			     submit_uid, NULL);
+	if (js_env_count(job_desc->spank_job_env, job_desc->spank_job_env_size, BERTH_ENV_IMAGE)) {
+		berth_info("job_modify: uid %u: the image of a submitted job cannot be changed; submit a new job",
+			   submit_uid);
+		return ESLURM_NOT_SUPPORTED;
+	}
+	return SLURM_SUCCESS;
 }

@@ -52,5 +52,7 @@ int berth_spank_client_post_opt(spank_t sp)
 		berth_err("%s", err.msg);
 		return -1;
 	}
+	if (berth_spank_resolve_step_image(sp) < 0)
+		return -1;
 	return berth_spank_ssh_client(sp);
 }

@@ -67,6 +67,9 @@ int berth_spank_register_options(spank_t sp, struct berth_error *err);
 /* spank_client.c: local (srun) and allocator (sbatch, salloc) contexts */
 int berth_spank_client_post_opt(spank_t sp);
 
+/* spank_resolve.c: srun inside an allocation pins --image (LOCAL context) */
+int berth_spank_resolve_step_image(spank_t sp);
+
 /* spank_prolog.c: job_prolog (JOB_SCRIPT context) writes the job spec */
 int berth_spank_job_prolog(spank_t sp);
 

@@ -15,7 +15,8 @@
 # Environment: BERTH_LAB (default /var/tmp/berth-lab), BERTH_BUILDDIR (build
 # tree; default the source tree), BERTH_LAB_PLUGINS=0 (run without the berth
 # plugins), BERTH_LAB_NETNS=0 (no namespaces: slurmd -N, ports 17001-17003),
-# BERTH_LAB_KEEP_ON_FAIL=1 (a failed start leaves everything running).
+# BERTH_LAB_KEEP_ON_FAIL=1 (a failed start leaves everything running),
+# BERTH_LAB_ACCOUNTING=0 (no mariadb/slurmdbd, see accounting.sh).
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -26,11 +27,13 @@ set -euo pipefail
 . "$HARNESS/images.sh"
 # shellcheck source=gateway.sh
 . "$HARNESS/gateway.sh"
+# shellcheck source=accounting.sh
+. "$HARNESS/accounting.sh"
 
-DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld registry gateway)
+DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry gateway)
 
 usage() {
-	sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -47,7 +50,7 @@ preflight() {
 	local running p
 	running=$(running_daemons)
 	[ -z "$running" ] || die "already running in $LAB: $running(run 'cluster.sh stop' first)"
-	for p in "$CTLD_PORT" "${REGISTRY##*:}"; do
+	for p in "$CTLD_PORT" "${REGISTRY##*:}" $(accounting_ports); do
 		port_busy "$p" && die "port $p is in use by another process (another lab?): $(ss -Hltnp "sport = :$p" | head -n1)"
 	done
 	if [ "$NETNS" = 0 ]; then
@@ -85,6 +88,7 @@ cmd_start() {
 	init_lab
 	start_munge
 	write_configs
+	start_accounting
 	if [ "$NETNS" = 1 ]; then
 		KILL=0 netns_down || die "could not remove the old network namespaces"
 		netns_up || die "could not create network namespaces (try BERTH_LAB_NETNS=0)"
@@ -109,6 +113,7 @@ cmd_stop_unlocked() {
 	drain_jobs
 	stop_recorded slurmd-n1 slurmd-n2 slurmd-n3
 	stop_recorded slurmctld registry gateway
+	stop_accounting
 	sweep_cgroups || rc=1
 	KILL=1 netns_down || rc=1
 	sweep_lab || rc=1
@@ -192,6 +197,7 @@ main() {
 	local cmd=$1
 	shift
 	check_settings
+	accounting_check_settings
 	case $cmd in
 	start) cmd_start ;;
 	stop) cmd_stop ;;

@@ -12,6 +12,8 @@ PKGS=(
 	# libraries
 	libjson-c-dev libcurl4-openssl-dev liblua5.4-dev lua5.4 libcap-dev libarchive-dev
 	libsquashfs-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check
+	# the Lua of Debian's job_submit/lua (Slurm 22.05 links Lua 5.1): lua/slurm.mk
+	liblua5.1-0-dev
 	# harness and tests
 	squashfs-tools squashfs-tools-ng busybox-static bats jq iproute2 util-linux procps
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
@@ -19,6 +21,8 @@ PKGS=(
 	apache2-utils openssl
 	# the per-job sshd (enable_sshd=1) runs the host's sshd and ssh in the containers
 	openssh-server openssh-client
+	# accounting in the harness (sacct): private MariaDB + slurmdbd
+	mariadb-server slurmdbd
 )
 
 missing=()

@@ -1,9 +1,10 @@
 """The node side: job_prolog's per-job spec, the job's mount namespace built
 in the extern step, and teardown."""
 import os
+import shutil
 import subprocess
 
-from conftest import BUSYBOX, LAB, USER
+from conftest import LAB, USER
 
 
 def state_dirs():
@@ -49,18 +50,29 @@ def test_job_without_image_keeps_host_tmp(cluster, workdir):
 
 
 def test_unpinned_image_fails_the_job_not_the_node(cluster, workdir):
-    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", "-o", f"{workdir}/out", "--wrap", "srun true"])
+    # job_submit pins docker: and id: references; a local: one reaches the node unpinned
+    image = "local:/srv/berth-test.sqfs"
+    job = cluster.sbatch(USER, [f"--image={image}", "-o", f"{workdir}/out", "--wrap", "srun true"])
     assert cluster.wait(job) == "FAILED"
     with open(f"{workdir}/out") as f:
         out = f.read()
-    assert f'berth: image "{BUSYBOX}" is not pinned to a digest' in out, out
+    assert f'berth: image "{image}" is not pinned to a digest' in out, out
     states = cluster.run("root", ["sinfo", "-h", "-N", "-o", "%N %T"]).stdout
     assert "drain" not in states, states
 
 
-def test_image_missing_from_image_dir_fails_with_reason(cluster, workdir):
+def test_image_missing_from_image_dir_fails_with_reason(cluster, workdir, busybox_digest):
+    # job_submit admits a digest found in the image dir; it vanishes before the job starts
     missing = "sha256:" + "ab" * 32
-    job = cluster.sbatch(USER, [f"--image=id:{missing}", "-o", f"{workdir}/out", "--wrap", "srun true"])
+    images = os.path.join(LAB, "images")
+    for ext in ("sqfs", "json"):
+        shutil.copy(os.path.join(images, f"{busybox_digest}.{ext}"), os.path.join(images, f"{missing}.{ext}"))
+    try:
+        job = cluster.sbatch(USER, ["--hold", f"--image=id:{missing}", "-o", f"{workdir}/out", "--wrap", "srun true"])
+    finally:
+        for ext in ("sqfs", "json"):
+            os.unlink(os.path.join(images, f"{missing}.{ext}"))
+    assert cluster.run("root", ["scontrol", "release", str(job)]).returncode == 0
     assert cluster.wait(job) == "FAILED"
     with open(f"{workdir}/out") as f:
         out = f.read()

@@ -6,18 +6,19 @@ import subprocess
 
 import pytest
 
-from conftest import BUSYBOX, LAB, USER, wait_for_log
+from conftest import LAB, REGISTRY, USER, wait_for_log
 
 RAW_SUBMIT_C = os.path.join(os.path.dirname(__file__), "tools/raw_submit.c")
 
 
-def test_job_submit_sees_image(cluster, workdir):
+def test_job_submit_sees_image(cluster, workdir, busybox_digest):
     mark = cluster.log_mark()
-    job = cluster.sbatch(USER, [f"--image={BUSYBOX}", "-o", f"{workdir}/out", "--wrap", "true"])
+    image = f"{REGISTRY}/busybox@{busybox_digest}"
+    job = cluster.sbatch(USER, [f"--image={image}", "-o", f"{workdir}/out", "--wrap", "true"])
     m = wait_for_log(cluster, mark, r"berth: job_submit: uid (\d+) requests image '([^']*)' \(([^)]*)\)")
     assert m.group(1) == "2001"
-    assert m.group(2) == BUSYBOX
-    assert m.group(3) == "docker:127.0.0.1:15000/busybox:latest"
+    assert m.group(2) == image
+    assert m.group(3) == f"docker:{image}"
     cluster.wait(job)
 
 

@@ -615,6 +615,8 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(cfg.default_image_type, "docker");
 	ck_assert_int_eq(cfg.default_type, BERTH_IMAGE_DOCKER);
 	ck_assert_uint_eq(cfg.lookup_timeout_ms, 2000);
+	ck_assert_uint_eq(cfg.lookup_cache_ttl_ms, 10000);
+	ck_assert(!cfg.auto_pull);
 	ck_assert_str_eq(cfg.site_fs, "");
 	ck_assert_str_eq(cfg.forbidden_destinations, "/etc,/proc,/sys,/dev");
 	ck_assert(!cfg.writable_overlay);
@@ -635,7 +637,7 @@ START_TEST(test_config_schema_is_documented)
 		ck_assert_ptr_nonnull(key->help);
 		ck_assert_ptr_nonnull(key->default_value);
 	}
-	ck_assert_int_eq(n, 14);
+	ck_assert_int_eq(n, 16);
 }
 END_TEST
 

@@ -1,0 +1,97 @@
+/*
+ * js_pin.c - see js_pin.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "gateway_client.h"
+#include "image_resolve.h"
+#include "js_pin.h"
+
+/* Below this much time left, auto_pull does not start a request. */
+#define JS_PULL_MIN_MS 100
+
+uint64_t js_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t js_now_ms(void)
+{
+	return js_now_us() / 1000;
+}
+
+static uint64_t timeout_ms(const struct berth_config *cfg)
+{
+	return cfg->lookup_timeout_ms ? cfg->lookup_timeout_ms : 2000;
+}
+
+/* auto_pull after an ENOENT lookup: 0 with out->digest if the pull found
+ * the image READY; -1 with the message to show otherwise (err keeps the
+ * lookup's message when the pull itself fails). */
+static int auto_pull(const struct js_pin_ctx *ctx, const char *request_text,
+		     const char *canonical, uid_t uid, uint64_t started_ms, struct js_pinned *out,
+		     struct berth_error *err)
+{
+	uint64_t elapsed = js_now_ms() - started_ms, limit = timeout_ms(ctx->cfg);
+	struct berth_gateway_opts opts = { ctx->cfg->gateway_url, 0, ctx->munge_socket, true, uid };
+	struct berth_gateway_image image;
+	struct berth_error pull_err = BERTH_ERROR_INIT;
+	bool accepted = false;
+
+	if (elapsed + JS_PULL_MIN_MS > limit)
+		return -1;
+	opts.timeout_ms = (long)(limit - elapsed);
+	if (berth_gateway_pull(&opts, canonical, NULL, NULL, NULL, &image, &accepted, &pull_err) < 0) {
+		char lookup_msg[BERTH_ERROR_MSG_MAX];
+
+		snprintf(lookup_msg, sizeof(lookup_msg), "%s", err->msg);
+		return berth_error_set(err, err->code, "%s (auto_pull failed: %s)", lookup_msg,
+				       pull_err.msg);
+	}
+	if (!accepted && strcmp(image.status, "READY") == 0 && berth_digest_valid(image.digest)) {
+		snprintf(out->digest, sizeof(out->digest), "%s", image.digest);
+		return 0;
+	}
+	return berth_error_set(err, EINPROGRESS,
+			       "image %s: pulling, resubmit when `berth images` shows READY",
+			       request_text);
+}
+
+int js_pin_image(const struct js_pin_ctx *ctx, const char *request_text,
+		 const struct berth_image_ref *ref, uid_t uid, struct js_pinned *out,
+		 struct berth_error *err)
+{
+	struct berth_resolve_opts opts = { uid, true, ctx->munge_socket };
+	struct berth_resolved resolved;
+	uint64_t started = js_now_ms();
+	bool by_digest = ref->digest[0] != '\0';
+
+	memset(out, 0, sizeof(*out));
+	if (berth_image_ref_format(ref, out->canonical, sizeof(out->canonical), err) < 0)
+		return -1;
+	if (ctx->cache && js_cache_get(ctx->cache, out->canonical, uid, started, out->digest)) {
+		out->cached = true;
+		return 0;
+	}
+	if (berth_image_resolve(ctx->cfg, request_text, &opts, &resolved, err) < 0) {
+		if (err->code != ENOENT || !ctx->cfg->auto_pull || ref->type != BERTH_IMAGE_DOCKER)
+			return -1;
+		if (auto_pull(ctx, request_text, out->canonical, uid, started, out, err) < 0)
+			return -1;
+	} else {
+		snprintf(out->digest, sizeof(out->digest), "%s", resolved.digest);
+		out->from_image_dir = resolved.from_image_dir;
+	}
+	/* A file found in the image dir is the same for every user; a
+	 * gateway answer is what this uid may see. */
+	if (ctx->cache)
+		js_cache_put(ctx->cache, out->canonical, out->from_image_dir ? JS_CACHE_ANY_UID : uid,
+			     out->digest, by_digest, js_now_ms());
+	return 0;
+}
