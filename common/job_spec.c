@@ -22,6 +22,7 @@ static const struct berth_conf_key spec_schema[] = {
 	{ "gid", BERTH_CONF_UINT, offsetof(struct berth_job_spec, gid), "0", 0, 0, NULL },
 	{ "image", BERTH_CONF_STRING, offsetof(struct berth_job_spec, image), NULL, 0, 0, NULL },
 	{ "digest", BERTH_CONF_STRING, offsetof(struct berth_job_spec, digest), NULL, 0, 0, NULL },
+	{ "request", BERTH_CONF_STRING, offsetof(struct berth_job_spec, request), NULL, 0, 0, NULL },
 	{ "volumes", BERTH_CONF_STRING, offsetof(struct berth_job_spec, volumes), NULL, 0, 0, NULL },
 	{ "modules", BERTH_CONF_STRING, offsetof(struct berth_job_spec, modules), NULL, 0, 0, NULL },
 	{ "ccm", BERTH_CONF_BOOL, offsetof(struct berth_job_spec, ccm), "no", 0, 0, NULL },
@@ -167,12 +168,13 @@ static int spec_format(const struct berth_job_spec *spec, char *buf, size_t size
 {
 	int n = snprintf(buf, size, "version=%u\nuid=%u\ngid=%u\nccm=%s\n", spec->version, spec->uid,
 			 spec->gid, spec->ccm ? "yes" : "no");
-	const char *keys[] = { "image", "digest", "volumes", "modules", "error" };
-	const char *values[] = { spec->image, spec->digest, spec->volumes, spec->modules, spec->error };
+	const char *keys[] = { "image", "digest", "request", "volumes", "modules", "error" };
+	const char *values[] = { spec->image, spec->digest, spec->request, spec->volumes,
+				 spec->modules, spec->error };
 
 	/* Quoted: the parser removes the outer quotes, keeps blanks, and a line
 	 * ending in '"' is never a continuation, whatever the user's value. */
-	for (size_t i = 0; i < 5 && n >= 0 && (size_t)n < size; i++)
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && n >= 0 && (size_t)n < size; i++)
 		if (values[i])
 			n += snprintf(buf + n, size - n, "%s=\"%s\"\n", keys[i], values[i]);
 	return (n < 0 || (size_t)n >= size) ? -1 : n;
@@ -180,7 +182,8 @@ static int spec_format(const struct berth_job_spec *spec, char *buf, size_t size
 
 static bool spec_has_newline(const struct berth_job_spec *spec)
 {
-	const char *values[] = { spec->image, spec->digest, spec->volumes, spec->modules, spec->error };
+	const char *values[] = { spec->image, spec->digest, spec->request, spec->volumes,
+				 spec->modules, spec->error };
 
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
 		if (values[i] && strpbrk(values[i], "\r\n"))

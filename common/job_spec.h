@@ -30,6 +30,8 @@ struct berth_job_spec {
 	unsigned gid;
 	char *image;       /* canonical reference ("id:sha256:..."); NULL: --ccm */
 	char *digest;      /* "sha256:<hex>" */
+	char *request;     /* canonical form of the image as the user asked for it
+			      (job_submit keeps it in BERTH_IMAGE_REQUEST), or NULL */
 	char *volumes;     /* canonical volume list or NULL */
 	char *modules;     /* or NULL */
 	bool ccm;

@@ -44,6 +44,24 @@ static size_t job_options_env(spank_t sp, char **env, size_t max)
 	return n;
 }
 
+/* The image as the user asked for it (job_submit keeps it in the job's SPANK
+ * environment as BERTH_IMAGE_REQUEST; the prolog sees SPANK_<name>), in
+ * canonical form, so that a step repeating that request (srun creating its
+ * own allocation still carries the tag) uses the job's pinned image. */
+static void spec_set_request(struct berth_job_spec *spec)
+{
+	const char *text = getenv("SPANK_BERTH_IMAGE_REQUEST");
+	struct berth_error ignored = BERTH_ERROR_INIT;
+	struct berth_image_ref ref;
+	char canonical[BERTH_IMAGE_REF_MAX + 128];
+
+	if (!text || !spec->image ||
+	    berth_image_ref_parse(text, berth_spank.config.default_type, &ref, &ignored) < 0 ||
+	    berth_image_ref_format(&ref, canonical, sizeof(canonical), &ignored) < 0)
+		return;
+	spec->request = strdup(canonical);
+}
+
 static int job_identity(spank_t sp, uint32_t *job_id, uid_t *uid, gid_t *gid)
 {
 	if (spank_get_item(sp, S_JOB_ID, job_id) != ESPANK_SUCCESS ||
@@ -89,6 +107,8 @@ int berth_spank_job_prolog(spank_t sp)
 		spec.gid = gid;
 		spec.error = strdup(user_err.msg);
 		berth_info("job_prolog: job %u on %s: %s", job_id, node, user_err.msg);
+	} else {
+		spec_set_request(&spec);
 	}
 	if (berth_job_spec_write(&spec, &paths, &err) < 0) {
 		berth_err("job_prolog: job %u: %s", job_id, err.msg);

@@ -90,23 +90,39 @@ static bool same_text(const char *a, const char *b)
 	return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
+/* true if the step's image is the job's request as the user wrote it (a tag
+ * job_submit pinned; srun that made its own allocation still carries it). */
+static bool is_job_request(const struct berth_job_request *req, const struct berth_job_spec *job)
+{
+	struct berth_error ignored = BERTH_ERROR_INIT;
+	char canonical[BERTH_IMAGE_REF_MAX + 128];
+
+	if (!req->image_text || !job || !job->request || !job->image || req->image.digest[0] ||
+	    berth_image_ref_format(&req->image, canonical, sizeof(canonical), &ignored) < 0)
+		return false;
+	return strcmp(canonical, job->request) == 0;
+}
+
 /* The spec of the step's own container, or 0 when the step uses the job's
  * (job may be NULL: the job has no berth options). */
 static int step_spec(const struct berth_job_request *req, const struct berth_job_spec *job, uid_t uid,
 		     gid_t gid, struct berth_job_spec *out, struct berth_error *err)
 {
 	struct berth_job_request image_only = BERTH_JOB_REQUEST_INIT;
+	const char *image_text = req->image_text;
 	size_t extra = 0;
 	char *volumes = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (berth_job_request_check(req, &berth_spank.config, err) < 0)
 		return -1;
-	if (!req->image_text && !req->volumes.count)
+	if (is_job_request(req, job))
+		image_text = NULL;  /* the job's pinned image */
+	if (!image_text && !req->volumes.count)
 		return 0;
 	if (merge_volumes(job ? job->volumes : NULL, &req->volumes, &volumes, &extra, err) < 0)
 		return -1;
-	if (req->image_text) {
+	if (image_text) {
 		image_only.image_text = req->image_text;
 		image_only.image = req->image;
 		if (berth_job_spec_from_request(&image_only, &berth_spank.config, uid, gid, out, err) < 0) {

@@ -48,7 +48,7 @@ def test_unknown_tag_is_pulled_and_refused_until_ready(auto_pull):
     before = cluster.job_ids()
     r = cluster.run(USER, ["sbatch", f"--image={image}", "--wrap", "true"])
     assert r.returncode != 0
-    lines = [line for line in r.stderr.splitlines() if "berth: " in line]
+    lines = [line for line in r.stderr.splitlines() if "error: berth: " in line]
     assert lines == [f"sbatch: error: berth: image {image}: pulling, resubmit when "
                      "`berth images` shows READY"], r.stderr
     assert cluster.job_ids() == before
@@ -69,7 +69,7 @@ def test_tag_missing_from_registry_is_refused_as_unknown(auto_pull):
     image = f"docker:{REGISTRY}/autopull:no-such-tag"
     r = auto_pull.run(USER, ["sbatch", f"--image={image}", "--wrap", "true"])
     assert r.returncode != 0
-    lines = [line for line in r.stderr.splitlines() if "berth: " in line]
+    lines = [line for line in r.stderr.splitlines() if "error: berth: " in line]
     assert len(lines) == 1, r.stderr
     assert lines[0].startswith(f'sbatch: error: berth: image "{image}" is not known to the image gateway')
     assert "(auto_pull failed: " in lines[0], lines[0]

@@ -48,7 +48,7 @@ def test_bad_option_fails_at_once(cluster, command, args, reason):
     r = cluster.run(USER, argv[:1] + args + argv[1:], timeout=30)
     elapsed = time.monotonic() - t0
     assert r.returncode != 0
-    lines = [line for line in r.stderr.splitlines() if "berth: " in line]
+    lines = [line for line in r.stderr.splitlines() if "error: berth: " in line]
     assert lines, f"no berth reason in: {r.stderr}"
     assert reason in lines[0], f"expected {reason!r}, got {lines}"
     assert len(lines) == 1, f"the reason must be one line: {lines}"

@@ -39,7 +39,7 @@ def admin_comment(cluster, job):
 
 
 def berth_lines(stderr):
-    return [line for line in stderr.splitlines() if "berth: " in line]
+    return [line for line in stderr.splitlines() if "error: berth: " in line]
 
 
 def refused(cluster, user, argv, timeout=30):

@@ -98,8 +98,9 @@ def test_step_image_in_a_job_without_image(cluster, workdir, busybox_digest):
 
 
 @pytest.mark.parametrize("option,reason", [
-    (f"--image=docker:{REGISTRY}/busybox:latest", "is not pinned to a digest"),
-    ("--image=id:sha256:" + "0" * 64, "is not in the image directory"),
+    # srun pins a step's image itself (spank_resolve.c): refused in srun, the job goes on
+    (f"--image=docker:{REGISTRY}/nosuch:latest", "is not known to the image gateway"),
+    ("--image=id:sha256:" + "0" * 64, "is neither in the image directory nor known to the image gateway"),
     ("--volume=/root:/data", 'volume source "/root": Permission denied'),
     ("--volume={workdir}:/proc/x", '"/proc/x"'),
 ])
