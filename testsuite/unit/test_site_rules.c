@@ -64,6 +64,7 @@ static const char *value_after(const struct berth_config *cfg, const char *modul
 	meta.env = (char **)image_env;
 	for (meta.env_count = 0; image_env && image_env[meta.env_count]; meta.env_count++)
 		;
+	berth_env_changes_free(changes);  /* the previous call's, whose value was used */
 	ck_assert_msg(berth_config_env_rules(cfg, module_env, &rules, &err) == 0, "%s", err.msg);
 	ck_assert_msg(berth_task_env_changes(job_env, &meta, rules.items, rules.count, changes, &err) == 0, "%s",
 		      err.msg);
