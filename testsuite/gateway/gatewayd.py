@@ -12,6 +12,7 @@ import pwd
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 MUNGED = "/usr/sbin/munged"
@@ -202,3 +203,34 @@ class Gatewayd:
                         break
             status = int(data.split(b" ", 2)[1])
             return status, data.partition(b"\r\n\r\n")[2].decode()
+
+
+# ---------------------------------------------------------- shared fixtures
+def ensure_user(name, uid):
+    """The test user name with exactly uid (created if missing)."""
+    try:
+        pw = pwd.getpwnam(name)
+        assert pw.pw_uid == uid, f"user {name} exists with uid {pw.pw_uid}, expected {uid}"
+    except KeyError:
+        subprocess.run(["useradd", "-m", "-u", str(uid), "-U", "-s", "/bin/bash", name], check=True)
+
+
+def daemon_user():
+    """An unprivileged user to run berth-gatewayd as, or None."""
+    for name in ("berthgw", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            pass
+    return None
+
+
+def shared_test_dir(prefix, users):
+    """A 0755 directory under /var/tmp (not pytest's 0700 basetemp: the
+    daemon's user must get in), after making sure the test users exist."""
+    for name, uid in users.items():
+        ensure_user(name, uid)
+    path = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    os.chmod(path, 0o755)
+    return path

@@ -13,13 +13,13 @@ import shutil
 import stat
 import subprocess
 import tarfile
-import tempfile
 import time
 
 import pytest
 
 from conftest import Layout, skopeo_push
-from gatewayd import Gatewayd, Munged, free_port
+from gatewayd import Gatewayd, Munged, free_port, shared_test_dir
+from gatewayd import daemon_user as find_daemon_user
 from servers import Registry
 
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
@@ -44,30 +44,14 @@ if missing():
     pytest.skip(missing(), allow_module_level=True)
 
 
-def ensure_user(name, uid):
-    try:
-        assert pwd.getpwnam(name).pw_uid == uid
-    except KeyError:
-        subprocess.run(["useradd", "-m", "-u", str(uid), "-U", "-s", "/bin/bash", name], check=True)
-
-
-def daemon_user():
-    for name in ("berthgw", "nobody"):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            pass
-    pytest.skip("no unprivileged user to run berth-gatewayd as")
+def daemon_user_or_skip():
+    return find_daemon_user() or pytest.skip("no unprivileged user to run berth-gatewayd as")
 
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def cdir():
-    for name, uid in TEST_USERS.items():
-        ensure_user(name, uid)
-    path = tempfile.mkdtemp(prefix="berth-client-test.", dir="/var/tmp")
-    os.chmod(path, 0o755)
+    path = shared_test_dir("berth-client-test.", TEST_USERS)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -87,7 +71,7 @@ def dying_port():
 
 @pytest.fixture(scope="module")
 def gw(cdir, munged, plain_registry, basic_registry, dying_port):
-    daemon = Gatewayd(GATEWAYD, os.path.join(cdir, "gw"), daemon_user(), munged, {
+    daemon = Gatewayd(GATEWAYD, os.path.join(cdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
         "workers": "2", "http_threads": "4", "retries": "0"})

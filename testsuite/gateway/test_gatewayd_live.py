@@ -5,18 +5,17 @@ otherwise.  The contract: doc/gateway-api.md."""
 import concurrent.futures
 import json
 import os
-import pwd
 import shutil
 import subprocess
 import tarfile
-import tempfile
 import time
 import urllib.parse
 
 import pytest
 
 from conftest import Layout, skopeo_push
-from gatewayd import Gatewayd, Munged
+from gatewayd import Gatewayd, Munged, shared_test_dir
+from gatewayd import daemon_user as find_daemon_user
 
 API = "/api/v1"
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
@@ -41,32 +40,14 @@ if missing():
     pytest.skip(missing(), allow_module_level=True)
 
 
-def ensure_user(name, uid):
-    try:
-        pw = pwd.getpwnam(name)
-        assert pw.pw_uid == uid, f"user {name} exists with uid {pw.pw_uid}, expected {uid}"
-    except KeyError:
-        subprocess.run(["useradd", "-m", "-u", str(uid), "-U", "-s", "/bin/bash", name], check=True)
-
-
-def daemon_user():
-    for name in ("berthgw", "nobody"):
-        try:
-            pwd.getpwnam(name)
-            return name
-        except KeyError:
-            pass
-    pytest.skip("no unprivileged user to run berth-gatewayd as")
+def daemon_user_or_skip():
+    return find_daemon_user() or pytest.skip("no unprivileged user to run berth-gatewayd as")
 
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def gwdir():
-    for name, uid in TEST_USERS.items():
-        ensure_user(name, uid)
-    # not under pytest's basetemp (0700 root): the daemon's user must get in
-    path = tempfile.mkdtemp(prefix="berth-gatewayd-test.", dir="/var/tmp")
-    os.chmod(path, 0o755)
+    path = shared_test_dir("berth-gatewayd-test.", TEST_USERS)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 
@@ -95,7 +76,7 @@ def images(layout, plain_registry):
 
 @pytest.fixture(scope="module")
 def gw(gwdir, munged, plain_registry, basic_registry):
-    daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user(), munged, {
+    daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host}",
         "import_max_size": str(IMPORT_MAX),
