@@ -3,6 +3,7 @@ a private munged and real docker-registry instances (conftest.py).
 Needs root (munged, users, running the daemon as another user); skips
 otherwise.  The contract: doc/gateway-api.md."""
 import concurrent.futures
+import http.client
 import json
 import os
 import pwd
@@ -10,6 +11,7 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -17,6 +19,7 @@ import pytest
 
 from conftest import Layout, skopeo_push
 from gatewayd import Gatewayd, Munged
+from servers import FakeServer
 
 API = "/api/v1"
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
@@ -414,6 +417,129 @@ def test_import_oci_archive(gw, munged, tmp_path):
     rec = wait_ready(gw, munged, ref)
     assert rec["status"] == "READY", rec
     assert uploads_left(gw) == []
+
+
+# ------------------------------------------------------------ re-pull of a moved tag
+class StallingProxy:
+    """A registry proxy in front of the real test registry that holds the
+    blob downloads of `stalled` digests until release is set, then answers
+    them from the registry (or with `fail_status`)."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.stalled = set()
+        self.release = threading.Event()
+        self.asked = threading.Event()
+        self.fail_status = None
+        self.server = FakeServer(self._handle)
+
+    def _handle(self, h):
+        digest = h.path.rsplit("/", 1)[-1]
+        if "/blobs/" in h.path and digest in self.stalled:
+            self.asked.set()
+            self.release.wait(60)
+            if self.fail_status:
+                return h.registry_error(self.fail_status, "UNKNOWN", "disk on fire")
+        conn = http.client.HTTPConnection(self.upstream, timeout=30)
+        try:
+            conn.request("GET", h.path, headers={k: v for k, v in h.headers.items() if k.lower() == "accept"})
+            resp = conn.getresponse()
+            body = resp.read()
+            keep = ("content-type", "docker-content-digest")
+            h.reply(resp.status, body, {k: v for k, v in resp.getheaders() if k.lower() in keep})
+        finally:
+            conn.close()
+
+
+def push_image(layout, registry, tag, size):
+    layout.add_image(tag, [{f"data/{tag}-{i}.bin": os.urandom(size + i)} for i in range(2)])
+    skopeo_push(layout, tag, f"{registry.host}/gwrepull:v1")
+    return layout.descriptor(tag)["digest"], [l["digest"] for l in layout.manifest(tag)["layers"]]
+
+
+def image_files(gw, digest):
+    return [os.path.join(gw.image_dir, digest + ext) for ext in (".sqfs", ".json")]
+
+
+def test_repull_of_a_moved_tag_keeps_the_old_digest_until_ready(gwdir, munged, layout, plain_registry):
+    proxy = StallingProxy(plain_registry.host)
+    with proxy.server:
+        daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "repull"), daemon_user(), munged, {
+            "insecure_registries": proxy.server.host, "workers": "2", "retries": "0"})
+        daemon.start()
+        try:
+            repull_scenario(daemon, munged, layout, plain_registry, proxy)
+        finally:
+            daemon.stop()
+
+
+def status_of(gw, munged, ref):
+    r = call(gw, munged, "GET", "/status?ref=" + urllib.parse.quote(ref, safe=""))
+    assert r.status == 200, r
+    return r.json
+
+
+def wait_not_pending(gw, munged, ref, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rec = status_of(gw, munged, ref)
+        if "pending_digest" not in rec and rec["status"] not in ("PENDING", "PULLING", "CONVERTING"):
+            return rec
+        time.sleep(0.1)
+    raise AssertionError(f"{ref} still busy: {rec}")
+
+
+def repull_scenario(gw, munged, layout, registry, proxy):
+    ref = f"docker:{proxy.server.host}/gwrepull:v1"
+    a, _ = push_image(layout, registry, "gwrepull-a", 40000)
+    assert pull_ready(gw, munged, ref)["digest"] == a
+    # the tag moves; its new layers are held by the proxy
+    b, b_layers = push_image(layout, registry, "gwrepull-b", 50000)
+    proxy.stalled = set(b_layers)
+    r = call(gw, munged, "POST", "/pull", {"ref": ref}, user="alice")
+    assert r.status == 202, r
+    assert (r.json["digest"], r.json["status"], r.json["pending_digest"]) == (a, "READY", b), r
+    assert proxy.asked.wait(30), "no blob request for the new digest"
+    for _ in range(3):   # job submissions keep getting the old READY digest
+        r = lookup(gw, munged, ref, user="bob")
+        assert (r.status, r.json["status"], r.json["digest"], r.json["pending_digest"]) == (200, "READY", a, b), r
+    rec = status_of(gw, munged, ref)
+    assert rec["pending_digest"] == b and rec["progress"]["phase"] == "download", rec
+    assert rec["progress"]["layers_total"] == 2, rec
+    busy = call(gw, munged, "GET", "/status").json["images"]
+    assert [x["pending_digest"] for x in busy if x["ref"] == ref] == [b], busy
+    # autoexpire keeps the files of the digest a READY record serves
+    assert call(gw, munged, "POST", "/autoexpire", {}).status == 200
+    assert all(os.path.exists(f) for f in image_files(gw, a))
+    proxy.release.set()
+    rec = wait_not_pending(gw, munged, ref)
+    assert (rec["status"], rec["digest"], rec["message"]) == ("READY", b, ""), rec
+    assert "progress" not in rec
+    r = lookup(gw, munged, ref, user="bob")
+    assert (r.json["status"], r.json["digest"]) == ("READY", b), r
+    # now nothing uses the old digest: autoexpire removes its files
+    assert all(os.path.exists(f) for f in image_files(gw, a))
+    assert call(gw, munged, "POST", "/autoexpire", {}).status == 200
+    assert not any(os.path.exists(f) for f in image_files(gw, a))
+    assert all(os.path.exists(f) for f in image_files(gw, b))
+
+    # a re-pull that fails leaves the READY digest in place, with the reason
+    c, c_layers = push_image(layout, registry, "gwrepull-c", 30000)
+    proxy.release.clear()
+    proxy.asked.clear()
+    proxy.stalled = set(c_layers)
+    proxy.fail_status = 500
+    r = call(gw, munged, "POST", "/pull", {"ref": ref})
+    assert (r.status, r.json["digest"], r.json["pending_digest"]) == (202, b, c), r
+    assert proxy.asked.wait(30)
+    proxy.release.set()
+    rec = wait_not_pending(gw, munged, ref)
+    assert (rec["status"], rec["digest"]) == ("READY", b), rec
+    assert rec["message"].startswith("the pull of " + c[:19] + "... failed, still serving the previous digest: "), rec
+    assert "500" in rec["message"], rec
+    r = lookup(gw, munged, ref, user="bob")
+    assert (r.json["status"], r.json["digest"]) == ("READY", b), r
+    assert not any(os.path.exists(f) for f in image_files(gw, c))
 
 
 # ------------------------------------------------------------ restart (last)
