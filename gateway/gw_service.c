@@ -185,6 +185,14 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_cond_init(&svc->work_cond, NULL);
 	pthread_cond_init(&svc->fetch_cond, NULL);
+	{
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&svc->expire_cond, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 	svc->fetching = calloc(cfg->workers ? cfg->workers : 1, sizeof(*svc->fetching));
 	svc->layers_dir = path_join(cfg->state_dir, "layers");
 	svc->tmp_dir = path_join(cfg->state_dir, "tmp");
@@ -203,7 +211,8 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	remove_stray(cfg->image_dir, false);
 	remove_stray(svc->layers_dir, false);
 	remove_stray(svc->tmp_dir, true);
-	if (recover(svc, err) < 0 || gw_workers_start(svc, err) < 0)
+	if (recover(svc, err) < 0 || gw_workers_start(svc, err) < 0 ||
+	    gw_autoexpire_timer_start(svc, err) < 0)
 		goto fail;
 	free(db_path);
 	return svc;
@@ -218,6 +227,7 @@ void gw_service_destroy(struct gw_service *svc)
 {
 	if (!svc)
 		return;
+	gw_autoexpire_timer_stop(svc);
 	gw_workers_stop(svc);
 	while (svc->jobs) {
 		struct gw_job *job = svc->jobs;
@@ -231,6 +241,7 @@ void gw_service_destroy(struct gw_service *svc)
 		json_object_put(svc->site_credentials);
 	pthread_cond_destroy(&svc->work_cond);
 	pthread_cond_destroy(&svc->fetch_cond);
+	pthread_cond_destroy(&svc->expire_cond);
 	free(svc->fetching);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc->layers_dir);

@@ -542,6 +542,44 @@ def repull_scenario(gw, munged, layout, registry, proxy):
     assert not any(os.path.exists(f) for f in image_files(gw, c))
 
 
+def autoexpire_daemon(gwdir, munged, plain_registry, name, interval):
+    return Gatewayd(GATEWAYD, os.path.join(gwdir, name), daemon_user(), munged, {
+        "insecure_registries": plain_registry.host, "retries": "0",
+        "expire_after": "1s", "autoexpire_interval": interval}).start()
+
+
+def test_daemon_runs_autoexpire_by_itself(gwdir, munged, images, plain_registry):
+    simple = images["simple"]
+    daemon = autoexpire_daemon(gwdir, munged, plain_registry, "autoexpire", "300ms")
+    try:
+        pull_ready(daemon, munged, simple["ref"])
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:     # /status does not count as a lookup
+            rec = status_of(daemon, munged, simple["ref"])
+            if rec["status"] == "EXPIRED":
+                break
+            time.sleep(0.1)
+        assert rec["status"] == "EXPIRED", rec
+        assert not any(os.path.exists(f) for f in image_files(daemon, simple["digest"]))
+    finally:
+        took = daemon.stop()
+    assert took < 2.0 and daemon.proc.returncode == 0, daemon.log_tail()
+    assert f"autoexpire: {simple['ref']} expired" in daemon.log_tail()
+
+
+def test_autoexpire_interval_zero_is_off(gwdir, munged, images, plain_registry):
+    simple = images["simple"]
+    daemon = autoexpire_daemon(gwdir, munged, plain_registry, "noexpiry", "0")
+    try:
+        pull_ready(daemon, munged, simple["ref"])
+        time.sleep(2.5)
+        assert status_of(daemon, munged, simple["ref"])["status"] == "READY"
+        assert all(os.path.exists(f) for f in image_files(daemon, simple["digest"]))
+    finally:
+        daemon.stop()
+    assert "autoexpire:" not in daemon.log_tail()
+
+
 # ------------------------------------------------------------ restart (last)
 def test_sigterm_during_a_pull_then_resumed(gw, munged, images):
     img = images["big"]
