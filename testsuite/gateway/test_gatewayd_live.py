@@ -8,6 +8,7 @@ import json
 import os
 import pwd
 import shutil
+import socket
 import subprocess
 import tarfile
 import tempfile
@@ -167,6 +168,22 @@ def test_check_config(gw, tmp_path):
     proc = subprocess.run([GATEWAYD, "--check-config", "-c", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "listen: expected IPV4:PORT" in proc.stderr
+
+
+def test_replies_close_the_connection(gw, munged, images):
+    """The gateway closes after each reply: the TIME_WAIT stays on its side
+    (clients doing thousands of lookups a second kept their ports)."""
+    r = lookup(gw, munged, images["simple"]["ref"])
+    assert r.headers.get("Connection") == "close", r.headers
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as s:
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:                      # EOF from the server without closing ours
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in data, data
 
 
 def test_health_without_credential(gw):
