@@ -11,7 +11,7 @@ PKGS=(
 	slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
 	# libraries
 	libjson-c-dev libcurl4-openssl-dev liblua5.4-dev lua5.4 libcap-dev libarchive-dev
-	libsquashfs-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check
+	libsquashfs-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check libisal-dev
 	# harness and tests
 	squashfs-tools squashfs-tools-ng busybox-static bats jq iproute2 util-linux procps
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
