@@ -59,6 +59,9 @@ struct berth_gateway_image {
 	bool is_private;
 	uint64_t size, download_size;
 	int64_t created, last_pull, last_lookup;
+	/* optional: a READY image whose tag is being re-pulled to this digest
+	 * (it stays READY with the old digest until that pull is READY) */
+	char pending_digest[BERTH_DIGEST_LEN + 1];
 	char phase[16];
 	uint32_t layers_total, layers_done;
 	uint64_t bytes_total, bytes_done;

@@ -189,6 +189,8 @@ static int check_status_digest(struct berth_gateway_image *out, struct berth_err
 		return berth_error_set(err, EIO, "bad reply: unknown status \"%s\"", out->status);
 	if (out->digest[0] && !berth_digest_valid(out->digest))
 		return berth_error_set(err, EIO, "bad reply: \"digest\" is not a sha256 digest");
+	if (out->pending_digest[0] && !berth_digest_valid(out->pending_digest))
+		return berth_error_set(err, EIO, "bad reply: \"pending_digest\" is not a sha256 digest");
 	if (!strcmp(out->status, "READY") && !out->digest[0])
 		return berth_error_set(err, EIO, "bad reply: READY image without a digest");
 	if (!out->ref[0])
@@ -208,6 +210,8 @@ int berth_gw_record_from_json(struct json_object *obj, struct berth_gateway_imag
 	    get_string(obj, "digest", true, true, out->digest, sizeof(out->digest), err) < 0 ||
 	    get_string(obj, "status", true, true, out->status, sizeof(out->status), err) < 0 ||
 	    get_string(obj, "message", false, false, out->message, sizeof(out->message), err) < 0 ||
+	    get_string(obj, "pending_digest", false, true, out->pending_digest,
+		       sizeof(out->pending_digest), err) < 0 ||
 	    check_status_digest(out, err) < 0)
 		return -1;
 	if (json_object_object_get_ex(obj, "private", &val) && val) {

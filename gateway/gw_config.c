@@ -36,6 +36,8 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "bytes of downloaded layers kept for reuse (least recently used go first)" },
 	{ "expire_after", BERTH_CONF_DURATION, GWC(expire_after_ms), "30d", 0, 0,
 	  "autoexpire removes images not looked up or pulled for this long" },
+	{ "autoexpire_interval", BERTH_CONF_DURATION, GWC(autoexpire_interval_ms), "1h", 0, 0,
+	  "how often the daemon runs autoexpire by itself (0: never)" },
 	{ "workers", BERTH_CONF_UINT, GWC(workers), "2", 1, 64,
 	  "pulls and imports converted at the same time" },
 	{ "queue_max", BERTH_CONF_UINT, GWC(queue_max), "256", 1, 100000,

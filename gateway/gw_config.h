@@ -29,6 +29,7 @@ struct gw_config {
 	char *state_dir;            /* gateway-private: gateway.db, layers/, tmp/ */
 	uint64_t layer_cache_max;   /* bytes of cached layer blobs, default 50G (LRU) */
 	uint64_t expire_after_ms;   /* autoexpire: not looked up for this long, default 30d */
+	uint64_t autoexpire_interval_ms; /* the service runs autoexpire this often, 1h; 0 never */
 	/* work */
 	unsigned workers;           /* concurrent pulls/imports, default 2 */
 	unsigned queue_max;         /* queued pulls before 503, default 256 */

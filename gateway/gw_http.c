@@ -127,6 +127,12 @@ static enum MHD_Result send_reply(struct gw_request *req, const char *allow)
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	/* Clients make one request per connection (a lookup per job
+	 * submission).  Closing it here puts the TIME_WAIT on the gateway's
+	 * side, where it costs nothing, instead of on the client's, where
+	 * thousands of lookups a second ran out of ephemeral ports (seen with
+	 * the client and gateway on one host, on a non-loopback address). */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	if (allow)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
 	rc = MHD_queue_response(req->conn, reply->status, resp);

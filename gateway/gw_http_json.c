@@ -114,7 +114,9 @@ struct json_object *gw_json_record(const struct gw_image_record *rec)
 	add_int(obj, "created", rec->created);
 	add_int(obj, "last_pull", rec->last_pull);
 	add_int(obj, "last_lookup", rec->last_lookup);
-	if (in_progress(rec->status))
+	if (rec->pending_digest[0])
+		add_string(obj, "pending_digest", rec->pending_digest);
+	if (in_progress(rec->status) || rec->pending_digest[0])
 		json_object_object_add(obj, "progress", progress_json(&rec->progress));
 	return obj;
 }

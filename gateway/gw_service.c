@@ -100,24 +100,24 @@ static int load_site_credentials(struct gw_service *svc, struct berth_error *err
 }
 
 /* ------------------------------------------------------------- recovery */
-static void recover_job(struct gw_service *svc, const struct gw_store_row *row)
+static void recover_job(struct gw_service *svc, const struct gw_store_row *row, const char *digest)
 {
 	struct gw_job *job;
 	struct berth_error err = BERTH_ERROR_INIT;
 
-	if (gw_job_find_digest(svc, row->rec.digest))
+	if (gw_job_find_digest(svc, digest))
 		return;
 	job = calloc(1, sizeof(*job));
 	if (!job)
 		return;
 	job->kind = GW_JOB_PULL;
-	snprintf(job->digest, sizeof(job->digest), "%s", row->rec.digest);
+	snprintf(job->digest, sizeof(job->digest), "%s", digest);
 	snprintf(job->ref_text, sizeof(job->ref_text), "%s", row->rec.ref);
 	if (berth_image_ref_parse(row->rec.ref, BERTH_IMAGE_DOCKER, &job->ref, &err) < 0) {
 		free(job);
 		return;
 	}
-	snprintf(job->ref.digest, sizeof(job->ref.digest), "%s", row->rec.digest);
+	snprintf(job->ref.digest, sizeof(job->ref.digest), "%s", digest);
 	job->status = GW_STATUS_PENDING;
 	snprintf(job->progress.phase, sizeof(job->progress.phase), "resolve");
 	gw_job_enqueue(svc, job);
@@ -144,9 +144,12 @@ static int recover(struct gw_service *svc, struct berth_error *err)
 	for (size_t i = 0; i < n; i++) {
 		const struct gw_store_row *r = &rows[i];
 
-		if (gw_status_in_progress(r->rec.status) && r->owner == GW_OWNER_PUBLIC &&
-		    r->rec.digest[0] && !is_import_ref(r->rec.ref))
-			recover_job(svc, r);
+		if (r->owner != GW_OWNER_PUBLIC || is_import_ref(r->rec.ref))
+			continue;
+		if (gw_status_in_progress(r->rec.status) && r->rec.digest[0])
+			recover_job(svc, r, r->rec.digest);
+		else if (r->rec.status == GW_STATUS_READY && r->rec.pending_digest[0])
+			recover_job(svc, r, r->rec.pending_digest);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct gw_store_row *r = &rows[i];
@@ -159,6 +162,10 @@ static int recover(struct gw_service *svc, struct berth_error *err)
 		else if (r->rec.status == GW_STATUS_READY && !gw_published(svc, r->rec.digest))
 			gw_store_update_id(svc->store, r->id, NULL, GW_STATUS_FAILURE,
 					   "image files missing from the image directory", 0, 0, &e);
+		if (r->rec.pending_digest[0] && !gw_job_find_digest(svc, r->rec.pending_digest))
+			gw_store_finish_pending(svc->store, r->rec.pending_digest, false,
+						"the pull of a new digest was interrupted by a "
+						"gateway restart", 0, 0, &e);
 	}
 	pthread_mutex_unlock(&svc->lock);
 	free(rows);
@@ -178,6 +185,14 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_cond_init(&svc->work_cond, NULL);
 	pthread_cond_init(&svc->fetch_cond, NULL);
+	{
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&svc->expire_cond, &attr);
+		pthread_condattr_destroy(&attr);
+	}
 	svc->fetching = calloc(cfg->workers ? cfg->workers : 1, sizeof(*svc->fetching));
 	svc->layers_dir = path_join(cfg->state_dir, "layers");
 	svc->tmp_dir = path_join(cfg->state_dir, "tmp");
@@ -196,7 +211,8 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	remove_stray(cfg->image_dir, false);
 	remove_stray(svc->layers_dir, false);
 	remove_stray(svc->tmp_dir, true);
-	if (recover(svc, err) < 0 || gw_workers_start(svc, err) < 0)
+	if (recover(svc, err) < 0 || gw_workers_start(svc, err) < 0 ||
+	    gw_autoexpire_timer_start(svc, err) < 0)
 		goto fail;
 	free(db_path);
 	return svc;
@@ -211,6 +227,7 @@ void gw_service_destroy(struct gw_service *svc)
 {
 	if (!svc)
 		return;
+	gw_autoexpire_timer_stop(svc);
 	gw_workers_stop(svc);
 	while (svc->jobs) {
 		struct gw_job *job = svc->jobs;
@@ -224,6 +241,7 @@ void gw_service_destroy(struct gw_service *svc)
 		json_object_put(svc->site_credentials);
 	pthread_cond_destroy(&svc->work_cond);
 	pthread_cond_destroy(&svc->fetch_cond);
+	pthread_cond_destroy(&svc->expire_cond);
 	free(svc->fetching);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc->layers_dir);
@@ -276,17 +294,20 @@ static int find_record(struct gw_service *svc, const struct gw_caller *caller,
 	return rc;
 }
 
+/* The progress of the record's pull: its own, or that of its pending digest. */
 static void add_progress(struct gw_service *svc, struct gw_image_record *rec)
 {
 	struct gw_job *job;
+	bool pending = rec->pending_digest[0] != '\0';
 
-	if (!gw_status_in_progress(rec->status) || !rec->digest[0])
+	if (!pending && (!gw_status_in_progress(rec->status) || !rec->digest[0]))
 		return;
 	pthread_mutex_lock(&svc->lock);
-	job = gw_job_find_digest(svc, rec->digest);
+	job = gw_job_find_digest(svc, pending ? rec->pending_digest : rec->digest);
 	if (job) {
 		rec->progress = job->progress;
-		rec->status = job->status;
+		if (!pending)
+			rec->status = job->status;
 	}
 	pthread_mutex_unlock(&svc->lock);
 }
@@ -304,6 +325,7 @@ int gw_lookup(struct gw_service *svc, const struct gw_caller *caller,
 	if (row.rec.last_lookup != now && gw_store_touch_lookup(svc->store, row.id, now, err) < 0)
 		return -1;
 	row.rec.last_lookup = now;
+	add_progress(svc, &row.rec);
 	*out = row.rec;
 	return 0;
 }

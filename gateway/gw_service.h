@@ -67,6 +67,9 @@ struct gw_image_record {
 	uint64_t size;                /* bytes of the squashfs */
 	uint64_t download_size;       /* compressed layer bytes */
 	int64_t created, last_pull, last_lookup;  /* unix seconds, 0 = never */
+	/* READY record whose tag was re-pulled to another digest: that digest,
+	 * until its pull is over ("" otherwise); progress is that pull's */
+	char pending_digest[BERTH_DIGEST_LEN + 1];
 	struct gw_progress progress;
 };
 

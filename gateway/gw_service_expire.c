@@ -2,13 +2,16 @@
  * gw_service_expire.c - gw_expire() and gw_autoexpire(): records become
  * EXPIRED; <digest>.sqfs/.json are removed once no READY record uses the
  * digest and no job is producing it.  Runs under svc->lock, so a worker
- * cannot publish a digest between the check and the removal.
+ * cannot publish a digest between the check and the removal.  The daemon
+ * runs autoexpire by itself every autoexpire_interval (a timer thread).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "berth_log.h"
@@ -196,4 +199,82 @@ int gw_autoexpire(struct gw_service *svc, const struct gw_caller *caller,
 		pthread_mutex_unlock(&svc->lock);
 	}
 	return finish(&x, rc, expired, count);
+}
+
+/* ------------------------------------------------------- autoexpire timer */
+static const struct gw_caller timer_caller = { .admin = true };
+
+static void run_autoexpire(struct gw_service *svc)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char **refs = NULL;
+	size_t n = 0;
+
+	if (gw_autoexpire(svc, &timer_caller, &refs, &n, &err) < 0) {
+		berth_err("gateway: autoexpire: %s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		berth_info("gateway: autoexpire: %s expired", refs[i]);
+		free(refs[i]);
+	}
+	free(refs);
+}
+
+static void *expire_main(void *arg)
+{
+	struct gw_service *svc = arg;
+	uint64_t ms = svc->cfg->autoexpire_interval_ms;
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&svc->lock);
+	while (!svc->expire_stop) {
+		next.tv_sec += (time_t)(ms / 1000);
+		next.tv_nsec += (long)(ms % 1000) * 1000000L;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		while (!svc->expire_stop &&
+		       pthread_cond_timedwait(&svc->expire_cond, &svc->lock, &next) != ETIMEDOUT)
+			;
+		if (svc->expire_stop)
+			break;
+		pthread_mutex_unlock(&svc->lock);   /* gw_autoexpire takes it itself */
+		run_autoexpire(svc);
+		pthread_mutex_lock(&svc->lock);
+		clock_gettime(CLOCK_MONOTONIC, &next);   /* a long run does not pile up */
+	}
+	pthread_mutex_unlock(&svc->lock);
+	return NULL;
+}
+
+int gw_autoexpire_timer_start(struct gw_service *svc, struct berth_error *err)
+{
+	sigset_t all, old;
+	int e;
+
+	if (!svc->cfg->autoexpire_interval_ms)
+		return 0;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);   /* no signals in this thread */
+	e = pthread_create(&svc->expire_thread, NULL, expire_main, svc);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e)
+		return berth_error_errno(err, e, "start the autoexpire thread");
+	svc->expire_running = true;
+	return 0;
+}
+
+void gw_autoexpire_timer_stop(struct gw_service *svc)
+{
+	if (!svc->expire_running)
+		return;
+	pthread_mutex_lock(&svc->lock);
+	svc->expire_stop = true;
+	pthread_cond_broadcast(&svc->expire_cond);
+	pthread_mutex_unlock(&svc->lock);
+	pthread_join(svc->expire_thread, NULL);
+	svc->expire_running = false;
 }

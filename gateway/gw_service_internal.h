@@ -61,6 +61,10 @@ struct gw_service {
 	unsigned nfetching;
 	pthread_cond_t fetch_cond;
 	uint64_t tmp_seq;
+	/* the autoexpire timer (gw_service_expire.c) */
+	pthread_t expire_thread;
+	bool expire_running, expire_stop;
+	pthread_cond_t expire_cond;         /* CLOCK_MONOTONIC */
 
 	/* counters (atomic builtins) */
 	uint64_t n_lookups, n_pulls, n_manifest_fetches, n_blob_downloads;
@@ -88,6 +92,11 @@ void gw_job_set_phase(struct gw_service *svc, struct gw_job *job, enum gw_status
 		      const char *phase);
 /* A unique temp name "<dir>/.tmp.<tag>.<pid>.<n>". */
 void gw_tmp_name(struct gw_service *svc, const char *dir, const char *tag, char *buf, size_t size);
+
+/* gw_service_expire.c: the thread running autoexpire every
+ * cfg->autoexpire_interval_ms (none if 0); stop wakes and joins it. */
+int gw_autoexpire_timer_start(struct gw_service *svc, struct berth_error *err);
+void gw_autoexpire_timer_stop(struct gw_service *svc);
 
 /* gw_import.c */
 int gw_import_run(struct gw_service *svc, struct gw_job *job, struct berth_error *err);

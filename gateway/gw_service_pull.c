@@ -165,7 +165,7 @@ static int pull_locked(struct gw_service *svc, struct pull_ctx *ctx, const struc
 	struct gw_store_pull p = { .ref = ctx->text, .digest = digest,
 				   .owner = ctx->login ? (int64_t)ctx->caller->uid : GW_OWNER_PUBLIC,
 				   .acl = &acl, .download_size = download_size(&ctx->manifest),
-				   .now = gw_now() };
+				   .now = gw_now(), .keep_ready = true };
 	struct gw_store_row row;
 	struct gw_job *job;
 

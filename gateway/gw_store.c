@@ -22,6 +22,12 @@
  * Lookup of a ref picks the caller's own private row, else the most recently
  * pulled private row shared with the caller, else the public row.
  *
+ * Re-pulls.  When a READY row's tag is pulled again and now names another
+ * digest that is not READY yet, the row keeps its digest and READY status
+ * (jobs keep being pinned to the old image) and the new digest goes to
+ * pending_digest; gw_store_finish_pending() switches the row when that pull
+ * is READY, or clears pending_digest (with a message) when it failed.
+ *
  * Schema version: PRAGMA user_version (GW_STORE_SCHEMA_VERSION); a newer
  * database is refused, an empty one is created.  WAL journal, synchronous=
  * NORMAL (a committed READY survives a gateway crash; only a power loss may
@@ -39,23 +45,24 @@
 #include "gw_store.h"
 
 #define ROW_COLUMNS "id, ref, owner, digest, status, message, private, acl_uids, acl_gids, " \
-	"size, download_size, created, last_pull, last_lookup"
+	"size, download_size, created, last_pull, last_lookup, pending_digest"
 
 enum stmt_id {
 	ST_BY_REF, ST_BY_DIGEST, ST_TOUCH, ST_FIND_KEY, ST_INSERT, ST_UPDATE_PULL,
 	ST_UPDATE_DIGEST, ST_UPDATE_DIGEST_SIZE, ST_UPDATE_ID, ST_DIGEST_READY, ST_ALL,
-	ST_COUNT
+	ST_SET_PENDING, ST_PENDING_READY, ST_PENDING_FAILED, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BY_REF] = "SELECT " ROW_COLUMNS " FROM records WHERE ref = ?1",
 	[ST_BY_DIGEST] = "SELECT " ROW_COLUMNS " FROM records WHERE digest = ?1",
 	[ST_TOUCH] = "UPDATE records SET last_lookup = ?2 WHERE id = ?1 AND last_lookup <> ?2",
-	[ST_FIND_KEY] = "SELECT id FROM records WHERE ref = ?1 AND owner = ?2",
+	[ST_FIND_KEY] = "SELECT id, status, digest FROM records WHERE ref = ?1 AND owner = ?2",
 	[ST_INSERT] = "INSERT INTO records (ref, owner, digest, status, message, private, acl_uids, "
 		"acl_gids, size, download_size, created, last_pull, last_lookup) "
 		"VALUES (?1, ?2, ?3, ?4, '', ?5, ?6, ?7, ?8, ?9, ?10, ?10, 0)",
 	[ST_UPDATE_PULL] = "UPDATE records SET digest = ?3, status = ?4, message = '', private = ?5, "
+		"pending_digest = '', "
 		"acl_uids = ?6, acl_gids = ?7, size = ?8, download_size = ?9, last_pull = ?10 "
 		"WHERE id = ?1",
 	[ST_UPDATE_DIGEST] = "UPDATE records SET status = ?2, message = ?3 "
@@ -67,6 +74,15 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"download_size = CASE WHEN ?6 > 0 THEN ?6 ELSE download_size END WHERE id = ?1",
 	[ST_DIGEST_READY] = "SELECT 1 FROM records WHERE digest = ?1 AND status = 4 LIMIT 1",
 	[ST_ALL] = "SELECT " ROW_COLUMNS " FROM records ORDER BY ref, owner",
+	/* a READY record whose tag moved: keeps serving its digest meanwhile */
+	[ST_SET_PENDING] = "UPDATE records SET pending_digest = ?3, message = '', private = ?5, "
+		"acl_uids = ?6, acl_gids = ?7, last_pull = ?10 WHERE id = ?1",
+	[ST_PENDING_READY] = "UPDATE records SET digest = ?1, status = 4, message = '', "
+		"pending_digest = '', size = ?2, download_size = ?3 "
+		"WHERE pending_digest = ?1 AND status = 4",
+	[ST_PENDING_FAILED] = "UPDATE records SET pending_digest = '', "
+		"message = CASE WHEN status = 4 THEN coalesce(?2, message) ELSE message END "
+		"WHERE pending_digest = ?1",
 };
 
 static const char schema_sql[] =
@@ -85,8 +101,15 @@ static const char schema_sql[] =
 	" created INTEGER NOT NULL,"
 	" last_pull INTEGER NOT NULL DEFAULT 0,"
 	" last_lookup INTEGER NOT NULL DEFAULT 0,"
+	" pending_digest TEXT NOT NULL DEFAULT '',"  /* READY record: the digest being pulled */
 	" UNIQUE (ref, owner));"
-	"CREATE INDEX IF NOT EXISTS records_digest ON records (digest);";
+	"CREATE INDEX IF NOT EXISTS records_digest ON records (digest);"
+	"CREATE INDEX IF NOT EXISTS records_pending ON records (pending_digest);";
+
+/* Version 1 -> 2: the pending digest of a re-pulled tag. */
+static const char migrate_v1_sql[] =
+	"ALTER TABLE records ADD COLUMN pending_digest TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX IF NOT EXISTS records_pending ON records (pending_digest);";
 
 struct gw_store {
 	sqlite3 *db;
@@ -146,7 +169,8 @@ static int setup_schema(struct gw_store *st, struct berth_error *err)
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;", GW_STORE_SCHEMA_VERSION);
 	if (exec_sql(st, "BEGIN IMMEDIATE;", err) < 0)
 		return -1;
-	if (exec_sql(st, schema_sql, err) < 0 || exec_sql(st, sql, err) < 0) {
+	if (exec_sql(st, version == 1 ? migrate_v1_sql : schema_sql, err) < 0 ||
+	    exec_sql(st, sql, err) < 0) {
 		exec_sql(st, "ROLLBACK;", NULL);
 		return -1;
 	}
@@ -270,6 +294,7 @@ static void read_row(sqlite3_stmt *s, struct gw_store_row *row)
 	r->created = sqlite3_column_int64(s, 11);
 	r->last_pull = sqlite3_column_int64(s, 12);
 	r->last_lookup = sqlite3_column_int64(s, 13);
+	copy_text(r->pending_digest, sizeof(r->pending_digest), s, 14);
 }
 
 static bool row_visible(sqlite3_stmt *s, const struct gw_caller *caller)
@@ -386,13 +411,16 @@ static int upsert_locked(struct gw_store *st, const struct gw_store_pull *p, int
 {
 	sqlite3_stmt *find = st->stmt[ST_FIND_KEY], *s;
 	char uids[GW_GROUPS_MAX * 12 + 2] = "", gids[GW_GROUPS_MAX * 12 + 2] = "";
-	bool priv = p->owner != GW_OWNER_PUBLIC;
+	bool priv = p->owner != GW_OWNER_PUBLIC, keep;
 	int rc;
 
 	sqlite3_bind_text(find, 1, p->ref, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(find, 2, p->owner);
 	rc = sqlite3_step(find);
 	*id = rc == SQLITE_ROW ? sqlite3_column_int64(find, 0) : 0;
+	keep = rc == SQLITE_ROW && p->keep_ready && p->status != GW_STATUS_READY && p->digest &&
+	       sqlite3_column_int(find, 1) == GW_STATUS_READY && sqlite3_column_text(find, 2) &&
+	       strcmp((const char *)sqlite3_column_text(find, 2), p->digest) != 0;
 	sqlite3_reset(find);
 	sqlite3_clear_bindings(find);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -403,19 +431,21 @@ static int upsert_locked(struct gw_store *st, const struct gw_store_pull *p, int
 		format_ids(gids, sizeof(gids), (const unsigned *)p->acl->gids,
 			   p->acl->ngids < GW_GROUPS_MAX ? p->acl->ngids : GW_GROUPS_MAX);
 	}
-	s = st->stmt[*id ? ST_UPDATE_PULL : ST_INSERT];
+	s = st->stmt[keep ? ST_SET_PENDING : *id ? ST_UPDATE_PULL : ST_INSERT];
 	if (*id)
 		sqlite3_bind_int64(s, 1, *id);
 	else
 		sqlite3_bind_text(s, 1, p->ref, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, p->owner);
+	if (!keep) {
+		sqlite3_bind_int64(s, 2, p->owner);
+		sqlite3_bind_int(s, 4, (int)p->status);
+		sqlite3_bind_int64(s, 8, (int64_t)p->size);
+		sqlite3_bind_int64(s, 9, (int64_t)p->download_size);
+	}
 	sqlite3_bind_text(s, 3, p->digest ? p->digest : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int(s, 4, (int)p->status);
 	sqlite3_bind_int(s, 5, priv);
 	sqlite3_bind_text(s, 6, uids, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 7, gids, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 8, (int64_t)p->size);
-	sqlite3_bind_int64(s, 9, (int64_t)p->download_size);
 	sqlite3_bind_int64(s, 10, p->now);
 	if (step_done(st, s, *id ? "update record" : "insert record", err) < 0)
 		return -1;
@@ -489,6 +519,38 @@ int gw_store_update_id(struct gw_store *st, int64_t id, const char *digest, enum
 	return rc;
 }
 
+int gw_store_finish_pending(struct gw_store *st, const char *digest, bool ready,
+			    const char *message, uint64_t size, uint64_t download_size,
+			    struct berth_error *err)
+{
+	sqlite3_stmt *s = st->stmt[ST_PENDING_READY], *clear = st->stmt[ST_PENDING_FAILED];
+	int rc = 0, changed = 0;
+
+	pthread_mutex_lock(&st->lock);
+	if (ready) {
+		sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (int64_t)size);
+		sqlite3_bind_int64(s, 3, (int64_t)download_size);
+		rc = step_done(st, s, "update pending pull", err);
+		changed = rc == 0 ? sqlite3_changes(st->db) : 0;
+	}
+	/* failed: READY records keep their digest and say why; records no longer
+	 * READY (expired meanwhile) just forget the pull */
+	sqlite3_bind_text(clear, 1, digest, -1, SQLITE_STATIC);
+	if (ready)
+		sqlite3_bind_null(clear, 2);
+	else
+		sqlite3_bind_text(clear, 2, message ? message : "", -1, SQLITE_STATIC);
+	if (rc == 0)
+		rc = step_done(st, clear, "update pending pull", err);
+	else
+		sqlite3_clear_bindings(clear);
+	if (rc == 0)
+		changed += sqlite3_changes(st->db);
+	pthread_mutex_unlock(&st->lock);
+	return rc < 0 ? -1 : changed;
+}
+
 int gw_store_digest_ready(struct gw_store *st, const char *digest, struct berth_error *err)
 {
 	sqlite3_stmt *s = st->stmt[ST_DIGEST_READY];
@@ -517,7 +579,8 @@ static int collect(struct gw_store *st, const struct gw_caller *caller, bool in_
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if (caller && !row_visible(s, caller))
 			continue;
-		if (in_progress_only && !gw_status_in_progress((enum gw_status)sqlite3_column_int(s, 4)))
+		if (in_progress_only && !gw_status_in_progress((enum gw_status)sqlite3_column_int(s, 4)) &&
+		    sqlite3_column_bytes(s, 14) == 0)
 			continue;
 		if (n == cap) {
 			struct gw_store_row *grown = realloc(rows, (cap ? cap * 2 : 16) * sizeof(*rows));

@@ -14,7 +14,7 @@
 
 #include "gw_service.h"
 
-#define GW_STORE_SCHEMA_VERSION 1
+#define GW_STORE_SCHEMA_VERSION 2
 #define GW_OWNER_PUBLIC ((int64_t)-1)
 
 struct gw_store;
@@ -67,6 +67,10 @@ struct gw_store_pull {
 	enum gw_status status;
 	uint64_t size, download_size;
 	int64_t now;
+	/* A READY record whose digest differs from this pull's (a moved tag)
+	 * stays READY with its digest; the new digest goes to pending_digest
+	 * until gw_store_finish_pending(). */
+	bool keep_ready;
 };
 int gw_store_upsert(struct gw_store *st, const struct gw_store_pull *p, struct gw_store_row *out,
 		    struct berth_error *err);
@@ -78,6 +82,13 @@ int gw_store_update_digest(struct gw_store *st, const char *digest, enum gw_stat
 			   const char *message, uint64_t size, uint64_t download_size,
 			   struct berth_error *err);
 
+/* The pull of digest is over: records waiting for it (pending_digest) switch
+ * to it when ready (size, download_size), else keep their READY digest and
+ * get message.  Returns the number of rows changed, or -1. */
+int gw_store_finish_pending(struct gw_store *st, const char *digest, bool ready,
+			    const char *message, uint64_t size, uint64_t download_size,
+			    struct berth_error *err);
+
 /* Record id: set digest (if not NULL), status and message. */
 int gw_store_update_id(struct gw_store *st, int64_t id, const char *digest, enum gw_status status,
 		       const char *message, uint64_t size, uint64_t download_size,
@@ -87,7 +98,7 @@ int gw_store_update_id(struct gw_store *st, int64_t id, const char *digest, enum
 int gw_store_digest_ready(struct gw_store *st, const char *digest, struct berth_error *err);
 
 /* Records visible to caller (admins see all), sorted by ref then owner;
- * in_progress_only keeps INIT..CONVERTING.  free(*out). */
+ * in_progress_only keeps INIT..CONVERTING and records with a pending digest.  free(*out). */
 int gw_store_list(struct gw_store *st, const struct gw_caller *caller, bool in_progress_only,
 		  struct gw_store_row **out, size_t *count, struct berth_error *err);
 

@@ -447,6 +447,22 @@ static uint64_t published_size(const struct gw_service *svc, const char *digest)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
+/* Records that kept serving their READY digest while job pulled the new
+ * one of their tag switch to it, or learn why it failed (svc->lock held). */
+static void finish_pending(struct gw_service *svc, const struct gw_job *job, bool ready,
+			   const char *msg, uint64_t size, struct berth_error *err)
+{
+	struct berth_error text = BERTH_ERROR_INIT;
+
+	if (!ready) {
+		berth_error_set(&text, EIO, "%s", msg);
+		berth_error_prefix(&text, "the pull of %.19s... failed, still serving the previous "
+				   "digest", job->digest);
+	}
+	gw_store_finish_pending(svc->store, job->digest, ready, text.msg, size,
+				job->progress.bytes_total, err);
+}
+
 static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struct berth_error *err)
 {
 	struct berth_error e = BERTH_ERROR_INIT;
@@ -476,9 +492,11 @@ static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struc
 		if (job->record_id)
 			gw_store_update_id(svc->store, job->record_id, job->digest[0] ? job->digest : NULL,
 					   status, msg, size, 0, &e);
-		if (job->digest[0])
+		if (job->digest[0]) {
 			gw_store_update_digest(svc->store, job->digest, status, msg, size,
 					       job->progress.bytes_total, &e);
+			finish_pending(svc, job, rc == 0, msg, size, &e);
+		}
 	}
 	prune_cache(svc);   /* layer_cache_max 0: keep no blob after its jobs */
 	pthread_mutex_unlock(&svc->lock);

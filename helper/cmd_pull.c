@@ -46,18 +46,27 @@ static unsigned percent(const struct berth_gateway_image *img)
 	return 0;
 }
 
-/* "PULLING download 1/3 layers 100.0 KiB/747.5 KiB 13%" */
+/* Work in progress: the image's own pull, or (READY image whose tag moved)
+ * the pull of its pending digest. */
+static bool busy(const struct berth_gateway_image *img)
+{
+	return berth_gateway_status_in_progress(img->status) || img->pending_digest[0];
+}
+
+/* "PULLING download 1/3 layers 100.0 KiB/747.5 KiB 13%" ("UPDATING ..." for
+ * the new digest of a READY image) */
 static void describe(const struct berth_gateway_image *img, char *buf, size_t size)
 {
 	char done[32], total[32];
+	const char *status = img->pending_digest[0] ? "UPDATING" : img->status;
 
 	if (!img->phase[0]) {
-		snprintf(buf, size, "%s", img->status);
+		snprintf(buf, size, "%s", status);
 		return;
 	}
 	helper_human_size(img->bytes_done, done, sizeof(done));
 	helper_human_size(img->bytes_total, total, sizeof(total));
-	snprintf(buf, size, "%s %s, %u/%u layers, %s/%s, %u%%", img->status, img->phase,
+	snprintf(buf, size, "%s %s, %u/%u layers, %s/%s, %u%%", status, img->phase,
 		 img->layers_done, img->layers_total, done, total, percent(img));
 }
 
@@ -89,12 +98,20 @@ static void show_line(const struct berth_gateway_image *img, char *last, size_t 
 	fflush(stdout);
 }
 
-static int finish(const struct berth_gateway_image *img, bool tty)
+/* wanted: the pending digest the pull was for ("" if none). */
+static int finish(const struct berth_gateway_image *img, const char *wanted, bool tty)
 {
 	char size[32];
 
 	if (tty)
 		printf("\r\033[K");
+	/* a READY image carries a message only when the pull of its new digest failed */
+	if (!strcmp(img->status, "READY") && wanted[0] && strcmp(img->digest, wanted) &&
+	    img->message[0]) {
+		fflush(stdout);
+		fprintf(stderr, "berth: %s: %s\n", img->ref, img->message);
+		return EXIT_NOT_READY;
+	}
 	if (!strcmp(img->status, "READY")) {
 		helper_human_size(img->size, size, sizeof(size));
 		printf("%s: READY %s (%s)\n", img->ref, img->digest, size);
@@ -148,7 +165,7 @@ int helper_wait(struct helper *h, const struct berth_gateway_image *first)
 	if (helper_gateway(h, HELPER_TIMEOUT_MS, &gw, &err) < 0)
 		return helper_fail(&err);
 	catch_interrupt();
-	while (berth_gateway_status_in_progress(img.status)) {
+	while (busy(&img)) {
 		struct timespec pause = { 0, POLL_MS * 1000000L };
 
 		if (tty)
@@ -171,7 +188,7 @@ int helper_wait(struct helper *h, const struct berth_gateway_image *first)
 			return helper_fail(&err);
 		}
 	}
-	return finish(&img, tty);
+	return finish(&img, first->pending_digest, tty);
 }
 
 /* Append the comma-separated words of text to list (NULL-terminated). */
@@ -282,12 +299,12 @@ int cmd_pull(struct helper *h, int argc, char **argv)
 	free(entry);
 	if (rc < 0)
 		return helper_fail(&err);
-	if (a.no_wait || !berth_gateway_status_in_progress(img.status)) {
-		if (a.no_wait && berth_gateway_status_in_progress(img.status)) {
-			printf("%s: %s\n", img.ref, img.status);
+	if (a.no_wait || !busy(&img)) {
+		if (a.no_wait && busy(&img)) {
+			printf("%s: %s\n", img.ref, img.pending_digest[0] ? "UPDATING" : img.status);
 			return EXIT_OK;
 		}
-		return finish(&img, false);
+		return finish(&img, "", false);
 	}
 	return helper_wait(h, &img);
 }

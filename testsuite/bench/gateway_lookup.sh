@@ -11,7 +11,12 @@
 #   BERTH_BUILDDIR=$PWD BERTH_GATEWAY=http://10.77.0.1:7050 \
 #       testsuite/bench/gateway_lookup.sh SECONDS REF
 #       a running gateway (e.g. the harness's); REF must be READY for you
-# BENCH_THREADS (default "1 2 4") sets the thread counts.
+# BENCH_THREADS (default "1 2 4") sets the thread counts.  Private daemon only:
+# BENCH_LISTEN_ADDR=IP listens on another local address (e.g. this host's
+# eth0 address: like the harness's 10.77.0.1, not loopback, so the kernel's
+# TIME_WAIT reuse for loopback does not apply), BENCH_MUNGE_SOCKET=PATH uses
+# that munged (e.g. the system's), BENCH_GATEWAY_CONF="key=value;..." adds
+# daemon settings.
 set -euo pipefail
 : "${BERTH_BUILDDIR:?set BERTH_BUILDDIR to the build tree}"
 here=$(cd "$(dirname "$0")" && pwd)

@@ -5,6 +5,11 @@ berthgw), the image pulled with `berth pull`; then the driver runs once per
 thread count and everything is stopped (by pid).  Needs root.
 
     gateway_lookup_env.py DRIVER SECONDS THREADS...
+
+BENCH_LISTEN_ADDR=IP makes the daemon listen on that local address
+instead of 127.0.0.1 (the harness's gateway listens on the bridge,
+10.77.0.1); BENCH_MUNGE_SOCKET=PATH uses that (e.g. the system's) munged instead of a
+private one; BENCH_GATEWAY_CONF="key=value;..." adds daemon settings.
 """
 import os
 import pwd
@@ -31,6 +36,11 @@ def daemon_user():
     sys.exit("gateway_lookup: no unprivileged user to run berth-gatewayd as")
 
 
+def extra_settings():
+    text = os.environ.get("BENCH_GATEWAY_CONF", "")
+    return dict(kv.split("=", 1) for kv in text.split(";") if "=" in kv)
+
+
 def main():
     driver, seconds, threads = sys.argv[1], sys.argv[2], sys.argv[3:]
     builddir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(driver))))
@@ -41,22 +51,28 @@ def main():
     munged = registry = gw = None
     rc = 0
     try:
-        munged = Munged(work).start()
+        if os.environ.get("BENCH_MUNGE_SOCKET"):
+            munged = Munged(work)
+            munged.socket = os.environ["BENCH_MUNGE_SOCKET"]   # not ours: never stopped
+        else:
+            munged = Munged(work).start()
         layout = Layout(os.path.join(work, "oci"))
         layout.add_image("bench", [{"etc/os-release": b"ID=bench\n"}])
         registry = Registry(work, "registry").start()
         skopeo_push(layout, "bench", f"{registry.host}/bench:v1")
         gw = Gatewayd(os.path.join(builddir, "gateway", "berth-gatewayd"), os.path.join(work, "gw"),
-                      daemon_user(), munged, {"insecure_registries": registry.host, "workers": "1",
-                                              "http_threads": "4"})
+                      daemon_user(), munged, dict({"insecure_registries": registry.host, "workers": "1",
+                                                   "http_threads": "4"}, **extra_settings()),
+                      host=os.environ.get("BENCH_LISTEN_ADDR", "127.0.0.1"))
         gw.start()
-        url = f"http://127.0.0.1:{gw.port}"
+        url = f"http://{gw.host}:{gw.port}"
         ref = f"docker:{registry.host}/bench:v1"
         subprocess.run([os.path.join(builddir, "helper", "berth"), "--gateway", url, "pull", ref],
                        check=True, stdout=subprocess.DEVNULL,
                        env={"PATH": "/usr/bin:/bin", "HOME": work, "BERTH_MUNGE_SOCKET": munged.socket,
                             "BERTH_CONF": "/dev/null"})
-        print(f"gateway_lookup: private berth-gatewayd {url} (http_threads 4), {ref}", flush=True)
+        print(f"gateway_lookup: private berth-gatewayd {url} {extra_settings()}, munged {munged.socket}, {ref}",
+              flush=True)
         for n in threads:
             if subprocess.run([driver, url, ref, seconds, n, munged.socket]).returncode != 0:
                 rc = 1

@@ -110,12 +110,13 @@ class Reply:
 class Gatewayd:
     """berth-gatewayd -f -c <dir>/berth-gateway.conf, as `user`."""
 
-    def __init__(self, binary, workdir, user, munged, settings):
+    def __init__(self, binary, workdir, user, munged, settings, host="127.0.0.1"):
         self.binary = binary
+        self.host = host
         self.dir = workdir
         self.user = user
         self.uid, self.gid = user_ids(user)
-        self.port = free_port()
+        self.port = free_port(host)
         self.image_dir = os.path.join(workdir, "images")
         self.state_dir = os.path.join(workdir, "state")
         self.config = os.path.join(workdir, "berth-gateway.conf")
@@ -125,7 +126,7 @@ class Gatewayd:
             os.makedirs(path, exist_ok=True)
             os.chown(path, self.uid, self.gid)
             os.chmod(path, mode)
-        conf = {"listen": f"127.0.0.1:{self.port}", "munge_socket": munged.socket,
+        conf = {"listen": f"{host}:{self.port}", "munge_socket": munged.socket,
                 "image_dir": self.image_dir, "state_dir": self.state_dir, "log_level": "verbose"}
         conf.update(settings)
         with open(self.config, "w") as f:
@@ -172,7 +173,7 @@ class Gatewayd:
             return ""
 
     def request(self, method, path, body=None, cred=None, headers=None, timeout=60):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             hdrs = dict(headers or {})
             if cred is not None:
@@ -188,7 +189,7 @@ class Gatewayd:
 
     def raw_request(self, head):
         """Send raw request bytes (headers only), return the status line and body."""
-        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+        with socket.create_connection((self.host, self.port), timeout=30) as s:
             s.sendall(head)
             data = b""
             while True:

@@ -3,11 +3,14 @@ a private munged and real docker-registry instances (conftest.py).
 Needs root (munged, users, running the daemon as another user); skips
 otherwise.  The contract: doc/gateway-api.md."""
 import concurrent.futures
+import http.client
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tarfile
+import threading
 import time
 import urllib.parse
 
@@ -16,6 +19,7 @@ import pytest
 from conftest import Layout, skopeo_push
 from gatewayd import Gatewayd, Munged, shared_test_dir
 from gatewayd import daemon_user as find_daemon_user
+from servers import FakeServer
 
 API = "/api/v1"
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
@@ -145,6 +149,22 @@ def test_check_config(gw, tmp_path):
     proc = subprocess.run([GATEWAYD, "--check-config", "-c", str(bad)], capture_output=True, text=True)
     assert proc.returncode == 1
     assert "listen: expected IPV4:PORT" in proc.stderr
+
+
+def test_replies_close_the_connection(gw, munged, images):
+    """The gateway closes after each reply: the TIME_WAIT stays on its side
+    (clients doing thousands of lookups a second kept their ports)."""
+    r = lookup(gw, munged, images["simple"]["ref"])
+    assert r.headers.get("Connection") == "close", r.headers
+    with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as s:
+        s.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while True:                      # EOF from the server without closing ours
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    assert data.startswith(b"HTTP/1.1 200") and b'"status":"ok"' in data, data
 
 
 def test_health_without_credential(gw):
@@ -395,6 +415,167 @@ def test_import_oci_archive(gw, munged, tmp_path):
     rec = wait_ready(gw, munged, ref)
     assert rec["status"] == "READY", rec
     assert uploads_left(gw) == []
+
+
+# ------------------------------------------------------------ re-pull of a moved tag
+class StallingProxy:
+    """A registry proxy in front of the real test registry that holds the
+    blob downloads of `stalled` digests until release is set, then answers
+    them from the registry (or with `fail_status`)."""
+
+    def __init__(self, upstream):
+        self.upstream = upstream
+        self.stalled = set()
+        self.release = threading.Event()
+        self.asked = threading.Event()
+        self.fail_status = None
+        self.server = FakeServer(self._handle)
+
+    def _handle(self, h):
+        digest = h.path.rsplit("/", 1)[-1]
+        if "/blobs/" in h.path and digest in self.stalled:
+            self.asked.set()
+            self.release.wait(60)
+            if self.fail_status:
+                return h.registry_error(self.fail_status, "UNKNOWN", "disk on fire")
+        conn = http.client.HTTPConnection(self.upstream, timeout=30)
+        try:
+            conn.request("GET", h.path, headers={k: v for k, v in h.headers.items() if k.lower() == "accept"})
+            resp = conn.getresponse()
+            body = resp.read()
+            keep = ("content-type", "docker-content-digest")
+            h.reply(resp.status, body, {k: v for k, v in resp.getheaders() if k.lower() in keep})
+        finally:
+            conn.close()
+
+
+def push_image(layout, registry, tag, size):
+    layout.add_image(tag, [{f"data/{tag}-{i}.bin": os.urandom(size + i)} for i in range(2)])
+    skopeo_push(layout, tag, f"{registry.host}/gwrepull:v1")
+    return layout.descriptor(tag)["digest"], [l["digest"] for l in layout.manifest(tag)["layers"]]
+
+
+def image_files(gw, digest):
+    return [os.path.join(gw.image_dir, digest + ext) for ext in (".sqfs", ".json")]
+
+
+def test_repull_of_a_moved_tag_keeps_the_old_digest_until_ready(gwdir, munged, layout, plain_registry):
+    proxy = StallingProxy(plain_registry.host)
+    with proxy.server:
+        daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "repull"), daemon_user(), munged, {
+            "insecure_registries": proxy.server.host, "workers": "2", "retries": "0"})
+        daemon.start()
+        try:
+            repull_scenario(daemon, munged, layout, plain_registry, proxy)
+        finally:
+            daemon.stop()
+
+
+def status_of(gw, munged, ref):
+    r = call(gw, munged, "GET", "/status?ref=" + urllib.parse.quote(ref, safe=""))
+    assert r.status == 200, r
+    return r.json
+
+
+def wait_not_pending(gw, munged, ref, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rec = status_of(gw, munged, ref)
+        if "pending_digest" not in rec and rec["status"] not in ("PENDING", "PULLING", "CONVERTING"):
+            return rec
+        time.sleep(0.1)
+    raise AssertionError(f"{ref} still busy: {rec}")
+
+
+def repull_scenario(gw, munged, layout, registry, proxy):
+    ref = f"docker:{proxy.server.host}/gwrepull:v1"
+    a, _ = push_image(layout, registry, "gwrepull-a", 40000)
+    assert pull_ready(gw, munged, ref)["digest"] == a
+    # the tag moves; its new layers are held by the proxy
+    b, b_layers = push_image(layout, registry, "gwrepull-b", 50000)
+    proxy.stalled = set(b_layers)
+    r = call(gw, munged, "POST", "/pull", {"ref": ref}, user="alice")
+    assert r.status == 202, r
+    assert (r.json["digest"], r.json["status"], r.json["pending_digest"]) == (a, "READY", b), r
+    assert proxy.asked.wait(30), "no blob request for the new digest"
+    for _ in range(3):   # job submissions keep getting the old READY digest
+        r = lookup(gw, munged, ref, user="bob")
+        assert (r.status, r.json["status"], r.json["digest"], r.json["pending_digest"]) == (200, "READY", a, b), r
+    rec = status_of(gw, munged, ref)
+    assert rec["pending_digest"] == b and rec["progress"]["phase"] == "download", rec
+    assert rec["progress"]["layers_total"] == 2, rec
+    busy = call(gw, munged, "GET", "/status").json["images"]
+    assert [x["pending_digest"] for x in busy if x["ref"] == ref] == [b], busy
+    # autoexpire keeps the files of the digest a READY record serves
+    assert call(gw, munged, "POST", "/autoexpire", {}).status == 200
+    assert all(os.path.exists(f) for f in image_files(gw, a))
+    proxy.release.set()
+    rec = wait_not_pending(gw, munged, ref)
+    assert (rec["status"], rec["digest"], rec["message"]) == ("READY", b, ""), rec
+    assert "progress" not in rec
+    r = lookup(gw, munged, ref, user="bob")
+    assert (r.json["status"], r.json["digest"]) == ("READY", b), r
+    # now nothing uses the old digest: autoexpire removes its files
+    assert all(os.path.exists(f) for f in image_files(gw, a))
+    assert call(gw, munged, "POST", "/autoexpire", {}).status == 200
+    assert not any(os.path.exists(f) for f in image_files(gw, a))
+    assert all(os.path.exists(f) for f in image_files(gw, b))
+
+    # a re-pull that fails leaves the READY digest in place, with the reason
+    c, c_layers = push_image(layout, registry, "gwrepull-c", 30000)
+    proxy.release.clear()
+    proxy.asked.clear()
+    proxy.stalled = set(c_layers)
+    proxy.fail_status = 500
+    r = call(gw, munged, "POST", "/pull", {"ref": ref})
+    assert (r.status, r.json["digest"], r.json["pending_digest"]) == (202, b, c), r
+    assert proxy.asked.wait(30)
+    proxy.release.set()
+    rec = wait_not_pending(gw, munged, ref)
+    assert (rec["status"], rec["digest"]) == ("READY", b), rec
+    assert rec["message"].startswith("the pull of " + c[:19] + "... failed, still serving the previous digest: "), rec
+    assert "500" in rec["message"], rec
+    r = lookup(gw, munged, ref, user="bob")
+    assert (r.json["status"], r.json["digest"]) == ("READY", b), r
+    assert not any(os.path.exists(f) for f in image_files(gw, c))
+
+
+def autoexpire_daemon(gwdir, munged, plain_registry, name, interval):
+    return Gatewayd(GATEWAYD, os.path.join(gwdir, name), daemon_user(), munged, {
+        "insecure_registries": plain_registry.host, "retries": "0",
+        "expire_after": "1s", "autoexpire_interval": interval}).start()
+
+
+def test_daemon_runs_autoexpire_by_itself(gwdir, munged, images, plain_registry):
+    simple = images["simple"]
+    daemon = autoexpire_daemon(gwdir, munged, plain_registry, "autoexpire", "300ms")
+    try:
+        pull_ready(daemon, munged, simple["ref"])
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:     # /status does not count as a lookup
+            rec = status_of(daemon, munged, simple["ref"])
+            if rec["status"] == "EXPIRED":
+                break
+            time.sleep(0.1)
+        assert rec["status"] == "EXPIRED", rec
+        assert not any(os.path.exists(f) for f in image_files(daemon, simple["digest"]))
+    finally:
+        took = daemon.stop()
+    assert took < 2.0 and daemon.proc.returncode == 0, daemon.log_tail()
+    assert f"autoexpire: {simple['ref']} expired" in daemon.log_tail()
+
+
+def test_autoexpire_interval_zero_is_off(gwdir, munged, images, plain_registry):
+    simple = images["simple"]
+    daemon = autoexpire_daemon(gwdir, munged, plain_registry, "noexpiry", "0")
+    try:
+        pull_ready(daemon, munged, simple["ref"])
+        time.sleep(2.5)
+        assert status_of(daemon, munged, simple["ref"])["status"] == "READY"
+        assert all(os.path.exists(f) for f in image_files(daemon, simple["digest"]))
+    finally:
+        daemon.stop()
+    assert "autoexpire:" not in daemon.log_tail()
 
 
 # ------------------------------------------------------------ restart (last)

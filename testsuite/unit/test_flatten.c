@@ -322,6 +322,59 @@ START_TEST(test_truncated_layer)
 }
 END_TEST
 
+/* A layer written as several gzip members (like pigz/gzip -c >> does), with
+ * trailing data after the last one, flattens like the single-member layer;
+ * a bad CRC in a member is an error.  (isa-l or libarchive inflate.) */
+START_TEST(test_gzip_members)
+{
+	const struct tl_entry entries[] = {
+		{ .type = 'f', .path = "one", .gen_size = 300000, .gen_seed = 7 },
+		{ .type = 'f', .path = "two", .gen_size = 200000, .gen_seed = 8 },
+		{ 0 },
+	};
+	struct berth_error err = BERTH_ERROR_INIT;
+	char *dir = tl_tmpdir();
+	char cmd[1024], *want, *got;
+	const char *layer;
+	const char *out = strdup(tl_path(dir, "out.sqfs"));
+	FILE *f;
+	long size;
+
+	layer = strdup(tl_path(dir, "l.gz"));
+	ck_assert_int_eq(tl_write_layer(layer, TL_GZIP, entries), 0);
+	ck_assert_int_eq(flatten_layers(&layer, 1, out, NULL, NULL, &err), 0);
+	want = tl_list_image(out);
+	unlink(out);
+	ck_assert_int_eq(tl_write_layer(tl_path(dir, "l.tar"), TL_PLAIN, entries), 0);
+	snprintf(cmd, sizeof(cmd), "cd %s && head -c 250000 l.tar | gzip -c > l.gz && "
+		 "tail -c +250001 l.tar | gzip -c >> l.gz && printf 'trailing junk' >> l.gz", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(flatten_layers(&layer, 1, out, NULL, NULL, &err) == 0, "%s", err.msg);
+	got = tl_list_image(out);
+	ck_assert_str_eq(got, want);
+	free(got);
+	unlink(out);
+	/* the whole tar in one member with a wrong CRC (last 8 bytes: CRC32, ISIZE) */
+	snprintf(cmd, sizeof(cmd), "cd %s && gzip -c l.tar > l.gz", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	f = fopen(layer, "r+");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	size = ftell(f);
+	fseek(f, size - 8, SEEK_SET);
+	fputc(0x5a, f);
+	fclose(f);
+	ck_assert_int_eq(flatten_layers(&layer, 1, out, NULL, NULL, &err), -1);
+	ck_assert_msg(!strncmp(err.msg, "layer 1: reading archive: ", 26), "%s", err.msg);
+	ck_assert_int_eq(access(out, F_OK), -1);
+	free(want);
+	free((char *)layer);
+	free((char *)out);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *flatten_image_suite(Suite *s);
 
 int main(void)
@@ -340,6 +393,7 @@ int main(void)
 	tcase_add_test(tc, test_output_must_not_exist);
 	tcase_add_test(tc, test_layer_formats);
 	tcase_add_test(tc, test_truncated_layer);
+	tcase_add_test(tc, test_gzip_members);
 	suite_add_tcase(s, tc);
 	return unit_run(flatten_image_suite(s));
 }

@@ -48,6 +48,28 @@ START_TEST(record_full)
 }
 END_TEST
 
+/* A READY image whose tag is being re-pulled: old digest, pending new one. */
+START_TEST(record_pending_digest)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_gateway_image img;
+
+	ck_assert_msg(parse("{\"ref\":\"docker:a/b:c\",\"digest\":\"" DIGEST "\",\"status\":\"READY\","
+			    "\"pending_digest\":\"sha256:" "fedcba9876543210fedcba9876543210"
+			    "fedcba9876543210fedcba9876543210\",\"progress\":{\"phase\":\"download\","
+			    "\"layers_total\":2,\"layers_done\":1}}", &img, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(img.status, "READY");
+	ck_assert_str_eq(img.digest, DIGEST);
+	ck_assert_str_eq(img.pending_digest, "sha256:fedcba9876543210fedcba9876543210"
+			 "fedcba9876543210fedcba9876543210");
+	ck_assert_str_eq(img.phase, "download");
+	ck_assert_uint_eq(img.layers_done, 1);
+	/* absent: empty */
+	ck_assert_msg(parse(full_record, &img, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(img.pending_digest, "");
+}
+END_TEST
+
 START_TEST(record_minimal)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -99,6 +121,10 @@ static const struct { const char *text, *msg; } bad_records[] = {
 	  "bad reply: \"size\" is out of range" },
 	{ "{\"ref\":\"r\",\"digest\":\"\",\"status\":\"INIT\",\"created\":18446744073709551615}",
 	  "bad reply: \"created\" is out of range" },
+	{ "{\"ref\":\"r\",\"digest\":\"\",\"status\":\"INIT\",\"pending_digest\":\"sha256:12\"}",
+	  "bad reply: \"pending_digest\" is not a sha256 digest" },
+	{ "{\"ref\":\"r\",\"digest\":\"\",\"status\":\"INIT\",\"pending_digest\":7}",
+	  "bad reply: \"pending_digest\" is not a string" },
 	{ "{\"ref\":\"r\",\"digest\":\"\",\"status\":\"INIT\",\"progress\":[]}",
 	  "bad reply: \"progress\" is not an object" },
 	{ "{\"ref\":\"r\",\"digest\":\"\",\"status\":\"INIT\",\"progress\":{\"layers_total\":4294967296}}",
@@ -359,6 +385,7 @@ static Suite *gateway_client_suite(void)
 
 	tcase_add_test(tc, record_full);
 	tcase_add_test(tc, record_minimal);
+	tcase_add_test(tc, record_pending_digest);
 	tcase_add_loop_test(tc, record_bad, 0, ARRAY_LEN(bad_records));
 	tcase_add_test(tc, record_nul_in_body);
 	tcase_add_test(tc, record_bounds);

@@ -543,6 +543,7 @@ START_TEST(config_defaults_and_lists)
 	ck_assert_str_eq(c.listen, "127.0.0.1:7050");
 	ck_assert_str_eq(c.log_level, "info");
 	ck_assert_str_eq(c.pid_file, "");
+	ck_assert_uint_eq(c.autoexpire_interval_ms, 3600 * 1000);
 	ck_assert_uint_eq(c.proxy_uid_count, 2);
 	ck_assert_uint_eq(c.proxy_uid_list[0], 0);
 	ck_assert_uint_eq(c.proxy_uid_list[1], 2001);
@@ -563,6 +564,8 @@ static const struct {
 	{ "pid_file = run/gw.pid\n", "CONF: pid_file: expected an absolute path" },
 	{ "log_file = gw.log\n", "CONF: log_file: expected an absolute path" },
 	{ "allow_root = maybe\n", NULL },
+	{ "autoexpire_interval = soon\n", NULL },
+	{ "autoexpire_interval = -5s\n", NULL },
 	{ "admin_uids = root, no-such-user-berth\n", "CONF: admin_uids: unknown user \"no-such-user-berth\"" },
 	{ "listen = 7050\n", "CONF: listen: expected ADDR:PORT, got \"7050\"" },
 };

@@ -291,6 +291,163 @@ START_TEST(survives_crash)
 }
 END_TEST
 
+#define D3 "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+
+static struct gw_store_row repull(struct gw_store *st, const char *digest, enum gw_status status)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_store_pull p = { .ref = REF, .owner = GW_OWNER_PUBLIC, .digest = digest,
+				   .status = status, .now = 2000, .keep_ready = true };
+	struct gw_store_row row;
+
+	ck_assert_msg(gw_store_upsert(st, &p, &row, &err) == 0, "%s", err.msg);
+	return row;
+}
+
+static struct gw_store_row lookup_ref(struct gw_store *st)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_caller c = who(1, 1);
+	struct gw_store_row row;
+
+	ck_assert_msg(gw_store_find_ref(st, REF, &c, &row, &err) == 0, "%s", err.msg);
+	return row;
+}
+
+/* A READY tag pulled again to a new digest keeps answering the old one. */
+START_TEST(repull_keeps_ready_until_new_ready)
+{
+	struct gw_store *st = open_store();
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_caller c = who(1, 1);
+	struct gw_store_row row, *rows;
+	size_t n;
+
+	put(st, REF, GW_OWNER_PUBLIC, D1, GW_STATUS_READY, NULL);
+	row = repull(st, D2, GW_STATUS_PENDING);
+	ck_assert_str_eq(row.rec.digest, D1);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_READY);
+	ck_assert_str_eq(row.rec.pending_digest, D2);
+	ck_assert_int_eq(row.rec.last_pull, 2000);
+	row = lookup_ref(st);
+	ck_assert_str_eq(row.rec.digest, D1);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_READY);
+	/* the pull in progress is listed */
+	ck_assert_int_eq(gw_store_list(st, &c, true, &rows, &n, &err), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(rows[0].rec.pending_digest, D2);
+	free(rows);
+	/* status updates of D2's job do not touch the record */
+	ck_assert_int_eq(gw_store_update_digest(st, D2, GW_STATUS_PULLING, "", 0, 0, &err), 0);
+	ck_assert_int_eq(lookup_ref(st).rec.status, GW_STATUS_READY);
+	/* another digest's pull finishing changes nothing */
+	ck_assert_int_eq(gw_store_finish_pending(st, D3, true, "", 5, 6, &err), 0);
+	ck_assert_int_eq(gw_store_finish_pending(st, D2, true, "", 4096, 1234, &err), 1);
+	row = lookup_ref(st);
+	ck_assert_str_eq(row.rec.digest, D2);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_READY);
+	ck_assert_str_eq(row.rec.pending_digest, "");
+	ck_assert_uint_eq(row.rec.size, 4096);
+	ck_assert_uint_eq(row.rec.download_size, 1234);
+	ck_assert_int_eq(gw_store_list(st, &c, true, &rows, &n, &err), 0);
+	ck_assert_uint_eq(n, 0);
+	free(rows);
+	gw_store_close(st);
+}
+END_TEST
+
+START_TEST(repull_failure_keeps_old_digest)
+{
+	struct gw_store *st = open_store();
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_store_row row;
+
+	put(st, REF, GW_OWNER_PUBLIC, D1, GW_STATUS_READY, NULL);
+	repull(st, D2, GW_STATUS_PENDING);
+	ck_assert_int_eq(gw_store_finish_pending(st, D2, false, "layer x: 500", 0, 0, &err), 1);
+	row = lookup_ref(st);
+	ck_assert_str_eq(row.rec.digest, D1);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_READY);
+	ck_assert_str_eq(row.rec.pending_digest, "");
+	ck_assert_str_eq(row.rec.message, "layer x: 500");
+	/* the next pull clears the message; a pull back to the READY digest
+	 * clears the pending one */
+	row = repull(st, D3, GW_STATUS_PENDING);
+	ck_assert_str_eq(row.rec.message, "");
+	ck_assert_str_eq(row.rec.pending_digest, D3);
+	row = repull(st, D1, GW_STATUS_READY);
+	ck_assert_str_eq(row.rec.digest, D1);
+	ck_assert_str_eq(row.rec.pending_digest, "");
+	/* an expired record forgets a pending pull instead of coming back */
+	repull(st, D2, GW_STATUS_PENDING);
+	ck_assert_int_eq(gw_store_update_id(st, row.id, NULL, GW_STATUS_EXPIRED, "expired", 0, 0, &err), 0);
+	ck_assert_int_eq(gw_store_finish_pending(st, D2, true, "", 1, 1, &err), 1);
+	row = lookup_ref(st);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_EXPIRED);
+	ck_assert_str_eq(row.rec.digest, D1);
+	ck_assert_str_eq(row.rec.pending_digest, "");
+	ck_assert_str_eq(row.rec.message, "expired");
+	gw_store_close(st);
+}
+END_TEST
+
+/* Only READY records keep their digest; a new digest already READY is
+ * taken at once; keep_ready off (imports) replaces. */
+START_TEST(repull_switches_when_nothing_to_keep)
+{
+	struct gw_store *st = open_store();
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_store_pull p = { .ref = REF, .owner = GW_OWNER_PUBLIC, .digest = D3,
+				   .status = GW_STATUS_PENDING, .now = 3000 };
+	struct gw_store_row row;
+
+	put(st, REF, GW_OWNER_PUBLIC, D1, GW_STATUS_FAILURE, NULL);
+	row = repull(st, D2, GW_STATUS_PENDING);
+	ck_assert_str_eq(row.rec.digest, D2);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_PENDING);
+	ck_assert_str_eq(row.rec.pending_digest, "");
+	put(st, REF, GW_OWNER_PUBLIC, D1, GW_STATUS_READY, NULL);
+	row = repull(st, D2, GW_STATUS_READY);
+	ck_assert_str_eq(row.rec.digest, D2);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_READY);
+	ck_assert_int_eq(gw_store_upsert(st, &p, &row, &err), 0);
+	ck_assert_str_eq(row.rec.digest, D3);
+	ck_assert_int_eq(row.rec.status, GW_STATUS_PENDING);
+	gw_store_close(st);
+}
+END_TEST
+
+/* A version 1 database gets the pending_digest column, rows kept. */
+START_TEST(schema_v1_migrated)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_store *st;
+	struct gw_store_row row;
+	sqlite3 *db;
+
+	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db,
+		"CREATE TABLE records (id INTEGER PRIMARY KEY, ref TEXT NOT NULL, owner INTEGER NOT NULL,"
+		" digest TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL, message TEXT NOT NULL DEFAULT '',"
+		" private INTEGER NOT NULL DEFAULT 0, acl_uids TEXT NOT NULL DEFAULT '',"
+		" acl_gids TEXT NOT NULL DEFAULT '', size INTEGER NOT NULL DEFAULT 0,"
+		" download_size INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
+		" last_pull INTEGER NOT NULL DEFAULT 0, last_lookup INTEGER NOT NULL DEFAULT 0,"
+		" UNIQUE (ref, owner));"
+		"INSERT INTO records (ref, owner, digest, status, created) VALUES ('" REF "', -1, '" D1 "', 4, 1);"
+		"PRAGMA user_version = 1;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	st = gw_store_open(db_path, &err);
+	ck_assert_msg(st != NULL, "%s", err.msg);
+	row = lookup_ref(st);
+	ck_assert_str_eq(row.rec.digest, D1);
+	ck_assert_str_eq(row.rec.pending_digest, "");
+	row = repull(st, D2, GW_STATUS_PENDING);
+	ck_assert_str_eq(row.rec.pending_digest, D2);
+	gw_store_close(st);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("gw_store");
@@ -304,6 +461,10 @@ int main(void)
 	tcase_add_test(tc, digest_updates_only_in_progress);
 	tcase_add_test(tc, list_visible_sorted);
 	tcase_add_test(tc, survives_crash);
+	tcase_add_test(tc, repull_keeps_ready_until_new_ready);
+	tcase_add_test(tc, repull_failure_keeps_old_digest);
+	tcase_add_test(tc, repull_switches_when_nothing_to_keep);
+	tcase_add_test(tc, schema_v1_migrated);
 	suite_add_tcase(s, tc);
 	return unit_run(s);
 }
