@@ -462,7 +462,7 @@ def image_files(gw, digest):
 def test_repull_of_a_moved_tag_keeps_the_old_digest_until_ready(gwdir, munged, layout, plain_registry):
     proxy = StallingProxy(plain_registry.host)
     with proxy.server:
-        daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "repull"), daemon_user(), munged, {
+        daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "repull"), daemon_user_or_skip(), munged, {
             "insecure_registries": proxy.server.host, "workers": "2", "retries": "0"})
         daemon.start()
         try:
@@ -541,7 +541,7 @@ def repull_scenario(gw, munged, layout, registry, proxy):
 
 
 def autoexpire_daemon(gwdir, munged, plain_registry, name, interval):
-    return Gatewayd(GATEWAYD, os.path.join(gwdir, name), daemon_user(), munged, {
+    return Gatewayd(GATEWAYD, os.path.join(gwdir, name), daemon_user_or_skip(), munged, {
         "insecure_registries": plain_registry.host, "retries": "0",
         "expire_after": "1s", "autoexpire_interval": interval}).start()
 
