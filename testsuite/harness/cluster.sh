@@ -50,6 +50,7 @@ preflight() {
 	local running p
 	running=$(running_daemons)
 	[ -z "$running" ] || die "already running in $LAB: $running(run 'cluster.sh stop' first)"
+	owns_shared || die "the harness's network namespaces and cgroups belong to the lab $(shared_owner) (stop it first: BERTH_LAB=$(shared_owner) cluster.sh stop)"
 	for p in "$CTLD_PORT" "${REGISTRY##*:}" $(accounting_ports); do
 		port_busy "$p" && die "port $p is in use by another process (another lab?): $(ss -Hltnp "sport = :$p" | head -n1)"
 	done
@@ -83,6 +84,7 @@ cmd_start() {
 	t0=$(now_us)
 	preflight
 	trap start_failed EXIT
+	echo "$LAB" >"$OWNER"
 	ensure_user alice 2001
 	ensure_user bob 2002
 	init_lab
@@ -114,8 +116,12 @@ cmd_stop_unlocked() {
 	stop_recorded slurmd-n1 slurmd-n2 slurmd-n3
 	stop_recorded slurmctld registry gateway
 	stop_accounting
-	sweep_cgroups || rc=1
-	KILL=1 netns_down || rc=1
+	if owns_shared; then
+		sweep_cgroups || rc=1
+		KILL=1 netns_down || rc=1
+	else
+		warn "not sweeping the shared namespaces and cgroups: they belong to the running lab $(shared_owner)"
+	fi
 	sweep_lab || rc=1
 	stop_recorded munged
 	local left
@@ -123,6 +129,9 @@ cmd_stop_unlocked() {
 	if [ -n "$left" ]; then
 		warn "still running: $left"
 		rc=1
+	fi
+	if owns_shared && [ $rc = 0 ]; then
+		rm -f "$OWNER"
 	fi
 	if [ $rc = 0 ]; then
 		say "stopped${mode:+ ($mode)} in $(since "$t0") s: nothing left"

@@ -69,6 +69,13 @@ take_lock() {
 	flock -n 9 || die "another 'cluster.sh start/stop' is running"
 }
 
+# The network namespaces, the bridge and the slurm_n* cgroups are shared by
+# every lab on the machine: OWNER names the lab that made them, so that
+# `stop` of another lab never sweeps a running cluster's nodes.
+OWNER=/run/berth-harness.owner
+shared_owner() { [ -f "$OWNER" ] && cat "$OWNER" || true; }
+owns_shared() { local o; o=$(shared_owner); [ -z "$o" ] || [ "$o" = "$LAB" ]; }
+
 # ---- process records --------------------------------------------------------
 proc_starttime() { # PID -> start time in clock ticks (field 22 of stat), "" if gone or a zombie
 	local stat rest f
