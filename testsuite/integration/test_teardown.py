@@ -178,8 +178,11 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
 
     final = {job: cluster.wait(job, timeout=max(5, 80 - (time.monotonic() - t0))) for job in ids}
     left = wait_clean(nsfs_before)
-    wrong = {j: s for j, s in final.items() if s != ("CANCELLED" if j in cancelled else "COMPLETED")}
-    assert len(cancelled) >= 8, f"only {len(cancelled)} cancelled: {cancelled}"
+    # a `srun true` job seen starting may finish before its scancel lands
+    raced = {j for j, s in final.items() if s == "COMPLETED" and cancelled.get(j, "").startswith("setup")}
+    wrong = {j: s for j, s in final.items()
+             if j not in raced and s != ("CANCELLED" if j in cancelled else "COMPLETED")}
+    assert len(cancelled) - len(raced) >= 7, f"only {len(cancelled) - len(raced)} cancelled: {cancelled}"
     assert not wrong, f"unexpected end states: {wrong} (cancelled: {cancelled})"
     assert not left, f"left behind after 50 jobs ({len(cancelled)} cancelled: {cancelled}): {left}"
     states = node_states(cluster)
