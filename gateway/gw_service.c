@@ -193,7 +193,8 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 		pthread_cond_init(&svc->expire_cond, &attr);
 		pthread_condattr_destroy(&attr);
 	}
-	svc->fetching = calloc(cfg->workers ? cfg->workers : 1, sizeof(*svc->fetching));
+	svc->fetching = calloc((cfg->workers ? cfg->workers : 1) * GW_LAYER_DOWNLOADS,
+			       sizeof(*svc->fetching));
 	svc->layers_dir = path_join(cfg->state_dir, "layers");
 	svc->tmp_dir = path_join(cfg->state_dir, "tmp");
 	db_path = path_join(cfg->state_dir, "gateway.db");

@@ -12,6 +12,10 @@
 #ifndef BERTH_GW_SERVICE_INTERNAL_H_
 #define BERTH_GW_SERVICE_INTERNAL_H_
 
+/* Layers of one pull downloaded at the same time (each hashed on its own
+ * thread: with several layers both cores verify while the network works). */
+#define GW_LAYER_DOWNLOADS 3
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,7 +61,7 @@ struct gw_service {
 	pthread_t *threads;
 	unsigned nthreads;
 	/* blobs being downloaded right now (single-flight per layer) */
-	char (*fetching)[BERTH_DIGEST_LEN + 1];
+	char (*fetching)[BERTH_DIGEST_LEN + 1];  /* workers * GW_LAYER_DOWNLOADS slots */
 	unsigned nfetching;
 	pthread_cond_t fetch_cond;
 	uint64_t tmp_seq;

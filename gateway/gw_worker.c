@@ -217,7 +217,7 @@ static bool cache_hit(struct gw_service *svc, struct gw_job *job, const struct r
 
 /* The cached blob of d at path, downloaded if missing.  One download per
  * blob at a time: a job that needs a blob another job is fetching waits
- * for it (at most one blob per worker is in svc->fetching). */
+ * for it (at most GW_LAYER_DOWNLOADS blobs per worker are in svc->fetching). */
 static int cache_layer(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
 		       const struct registry_descriptor *d, char *path, size_t size,
 		       struct berth_error *err)
@@ -388,20 +388,71 @@ static int resolve_again(struct gw_service *svc, struct gw_job *job, struct regi
 	return 0;
 }
 
+/* The layers of one pull, shared by its download threads. */
+struct layer_fetch {
+	struct gw_service *svc;
+	struct gw_job *job;
+	struct registry_client *client;
+	char **paths;
+	pthread_mutex_t lock;
+	size_t next;               /* next layer to take */
+	bool failed;
+	struct berth_error err;    /* the first failure */
+};
+
+static void *fetch_layer_thread(void *arg)
+{
+	struct layer_fetch *f = arg;
+	struct berth_error err = BERTH_ERROR_INIT;
+	char path[4096];
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&f->lock);
+		i = f->next++;
+		if (f->failed || i >= f->job->manifest.nlayers) {
+			pthread_mutex_unlock(&f->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&f->lock);
+		if (cache_layer(f->svc, f->job, f->client, &f->job->manifest.layers[i], path, sizeof(path),
+				&err) < 0 || !(f->paths[i] = strdup(path))) {
+			if (!err.msg[0])
+				berth_error_set(&err, ENOMEM, "out of memory");
+			pthread_mutex_lock(&f->lock);
+			if (!f->failed)
+				f->err = err;
+			f->failed = true;
+			pthread_mutex_unlock(&f->lock);
+			return NULL;
+		}
+		pthread_mutex_lock(&f->svc->lock);
+		f->job->progress.layers_done++;
+		pthread_mutex_unlock(&f->svc->lock);
+	}
+}
+
+/* Up to GW_LAYER_DOWNLOADS layers at a time (the calling worker is one of
+ * the downloaders; threads that cannot be made just leave more to it). */
 static int fetch_layers(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
 			char **paths, struct berth_error *err)
 {
-	for (size_t i = 0; i < job->manifest.nlayers; i++) {
-		char path[4096];
+	struct layer_fetch f = { .svc = svc, .job = job, .client = client, .paths = paths };
+	pthread_t threads[GW_LAYER_DOWNLOADS - 1];
+	size_t started = 0, want = job->manifest.nlayers;
 
-		if (cache_layer(svc, job, client, &job->manifest.layers[i], path, sizeof(path), err) < 0)
-			return -1;
-		paths[i] = strdup(path);
-		if (!paths[i])
-			return berth_error_set(err, ENOMEM, "out of memory");
-		pthread_mutex_lock(&svc->lock);
-		job->progress.layers_done++;
-		pthread_mutex_unlock(&svc->lock);
+	pthread_mutex_init(&f.lock, NULL);
+	if (want > GW_LAYER_DOWNLOADS)
+		want = GW_LAYER_DOWNLOADS;
+	while (started + 1 < want && pthread_create(&threads[started], NULL, fetch_layer_thread, &f) == 0)
+		started++;
+	fetch_layer_thread(&f);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(threads[t], NULL);
+	pthread_mutex_destroy(&f.lock);
+	if (f.failed) {
+		*err = f.err;
+		return -1;
 	}
 	return 0;
 }
