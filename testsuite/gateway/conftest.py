@@ -201,3 +201,26 @@ def token_registry(work, layout):
             yield reg
         finally:
             reg.stop()
+
+
+# ------------------------------------------- daemon tests (root, private munged)
+@pytest.fixture(scope="module")
+def gwdir(request):
+    """A directory the daemon's user can enter, one per test module."""
+    from gatewayd import TEST_USERS, shared_test_dir
+    path = shared_test_dir(f"berth-{request.module.__name__}.", TEST_USERS)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def munged(gwdir):
+    from gatewayd import Munged
+    m = Munged(gwdir).start()
+    yield m
+    m.stop()
+
+
+def daemon_user_or_skip():
+    from gatewayd import daemon_user
+    return daemon_user() or pytest.skip("no unprivileged user to run berth-gatewayd as")

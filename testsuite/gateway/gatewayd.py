@@ -235,3 +235,16 @@ def shared_test_dir(prefix, users):
     path = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
     os.chmod(path, 0o755)
     return path
+
+
+TEST_USERS = {"alice": 2001, "bob": 2002}   # as the cluster harness makes them
+
+
+def skip_reason(*programs):
+    """Why the daemon tests cannot run here (None: they can)."""
+    if os.geteuid() != 0:
+        return "needs root (private munged, users, daemon as another user)"
+    for path in ("/usr/sbin/munged", "/usr/bin/munge") + programs:
+        if not os.access(path, os.X_OK):
+            return f"{path} not built or not installed"
+    return None

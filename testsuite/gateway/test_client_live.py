@@ -17,9 +17,8 @@ import time
 
 import pytest
 
-from conftest import Layout, skopeo_push
-from gatewayd import Gatewayd, Munged, free_port, shared_test_dir
-from gatewayd import daemon_user as find_daemon_user
+from conftest import Layout, daemon_user_or_skip, skopeo_push
+from gatewayd import Gatewayd, free_port, TEST_USERS, skip_reason
 from servers import Registry
 
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
@@ -27,42 +26,14 @@ BUILDDIR = os.path.dirname(os.path.dirname(os.path.dirname(TOOL))) if TOOL else 
 GATEWAYD = os.path.join(BUILDDIR, "gateway", "berth-gatewayd")
 BERTH = os.path.join(BUILDDIR, "helper", "berth")
 LUA_MODULE_DIR = os.path.join(BUILDDIR, "lua", ".libs")
-TEST_USERS = {"alice": 2001, "bob": 2002}
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def missing():
-    if os.geteuid() != 0:
-        return "needs root (private munged, users, daemon as another user)"
-    for path in (GATEWAYD, BERTH, "/usr/sbin/munged"):
-        if not os.access(path, os.X_OK):
-            return f"{path} not built or not installed"
-    return None
-
-
-if missing():
-    pytest.skip(missing(), allow_module_level=True)
-
-
-def daemon_user_or_skip():
-    return find_daemon_user() or pytest.skip("no unprivileged user to run berth-gatewayd as")
+if skip_reason(GATEWAYD, BERTH):
+    pytest.skip(skip_reason(GATEWAYD, BERTH), allow_module_level=True)
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def cdir():
-    path = shared_test_dir("berth-client-test.", TEST_USERS)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def munged(cdir):
-    m = Munged(cdir).start()
-    yield m
-    m.stop()
-
-
 @pytest.fixture(scope="module")
 def dying_port():
     """The port of a registry a test stops in the middle of a pull."""
@@ -70,8 +41,8 @@ def dying_port():
 
 
 @pytest.fixture(scope="module")
-def gw(cdir, munged, plain_registry, basic_registry, dying_port):
-    daemon = Gatewayd(GATEWAYD, os.path.join(cdir, "gw"), daemon_user_or_skip(), munged, {
+def gw(gwdir, munged, plain_registry, basic_registry, dying_port):
+    daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
         "workers": "2", "http_threads": "4", "retries": "0"})
@@ -82,16 +53,16 @@ def gw(cdir, munged, plain_registry, basic_registry, dying_port):
 
 
 @pytest.fixture(scope="module")
-def homes(cdir, gw):
+def homes(gwdir, gw):
     """A fresh HOME per user (logins are kept there); "conf" is a berth.conf
     with the daemon's image dir (gateway_url is not used: BERTH_GATEWAY)."""
-    paths = {"conf": os.path.join(cdir, "berth.conf")}
+    paths = {"conf": os.path.join(gwdir, "berth.conf")}
     with open(paths["conf"], "w") as f:
         f.write(f"image_dir = {gw.image_dir}\ngateway_url = http://127.0.0.1:1\n")
     os.chmod(paths["conf"], 0o644)
     for name in list(TEST_USERS) + ["root"]:
         pw = pwd.getpwnam(name)
-        home = os.path.join(cdir, "home", name)
+        home = os.path.join(gwdir, "home", name)
         os.makedirs(home)
         os.chown(home, pw.pw_uid, pw.pw_gid)
         os.chmod(home, 0o700)
@@ -275,10 +246,10 @@ def test_pull_unknown_tag_and_dead_registry(run, plain_registry):
     assert r.err.count("\n") == 1
 
 
-def test_pull_that_fails_while_followed(gw, munged, homes, cdir, layout, run, dying_port):
+def test_pull_that_fails_while_followed(gw, munged, homes, gwdir, layout, run, dying_port):
     """The registry goes away during the download: the waiting pull ends
     with the gateway's reason (exit 4), and lookup says the same."""
-    reg = Registry(cdir, "dying")
+    reg = Registry(gwdir, "dying")
     reg.port, reg.host = dying_port, f"127.0.0.1:{dying_port}"
     reg.start()
     try:
@@ -427,10 +398,10 @@ def test_expire(run, images):
     assert r.rc == 3, r
 
 
-def test_import(run, cdir):
-    lay = Layout(os.path.join(cdir, "import-oci"))
+def test_import(run, gwdir):
+    lay = Layout(os.path.join(gwdir, "import-oci"))
     lay.add_image("latest", [{"etc/imported": os.urandom(2000)}])
-    archive = os.path.join(cdir, "import.tar")
+    archive = os.path.join(gwdir, "import.tar")
     with tarfile.open(archive, "w") as tar:
         for name in sorted(os.listdir(lay.path)):
             tar.add(os.path.join(lay.path, name), arcname=name)
@@ -462,8 +433,8 @@ def sanitizer_preload(module):
                                    check=True).stdout.strip() for lib in ("libasan.so", "libubsan.so"))
 
 
-def lua(gw, munged, cdir, script, user="root", gateway=None):
-    conf = os.path.join(cdir, "lua-berth.conf")
+def lua(gw, munged, gwdir, script, user="root", gateway=None):
+    conf = os.path.join(gwdir, "lua-berth.conf")
     with open(conf, "w") as f:
         f.write(f"gateway_url = {gateway or f'http://127.0.0.1:{gw.port}'}\n"
                 f"image_dir = {gw.image_dir}\nlookup_timeout = 5s\n")
@@ -478,22 +449,22 @@ def lua(gw, munged, cdir, script, user="root", gateway=None):
 
 
 @pytest.mark.skipif(not shutil.which("lua5.4"), reason="lua5.4 not installed")
-def test_lua_resolve(run, gw, munged, cdir, images, plain_registry):
+def test_lua_resolve(run, gw, munged, gwdir, images, plain_registry):
     img = images["simple"]
     assert run("pull", img["ref"]).rc == 0
     # root (a trusted proxy) asks on behalf of alice
-    r = lua(gw, munged, cdir, f'print(berth.resolve("{img["ref"]}", 2001))')
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2001))')
     assert (r.rc, r.out) == (0, img["digest"] + "\n"), r
     # alice asks as herself (no proxy header)
-    r = lua(gw, munged, cdir, f'print(berth.resolve("{img["ref"]}", 2001))', user="alice")
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2001))', user="alice")
     assert (r.rc, r.out) == (0, img["digest"] + "\n"), r
     unknown = f"docker:{plain_registry.host}/nothing:v1"
-    r = lua(gw, munged, cdir, f'print(berth.resolve("{unknown}", 2002))')
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{unknown}", 2002))')
     assert r.out == (f'nil\timage "{unknown}" is not known to the image gateway (or not visible to you); '
                      f"run `berth pull {unknown}` and resubmit when `berth images` shows it READY\n"), r
     # alice is no trusted proxy: asking for bob is refused
-    r = lua(gw, munged, cdir, f'print(berth.resolve("{img["ref"]}", 2002))', user="alice")
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2002))', user="alice")
     assert r.out.startswith("nil\timage gateway: "), r
     # a digest published in the image dir needs no gateway at all
-    r = lua(gw, munged, cdir, f'print(berth.resolve("id:{img["digest"]}", 2002))', gateway="http://127.0.0.1:1")
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("id:{img["digest"]}", 2002))', gateway="http://127.0.0.1:1")
     assert (r.rc, r.out) == (0, img["digest"] + "\n"), r

@@ -6,7 +6,6 @@ import concurrent.futures
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import tarfile
@@ -16,53 +15,22 @@ import urllib.parse
 
 import pytest
 
-from conftest import Layout, skopeo_push
-from gatewayd import Gatewayd, Munged, shared_test_dir
-from gatewayd import daemon_user as find_daemon_user
+from conftest import Layout, daemon_user_or_skip, skopeo_push
+from gatewayd import Gatewayd, skip_reason
 from servers import FakeServer
 
 API = "/api/v1"
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
 BUILDDIR = os.path.dirname(os.path.dirname(os.path.dirname(TOOL))) if TOOL else ""
 GATEWAYD = os.environ.get("BERTH_GATEWAYD") or os.path.join(BUILDDIR, "gateway", "berth-gatewayd")
-TEST_USERS = {"alice": 2001, "bob": 2002}   # as the cluster harness makes them
 IMPORT_MAX = 4 * 1024 * 1024
 
 
-def missing():
-    if os.geteuid() != 0:
-        return "needs root (private munged, users, daemon as another user)"
-    for tool in ("/usr/sbin/munged", "/usr/bin/munge"):
-        if not os.access(tool, os.X_OK):
-            return f"{tool} missing (install munge)"
-    if not os.access(GATEWAYD, os.X_OK):
-        return f"{GATEWAYD} not built"
-    return None
-
-
-if missing():
-    pytest.skip(missing(), allow_module_level=True)
-
-
-def daemon_user_or_skip():
-    return find_daemon_user() or pytest.skip("no unprivileged user to run berth-gatewayd as")
+if skip_reason(GATEWAYD):
+    pytest.skip(skip_reason(GATEWAYD), allow_module_level=True)
 
 
 # ------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module")
-def gwdir():
-    path = shared_test_dir("berth-gatewayd-test.", TEST_USERS)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def munged(gwdir):
-    m = Munged(gwdir).start()
-    yield m
-    m.stop()
-
-
 @pytest.fixture(scope="module")
 def images(layout, plain_registry):
     """Images only these tests pull (fresh layers: nothing cached)."""
@@ -593,7 +561,6 @@ def test_sigterm_during_a_pull_then_resumed(gw, munged, images):
     gw.start()
     rec = wait_ready(gw, munged, img["ref"], user="alice")
     assert (rec["status"], rec["digest"]) == ("READY", img["digest"]), rec
-
 
 
 def test_restart_keeps_ready_images_and_sigterm_is_quick(gw, munged, images):
