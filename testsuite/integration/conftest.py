@@ -132,26 +132,21 @@ def workdir(cluster, tmp_path_factory):
     subprocess.run(["rm", "-rf", "--one-file-system", path], check=True)
 
 
-@pytest.fixture(scope="session")
-def hostile_digest(cluster, busybox_digest):
-    """An image made to attack the node: a setuid-root program and a
-    symlink /evil -> /etc (image content is untrusted)."""
+def derive_image(base_digest, change_root, **meta_changes):
+    """A copy of image base_digest in the image directory: its tree unpacked,
+    change_root(root) applied, packed again, its metadata with meta_changes.
+    Returns the new image's digest."""
     import hashlib
     import json
     import shutil
     import tempfile
     images = os.path.join(LAB, "images")
-    probe = os.path.join(BUILDDIR, "testsuite/unit/test_container_tree_probe")
-    assert os.path.exists(probe), "build the unit tests first (make check builds them)"
     work = tempfile.mkdtemp(dir=LAB)
     try:
         root = os.path.join(work, "root")
-        subprocess.run(["unsquashfs", "-q", "-d", root, os.path.join(images, f"{busybox_digest}.sqfs")],
+        subprocess.run(["unsquashfs", "-q", "-d", root, os.path.join(images, f"{base_digest}.sqfs")],
                        check=True, capture_output=True)
-        shutil.copy(probe, os.path.join(root, "bin/suid-probe"))
-        os.chown(os.path.join(root, "bin/suid-probe"), 0, 0)
-        os.chmod(os.path.join(root, "bin/suid-probe"), 0o4755)
-        os.symlink("/etc", os.path.join(root, "evil"))
+        change_root(root)
         sqfs = os.path.join(work, "img.sqfs")
         subprocess.run(["mksquashfs", root, sqfs, "-noappend", "-quiet", "-no-progress"],
                        check=True, capture_output=True)
@@ -159,12 +154,28 @@ def hostile_digest(cluster, busybox_digest):
             digest = "sha256:" + hashlib.sha256(f.read()).hexdigest()
         os.chmod(sqfs, 0o644)
         os.rename(sqfs, os.path.join(images, f"{digest}.sqfs"))
-        with open(os.path.join(images, f"{busybox_digest}.json")) as f:
+        with open(os.path.join(images, f"{base_digest}.json")) as f:
             meta = json.load(f)
-        meta["digest"] = digest
+        meta.update(meta_changes, digest=digest)
         with open(os.path.join(images, f"{digest}.json"), "w") as f:
             json.dump(meta, f)
         os.chmod(os.path.join(images, f"{digest}.json"), 0o644)
         return digest
     finally:
         shutil.rmtree(work)
+
+
+@pytest.fixture(scope="session")
+def hostile_digest(cluster, busybox_digest):
+    """An image made to attack the node: a setuid-root program and a
+    symlink /evil -> /etc (image content is untrusted)."""
+    import shutil
+    probe = os.path.join(BUILDDIR, "testsuite/unit/test_container_tree_probe")
+    assert os.path.exists(probe), "build the unit tests first (make check builds them)"
+
+    def plant(root):
+        shutil.copy(probe, os.path.join(root, "bin/suid-probe"))
+        os.chown(os.path.join(root, "bin/suid-probe"), 0, 0)
+        os.chmod(os.path.join(root, "bin/suid-probe"), 0o4755)
+        os.symlink("/etc", os.path.join(root, "evil"))
+    return derive_image(busybox_digest, plant)

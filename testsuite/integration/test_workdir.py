@@ -2,48 +2,22 @@
 there, else the image's WorkingDir, else "/" (Slurm's own chdir after
 task_init_privileged, with its /tmp fallback, must not win).  /var/spool
 exists on the nodes but not in the test images."""
-import hashlib
-import json
 import os
-import shutil
-import subprocess
-import tempfile
 
 import pytest
 
-from conftest import LAB, USER
+from conftest import USER, derive_image
 
 
 def derived_image(base_digest, name, workdir, make_dirs=()):
     """A copy of the busybox image with extra directories and its metadata's
     WorkingDir set; returns its digest."""
-    images = os.path.join(LAB, "images")
-    work = tempfile.mkdtemp(dir=LAB)
-    try:
-        root = os.path.join(work, "root")
-        subprocess.run(["unsquashfs", "-q", "-d", root, os.path.join(images, f"{base_digest}.sqfs")],
-                       check=True, capture_output=True)
+    def add_dirs(root):
         for d in make_dirs:
             os.makedirs(os.path.join(root, d.lstrip("/")), mode=0o755)
         with open(os.path.join(root, "etc/berth-variant"), "w") as f:
             f.write(name + "\n")
-        sqfs = os.path.join(work, "img.sqfs")
-        subprocess.run(["mksquashfs", root, sqfs, "-noappend", "-quiet", "-no-progress"],
-                       check=True, capture_output=True)
-        with open(sqfs, "rb") as f:
-            digest = "sha256:" + hashlib.sha256(f.read()).hexdigest()
-        os.chmod(sqfs, 0o644)
-        os.rename(sqfs, os.path.join(images, f"{digest}.sqfs"))
-        with open(os.path.join(images, f"{base_digest}.json")) as f:
-            meta = json.load(f)
-        meta["digest"] = digest
-        meta["workdir"] = workdir
-        with open(os.path.join(images, f"{digest}.json"), "w") as f:
-            json.dump(meta, f)
-        os.chmod(os.path.join(images, f"{digest}.json"), 0o644)
-        return digest
-    finally:
-        shutil.rmtree(work)
+    return derive_image(base_digest, add_dirs, workdir=workdir)
 
 
 @pytest.fixture(scope="session")
