@@ -9,19 +9,12 @@
 # if it started it.  Needs root.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cluster=$here/../harness/cluster.sh
-export BERTH_LAB=${BERTH_LAB:-/var/tmp/berth-bench}
-: "${BERTH_BUILDDIR:?set BERTH_BUILDDIR to the build tree}"
+# shellcheck source=cluster_lib.sh
+. "$here/cluster_lib.sh"
 jobs=${1:-20}
 
-started=0
-if ! "$cluster" status >/dev/null 2>&1; then
-	"$cluster" start >/dev/null
-	started=1
-fi
-trap '[ $started = 1 ] && "$cluster" stop >/dev/null' EXIT
-eval "$("$cluster" env)"
-as_alice() { "$cluster" run-as alice "$@"; }
+bench_cluster_up
+trap bench_cluster_down EXIT
 
 small=$("$cluster" sqfs busybox 2>/dev/null | tail -1)
 
@@ -42,7 +35,6 @@ if [ ! -f "$BERTH_LAB/bench-large.digest" ]; then
 fi
 large=$(cat "$BERTH_LAB/bench-large.digest")
 
-median() { sort -n | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "n/a"}'; }
 
 setup_ms() { # DIGEST -> per-node setup times (ms) of JOBS 3-node jobs (a digest is run by no other phase before)
 	local digest=$1 ids=()

@@ -21,19 +21,14 @@
 # if it started it.  Needs root (wrap it in flock /run/berth-integration.lock).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-cluster=$here/../harness/cluster.sh
-export BERTH_LAB=${BERTH_LAB:-/var/tmp/berth-bench}
-: "${BERTH_BUILDDIR:?set BERTH_BUILDDIR to the build tree}"
+# shellcheck source=cluster_lib.sh
+. "$here/cluster_lib.sh"
 jobs=${1:-500}
 rounds=${2:-10}
 per_round=$((jobs / rounds))
 [ $((per_round * rounds)) = "$jobs" ] || { echo "JOBS must be a multiple of ROUNDS" >&2; exit 2; }
 
-started=0
-if ! "$cluster" status >/dev/null 2>&1; then
-	"$cluster" start >/dev/null
-	started=1
-fi
+bench_cluster_up
 work=$(mktemp -d)
 conf_backup=
 cleanup() {
@@ -43,10 +38,9 @@ cleanup() {
 	fi
 	scancel -u alice >/dev/null 2>&1 || true
 	rm -rf "$work"
-	if [ $started = 1 ]; then "$cluster" stop >/dev/null; fi
+	bench_cluster_down
 }
 trap cleanup EXIT
-eval "$("$cluster" env)"
 image="docker:$BERTH_REGISTRY/busybox:latest"
 
 # ---- the image, READY in the gateway ------------------------------------------
