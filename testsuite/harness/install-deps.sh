@@ -23,6 +23,8 @@ PKGS=(
 	openssh-server openssh-client
 	# accounting in the harness (sacct): private MariaDB + slurmdbd
 	mariadb-server slurmdbd
+	# benchmarks (testsuite/bench): peak RSS through /usr/bin/time
+	time
 )
 
 missing=()
