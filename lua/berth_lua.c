@@ -8,7 +8,7 @@
  *                                            --  tag=, digest=, path=, canonical=}
  *   local digest, err = berth.resolve(ref, job_desc.user_id)
  *
- * berth.resolve is berth_image_resolve (common/image_resolve.h), the same
+ * berth.resolve is berth_image_resolve (client/image_resolve.h), the same
  * decision job_submit_berth.so makes: READY images only, a digest already
  * in the image dir without asking the gateway, bounded by lookup_timeout.
  * When uid is not the caller's own (slurmctld asking for a job's user) the

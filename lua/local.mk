@@ -5,6 +5,7 @@ if HAVE_LIBCURL
 luacmoddir = $(libdir)/lua/$(LUA_VERSION)
 luacmod_LTLIBRARIES = lua/berth.la
 lua_berth_la_SOURCES = lua/berth_lua.c
+lua_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS)
 lua_berth_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LUA_CFLAGS)
 lua_berth_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared -export-symbols-regex '^luaopen_'
 lua_berth_la_LIBADD = $(CLIENT_LIBS)

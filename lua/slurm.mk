@@ -7,6 +7,7 @@ if HAVE_LIBCURL
 luaslurmdir = $(libdir)/lua/5.1
 luaslurm_LTLIBRARIES = lua/slurm/berth.la
 lua_slurm_berth_la_SOURCES = lua/berth_lua.c
+lua_slurm_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS)
 lua_slurm_berth_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LUA_SLURM_CFLAGS)
 lua_slurm_berth_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-export-symbols-regex '^luaopen_'

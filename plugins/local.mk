@@ -1,4 +1,6 @@
-# plugins/: the three Slurm plugins, thin shims over common/.
+# plugins/: the three Slurm plugins, thin entry points over the rooms:
+# berth.so (SPANK) links client/ and node/, job_submit_berth.so client/ only
+# (slurmctld never loads node code), job_container_berth.so node/ only.
 # All three land in plugins/.libs/ so one PluginDir entry finds them in the
 # build tree; each exports only Slurm's symbols (version scripts).
 slurmplugin_LTLIBRARIES = plugins/berth.la plugins/job_submit_berth.la plugins/job_container_berth.la
@@ -16,11 +18,10 @@ plugins_berth_la_SOURCES = \
 	plugins/spank/spank_resolve.c \
 	plugins/spank/spank_ssh.c \
 	plugins/spank/spank_step.c \
-	plugins/spank/spank_plugin.h \
-	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
-	plugins/job_container/jc_tree.c plugins/job_container/jc_tree.h
+	plugins/spank/spank_plugin.h
+plugins_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS) $(NODE_CPPFLAGS)
 plugins_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/spank/spank.lds
-plugins_berth_la_LIBADD = common/libberth_client.la $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
+plugins_berth_la_LIBADD = client/libberth_client.la node/libberth_node.la $(PLUGIN_LIBADD) $(LIBCAP_LIBS)
 EXTRA_plugins_berth_la_DEPENDENCIES = plugins/spank/spank.lds
 
 plugins_job_submit_berth_la_SOURCES = \
@@ -30,19 +31,18 @@ plugins_job_submit_berth_la_SOURCES = \
 	plugins/job_submit/js_comment.c plugins/job_submit/js_comment.h \
 	plugins/job_submit/js_cache.c plugins/job_submit/js_cache.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
+plugins_job_submit_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS)
 plugins_job_submit_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_submit/job_submit.lds
-plugins_job_submit_berth_la_LIBADD = common/libberth_client.la $(PLUGIN_LIBADD) -lpthread
+plugins_job_submit_berth_la_LIBADD = client/libberth_client.la $(PLUGIN_LIBADD) -lpthread
 EXTRA_plugins_job_submit_berth_la_DEPENDENCIES = plugins/job_submit/job_submit.lds
 
 plugins_job_container_berth_la_SOURCES = \
 	plugins/job_container/job_container_berth.c \
 	plugins/job_container/jc_container.c plugins/job_container/jc_container.h \
-	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h \
-	plugins/job_container/jc_tree.c plugins/job_container/jc_tree.h \
-	plugins/job_container/jc_sshd.c plugins/job_container/jc_sshd_bundle.c plugins/job_container/jc_sshd.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
+plugins_job_container_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)
 plugins_job_container_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/job_container/job_container.lds
-plugins_job_container_berth_la_LIBADD = $(PLUGIN_LIBADD)
+plugins_job_container_berth_la_LIBADD = node/libberth_node.la $(PLUGIN_LIBADD)
 EXTRA_plugins_job_container_berth_la_DEPENDENCIES = plugins/job_container/job_container.lds
 
 plugins_berth_la_SOURCES += plugins/slurm_shim.c plugins/slurm_shim.h

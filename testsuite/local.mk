@@ -14,8 +14,8 @@ UNIT_TESTS = \
 	testsuite/unit/test_run
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
-UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
-UNIT_LDADD = common/libberth_common.la $(CHECK_LIBS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(NODE_CPPFLAGS) $(CHECK_CFLAGS)
+UNIT_LDADD = $(NODE_LIBS) $(CHECK_LIBS)
 testsuite_unit_test_error_SOURCES = testsuite/unit/test_error.c testsuite/unit/unit.h
 testsuite_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_error_LDADD = $(UNIT_LDADD)

@@ -12,9 +12,9 @@
 
 #include "berth_log.h"
 #include "jc_container.h"
-#include "jc_namespace.h"
-#include "jc_sshd.h"
-#include "jc_tree.h"
+#include "job_namespace.h"
+#include "sshd_launch.h"
+#include "job_tree.h"
 
 
 static double elapsed_ms(const struct timespec *t0)

@@ -16,8 +16,8 @@
 #include <slurm/slurm_errno.h>
 
 #include "jc_container.h"
-#include "jc_namespace.h"
-#include "jc_sshd.h"
+#include "job_namespace.h"
+#include "sshd_launch.h"
 #include "job_spec.h"
 #include "slurm_shim.h"
 

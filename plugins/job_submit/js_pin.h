@@ -1,6 +1,6 @@
 /*
  * js_pin.h - pin a job's --image to a digest at submission: the cache in
- * front of berth_image_resolve() (common/image_resolve.h, the same rules and
+ * front of berth_image_resolve() (client/image_resolve.h, the same rules and
  * messages as srun, Lua and `berth lookup`), and the optional auto_pull.
  *
  * Bounded: everything, auto_pull's pull request included, finishes within

@@ -1,6 +1,6 @@
 /*
  * spank_ssh.c - the SPANK side of the per-job sshd (plugstack argument
- * enable_sshd=1) and of --ccm; see common/sshd_job.h for the whole flow.
+ * enable_sshd=1) and of --ccm; see node/sshd_job.h for the whole flow.
  *
  *   client (sbatch, salloc, srun making an allocation; as the user): make
  *     ~/.ssh/berth_id_ed25519 if missing and put its public half into the

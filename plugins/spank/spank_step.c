@@ -28,8 +28,8 @@
 #include <slurm/slurm.h>
 #include <slurm/spank.h>
 
-#include "../job_container/jc_namespace.h"
-#include "../job_container/jc_tree.h"
+#include "job_namespace.h"
+#include "job_tree.h"
 #include "berth_log.h"
 #include "fs_util.h"
 #include "spank_plugin.h"

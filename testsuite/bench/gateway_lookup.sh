@@ -1,6 +1,6 @@
 #!/bin/bash
 # Benchmark (prints figures; not a timed test): lookups per second through
-# the client library (common/gateway_client.c, as job_submit uses it: one
+# the client library (client/gateway_client.c, as job_submit uses it: one
 # connection and one fresh munge credential per lookup) against the real
 # berth-gatewayd, with 1, 2 and 4 client threads (gateway_lookup_bench.c).
 #

@@ -7,8 +7,7 @@ TESTS += $(NODE_UNIT_TESTS)
 testsuite_unit_test_site_rules_SOURCES = testsuite/unit/test_site_rules.c testsuite/unit/unit.h
 testsuite_unit_test_site_rules_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_site_rules_LDADD = $(UNIT_LDADD)
-testsuite_unit_test_jc_namespace_SOURCES = testsuite/unit/test_jc_namespace.c testsuite/unit/unit.h \
-	plugins/job_container/jc_namespace.c plugins/job_container/jc_namespace.h
+testsuite_unit_test_jc_namespace_SOURCES = testsuite/unit/test_jc_namespace.c testsuite/unit/unit.h
 testsuite_unit_test_jc_namespace_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_jc_namespace_LDADD = $(UNIT_LDADD)
 endif

@@ -1,5 +1,5 @@
-# testsuite/unit/sshd.mk: unit tests of the per-job sshd (common/sshd_job,
-# common/cgroup), included from testsuite/local.mk.
+# testsuite/unit/sshd.mk: unit tests of the per-job sshd (node/sshd_job,
+# node/cgroup), included from testsuite/local.mk.
 if HAVE_CHECK
 check_PROGRAMS += testsuite/unit/test_sshd
 TESTS += testsuite/unit/test_sshd

@@ -20,7 +20,7 @@ TESTS += testsuite/unit/test_job_submit_pin
 testsuite_unit_test_job_submit_pin_SOURCES = testsuite/unit/test_job_submit_pin.c testsuite/unit/unit.h \
 	plugins/job_submit/js_pin.c plugins/job_submit/js_pin.h \
 	plugins/job_submit/js_cache.c plugins/job_submit/js_cache.h
-testsuite_unit_test_job_submit_pin_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/job_submit
+testsuite_unit_test_job_submit_pin_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS) -I$(top_srcdir)/plugins/job_submit
 testsuite_unit_test_job_submit_pin_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread
 testsuite_unit_test_job_submit_pin_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS) -lpthread
 endif

@@ -1,5 +1,5 @@
 /*
- * test_container_tree.c - unit tests of common/container_tree*.c and
+ * test_container_tree.c - unit tests of node/container_tree*.c and
  * loopdev.c: real trees from a real squashfs image, built as root in a
  * forked child with its own (private) mount namespace, then checked from
  * inside (chroot, as root and as nobody) and, after the child is gone,

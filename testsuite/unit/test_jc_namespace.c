@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../../plugins/job_container/jc_namespace.h"
+#include "job_namespace.h"
 #include "berth_log.h"
 #include "fs_util.h"
 #include "unit.h"

@@ -1,5 +1,5 @@
 /*
- * test_safe_path.c - unit tests of common/safe_path*.c and safe_mount.c.
+ * test_safe_path.c - unit tests of node/safe_path*.c and safe_mount.c.
  *
  * Resolution tests run against a small tree in a temporary directory, once
  * with openat2 and once with the forced component walk (loop tests: _i is

@@ -14,7 +14,7 @@
 
 #include "berth_log.h"
 #include "container_tree.h"
-#include "jc_tree.h"
+#include "job_tree.h"
 #include "modules.h"
 #include "safe_path.h"
 

@@ -30,7 +30,7 @@
 
 #include "berth_log.h"
 #include "fs_util.h"
-#include "jc_sshd.h"
+#include "sshd_launch.h"
 #include "run.h"
 
 #if defined(__x86_64__)

@@ -2,7 +2,7 @@
  * gateway_client.h - the client side of berth-gatewayd's HTTP API
  * (doc/gateway-api.md), shared by job_submit_berth.so (slurmctld), the SPANK
  * plugin (srun, for steps inside an allocation), the Lua module and the
- * `berth` helper.  libcurl + libmunge; built into common/libberth_client.la.
+ * `berth` helper.  libcurl + libmunge; built into client/libberth_client.la.
  *
  * Every call makes one HTTP request with a fresh munge credential and is
  * bounded by opts->timeout_ms in total (connect included): it never hangs.
@@ -16,7 +16,7 @@
  * 16 MiB for lists) and parsed strictly: a field of the wrong type, a string
  * too long for its buffer, an unknown status or a bad digest make the reply
  * "not what the API says" (EIO); messages from the gateway are sanitised.
- * Link common/libberth_client.la before common/libberth_common.la.
+ * Link client/libberth_client.la before common/libberth_common.la.
  *
  * Errors (struct berth_error): one line, meant for the user, e.g.
  *   image gateway http://10.77.0.1:7050 unreachable: Connection refused

@@ -3,8 +3,8 @@
  * behind job_submit_berth.so (slurmctld), the SPANK plugin (srun inside an
  * allocation), the Lua module (berth.resolve) and `berth lookup`, so that
  * all of them accept and refuse exactly the same images with the same
- * messages.  Part of common/libberth_client.la (libcurl + munge); link
- * common/libberth_client.la before common/libberth_common.la.
+ * messages.  Part of client/libberth_client.la (libcurl + munge); link
+ * client/libberth_client.la before common/libberth_common.la.
  *
  * berth_image_resolve(cfg, ref_text, opts, out, err):
  *   1. ref_text is parsed with berth_image_ref_parse (cfg->default_type);

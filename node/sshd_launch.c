@@ -46,8 +46,8 @@
 #include "berth_log.h"
 #include "cgroup.h"
 #include "fs_util.h"
-#include "jc_sshd.h"
-#include "jc_tree.h"
+#include "sshd_launch.h"
+#include "job_tree.h"
 #include "run.h"
 #include "sshd_job.h"
 

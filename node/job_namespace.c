@@ -26,7 +26,7 @@
 
 #include "berth_log.h"
 #include "fs_util.h"
-#include "jc_namespace.h"
+#include "job_namespace.h"
 
 static int write_full(int fd, const void *buf, size_t len)
 {

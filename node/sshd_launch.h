@@ -1,6 +1,6 @@
 /*
  * jc_sshd.h - the per-job sshd inside the job's container (plugstack
- * argument enable_sshd=1 of berth.so; see common/sshd_job.h for the flow).
+ * argument enable_sshd=1 of berth.so; see node/sshd_job.h for the flow).
  *
  * Extern step only, in this order:
  *   stepd_create: jc_sshd_prepare() reads <job dir>/sshd.request (written
