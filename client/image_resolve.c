@@ -88,13 +88,25 @@ int berth_image_resolve(const struct berth_config *cfg, const char *ref_text,
 			const struct berth_resolve_opts *opts, struct berth_resolved *out,
 			struct berth_error *err)
 {
-	char shown[SHOWN_MAX + 4];
+	struct berth_image_ref ref;
 
 	memset(out, 0, sizeof(*out));
 	if (!ref_text)
 		return berth_error_set(err, EINVAL, "no image given");
-	if (berth_image_ref_parse(ref_text, cfg->default_type, &out->ref, err) < 0 ||
-	    berth_image_ref_format(&out->ref, out->canonical, sizeof(out->canonical), err) < 0)
+	if (berth_image_ref_parse(ref_text, cfg->default_type, &ref, err) < 0)
+		return -1;
+	return berth_image_resolve_ref(cfg, &ref, ref_text, opts, out, err);
+}
+
+int berth_image_resolve_ref(const struct berth_config *cfg, const struct berth_image_ref *ref,
+			    const char *ref_text, const struct berth_resolve_opts *opts,
+			    struct berth_resolved *out, struct berth_error *err)
+{
+	char shown[SHOWN_MAX + 4];
+
+	memset(out, 0, sizeof(*out));
+	out->ref = *ref;
+	if (berth_image_ref_format(&out->ref, out->canonical, sizeof(out->canonical), err) < 0)
 		return -1;
 	/* parsed: printable ASCII without blanks, safe to show */
 	berth_gw_shown(shown, SHOWN_MAX, ref_text);
@@ -107,29 +119,4 @@ int berth_image_resolve(const struct berth_config *cfg, const char *ref_text,
 		return 0;
 	}
 	return ask_gateway(cfg, opts, shown, out, err);
-}
-
-int berth_config_find(const char *explicit_path, char *buf, size_t size, bool *missing_ok,
-		      struct berth_error *err)
-{
-	const char *env = getenv("BERTH_CONF"), *slurm_conf = getenv("SLURM_CONF");
-	const char *path = NULL;
-	int n;
-
-	*missing_ok = false;
-	if (explicit_path && *explicit_path)
-		path = explicit_path;
-	else if (env && *env)
-		path = env;
-	else if (slurm_conf && *slurm_conf) {
-		*missing_ok = true;
-		return berth_config_path_beside(slurm_conf, buf, size, err);
-	} else {
-		*missing_ok = true;
-		path = BERTH_DEFAULT_CONF;
-	}
-	n = snprintf(buf, size, "%s", path);
-	if (n < 0 || (size_t)n >= size)
-		return berth_error_set(err, ENAMETOOLONG, "berth.conf path is too long");
-	return 0;
 }

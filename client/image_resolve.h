@@ -38,12 +38,7 @@
  *                IMAGE` and resubmit when `berth images` shows it READY
  *   other codes  from the gateway client (gateway_client.h): ETIMEDOUT,
  *                ECONNREFUSED, EHOSTUNREACH, EACCES, EPERM, EIO, ...
- *
- * berth_config_find(explicit_path, buf, size, &missing_ok, err) picks the
- * berth.conf a client reads: explicit_path if given (must exist), else
- * $BERTH_CONF (must exist), else berth.conf beside $SLURM_CONF, else
- * BERTH_DEFAULT_CONF; the last two may be missing (defaults apply).
- */
+ * */
 #ifndef BERTH_IMAGE_RESOLVE_H_
 #define BERTH_IMAGE_RESOLVE_H_
 
@@ -54,8 +49,6 @@
 #include "berth_conf.h"
 #include "berth_error.h"
 #include "image_ref.h"
-
-#define BERTH_DEFAULT_CONF "/etc/slurm/berth.conf"
 
 struct berth_resolve_opts {
 	uid_t uid;                 /* the user the image is resolved for */
@@ -74,7 +67,11 @@ int berth_image_resolve(const struct berth_config *cfg, const char *ref_text,
 			const struct berth_resolve_opts *opts, struct berth_resolved *out,
 			struct berth_error *err);
 
-int berth_config_find(const char *explicit_path, char *buf, size_t size, bool *missing_ok,
-		      struct berth_error *err);
+/* Steps 2-4 for a reference the caller has parsed already (slurmctld
+ * parses the job's --image once): ref is ref_text parsed; ref_text is only
+ * shown in messages. */
+int berth_image_resolve_ref(const struct berth_config *cfg, const struct berth_image_ref *ref,
+			    const char *ref_text, const struct berth_resolve_opts *opts,
+			    struct berth_resolved *out, struct berth_error *err);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -147,5 +148,32 @@ int berth_config_path_beside(const char *slurm_conf_path, char *buf, size_t size
 		return berth_error_set(err, ENAMETOOLONG, "berth.conf path beside \"%s\" is too long",
 				       shown);
 	}
+	return 0;
+}
+
+int berth_config_find(const char *explicit_path, const char *slurm_conf_path, char *buf,
+		      size_t size, bool *missing_ok, struct berth_error *err)
+{
+	const char *env = slurm_conf_path ? NULL : getenv("BERTH_CONF");
+	const char *path = NULL;
+	int n;
+
+	if (!slurm_conf_path)
+		slurm_conf_path = getenv("SLURM_CONF");
+	*missing_ok = false;
+	if (explicit_path && *explicit_path)
+		path = explicit_path;
+	else if (env && *env)
+		path = env;
+	else if (slurm_conf_path && *slurm_conf_path) {
+		*missing_ok = true;
+		return berth_config_path_beside(slurm_conf_path, buf, size, err);
+	} else {
+		*missing_ok = true;
+		path = BERTH_DEFAULT_CONF;
+	}
+	n = snprintf(buf, size, "%s", path);
+	if (n < 0 || (size_t)n >= size)
+		return berth_error_set(err, ENAMETOOLONG, "berth.conf path is too long");
 	return 0;
 }

@@ -50,6 +50,19 @@ struct berth_env_rules;
 int berth_config_env_rules(const struct berth_config *cfg, const char *module_env,
 			   struct berth_env_rules *out, struct berth_error *err);
 
+#define BERTH_DEFAULT_CONF "/etc/slurm/berth.conf"
+
+/* The one place that says which berth.conf a process reads, into buf:
+ *   1. explicit_path (plugstack argument, --config, berth.config), if given;
+ *   2. clients only (slurm_conf_path NULL): $BERTH_CONF;
+ *   3. berth.conf beside slurm_conf_path (the daemon's slurm.conf), or for
+ *      clients beside $SLURM_CONF;
+ *   4. BERTH_DEFAULT_CONF.
+ * *missing_ok: the file may be missing (3 and 4: defaults apply); 1 and 2
+ * name a file that must exist. */
+int berth_config_find(const char *explicit_path, const char *slurm_conf_path, char *buf,
+		      size_t size, bool *missing_ok, struct berth_error *err);
+
 /* "<dir of slurm_conf_path>/berth.conf" into buf. */
 int berth_config_path_beside(const char *slurm_conf_path, char *buf, size_t size,
 			     struct berth_error *err);

@@ -19,11 +19,18 @@
 #define BERTH_ERROR_MSG_MAX 512
 
 struct berth_error {
-	int code;                        /* errno value, or EINVAL for bad input */
+	int code;                        /* errno value, EINVAL for bad input, or
+					  * one of berth's own codes below */
 	char msg[BERTH_ERROR_MSG_MAX];   /* one line, no trailing newline */
 };
 
 #define BERTH_ERROR_INIT { 0, { 0 } }
+
+/* berth's own codes, above every errno value, for a condition a caller must
+ * tell apart that no errno names (never by its message text).  strerror()
+ * does not know them: set the message yourself. */
+#define BERTH_ECODE_BASE 0x10000
+#define BERTH_ENSPIN     (BERTH_ECODE_BASE + 1)  /* nsfs bind mount refused (node/job_namespace.c) */
 
 /* Set the error (printf-style message) and return -1, so that
  * `return berth_error_set(err, EINVAL, "bad %s", x);` reads naturally.

@@ -18,7 +18,7 @@
 #include <stddef.h>
 
 #include "berth_error.h"
-#include "task_entry.h"
+#include "task_env.h"
 
 struct berth_env_rules {
 	struct berth_env_rule *items;

@@ -513,3 +513,16 @@ bool berth_digest_valid(const char *text)
 			return false;
 	return text[SHA256_PREFIX_LEN + HEX_LEN] == '\0';
 }
+
+void berth_digest_format(const unsigned char md[BERTH_SHA256_SIZE], char out[BERTH_DIGEST_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p = out + SHA256_PREFIX_LEN;
+
+	memcpy(out, SHA256_PREFIX, SHA256_PREFIX_LEN);
+	for (int i = 0; i < BERTH_SHA256_SIZE; i++) {
+		*p++ = hex[md[i] >> 4];
+		*p++ = hex[md[i] & 15];
+	}
+	*p = '\0';
+}

@@ -75,4 +75,10 @@ int berth_image_ref_format(const struct berth_image_ref *ref, char *buf, size_t 
 /* true if text is "sha256:" followed by exactly 64 lowercase hex digits. */
 bool berth_digest_valid(const char *text);
 
+#define BERTH_SHA256_SIZE 32
+
+/* "sha256:<64 lowercase hex>" of a raw SHA-256 value (the one encoder of
+ * digests: registry blobs, imports, manifests). */
+void berth_digest_format(const unsigned char md[BERTH_SHA256_SIZE], char out[BERTH_DIGEST_LEN + 1]);
+
 #endif

@@ -5,10 +5,7 @@
  * job_submit plugin (the controller never trusts the client), and the node
  * side (job_prolog, tasks).
  *
- * The options travel in the job's SPANK environment as
- * _SLURM_SPANK_OPTION_berth_<option>=<value> (Slurm's own naming; the plugin
- * is SPANK_PLUGIN(berth, 1)).  Repeated --volume options are joined with ';'
- * by the client into that one variable.
+ * The options travel in the job's SPANK environment (names in job_wire.h).
  */
 #ifndef BERTH_JOB_REQUEST_H_
 #define BERTH_JOB_REQUEST_H_
@@ -19,14 +16,8 @@
 #include "berth_conf.h"
 #include "berth_error.h"
 #include "image_ref.h"
+#include "job_wire.h"
 #include "volume.h"
-
-#define BERTH_SPANK_PLUGIN_NAME "berth"
-#define BERTH_OPTION_ENV_PREFIX "_SLURM_SPANK_OPTION_berth_"
-#define BERTH_ENV_IMAGE  BERTH_OPTION_ENV_PREFIX "image"
-#define BERTH_ENV_VOLUME BERTH_OPTION_ENV_PREFIX "volume"
-#define BERTH_ENV_MODULE BERTH_OPTION_ENV_PREFIX "module"
-#define BERTH_ENV_CCM    BERTH_OPTION_ENV_PREFIX "ccm"
 
 #define BERTH_MODULES_MAX     16
 #define BERTH_MODULE_NAME_MAX 64

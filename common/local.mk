@@ -13,10 +13,11 @@ common_libberth_common_la_SOURCES = \
 	common/berth_conf.c common/berth_conf.h \
 	common/run.c common/run.h \
 	common/job_request.c common/job_request.h \
+	common/job_wire.c common/job_wire.h \
 	common/fs_util.c common/fs_util.h \
 	common/image_meta.c common/image_meta.h \
-	common/task_entry.c common/task_entry.h \
+	common/task_env.c common/task_env.h \
 	common/env_rules.c common/env_rules.h \
 	common/modules.c common/modules.h
-common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS) $(LIBCAP_CFLAGS)
-common_libberth_common_la_LIBADD = $(JSONC_LIBS) $(LIBCAP_LIBS)
+common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS)
+common_libberth_common_la_LIBADD = $(JSONC_LIBS)

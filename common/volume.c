@@ -79,7 +79,7 @@ static int parse_path(const char *what, const char *path, size_t len, char **out
 }
 
 /* FLAG ('+' FLAG)* */
-static int parse_flags(const char *text, size_t len, unsigned *flags, struct berth_error *err)
+static int parse_flags(const char *text, size_t len, unsigned long *flags, struct berth_error *err)
 {
 	char s[SHOWN_SIZE], name[SHOWN_SIZE];
 	size_t start = 0;
@@ -232,7 +232,7 @@ static bool formattable(const struct berth_volume *vol)
 {
 	return vol->src && vol->dst && vol->src[0] == '/' && vol->dst[0] == '/' && vol->dst[1] &&
 	       !strpbrk(vol->src, ":;,") && !strpbrk(vol->dst, ":;,") &&
-	       !(vol->flags & ~(unsigned)FLAGS_KNOWN) &&
+	       !(vol->flags & ~(unsigned long)FLAGS_KNOWN) &&
 	       (vol->flags & (BERTH_VOLUME_RO | BERTH_VOLUME_RW)) != (BERTH_VOLUME_RO | BERTH_VOLUME_RW);
 }
 
@@ -294,4 +294,12 @@ void berth_volume_list_free(struct berth_volume_list *list)
 	list->items = NULL;
 	list->count = 0;
 	list->capacity = 0;
+}
+
+bool berth_volume_equal(const struct berth_volume *a, const struct berth_volume *b)
+{
+	unsigned long syntax_only = BERTH_VOLUME_RW;
+
+	return strcmp(a->src, b->src) == 0 && strcmp(a->dst, b->dst) == 0 &&
+	       (a->flags & ~syntax_only) == (b->flags & ~syntax_only);
 }

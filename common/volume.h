@@ -25,6 +25,7 @@
 #ifndef BERTH_VOLUME_H_
 #define BERTH_VOLUME_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "berth_error.h"
@@ -39,10 +40,14 @@ enum berth_volume_flag {
 	BERTH_VOLUME_REC = 1u << 2,
 };
 
+/* A new option of a volume is a new bit in flags, not a new member:
+ * berth_volume_equal compares every bit, and test_volume.c fails when a
+ * member appears that it does not know (unsigned long leaves no padding a
+ * member could hide in). */
 struct berth_volume {
 	char *src;
 	char *dst;
-	unsigned flags;
+	unsigned long flags;    /* enum berth_volume_flag bits */
 };
 
 struct berth_volume_list {
@@ -67,6 +72,10 @@ int berth_volume_parse(const char *spec, struct berth_volume_list *list,
  * unknown flag bits, ro with rw) is an error. */
 int berth_volume_list_format(const struct berth_volume_list *list, char **out,
 			     struct berth_error *err);
+
+/* Whether a and b mount the same thing the same way: same SRC, DST and
+ * flags, where an explicit "rw" equals no flag (both are writable). */
+bool berth_volume_equal(const struct berth_volume *a, const struct berth_volume *b);
 
 void berth_volume_list_free(struct berth_volume_list *list);
 

@@ -316,9 +316,7 @@ int gw_imp_sha256_file(const char *path, char *digest, uint64_t *size, struct be
 		goto fail;
 	}
 	EVP_DigestFinal_ex(ctx, md, NULL);
-	strcpy(digest, "sha256:");
-	for (int i = 0; i < 32; i++)
-		sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+	berth_digest_format(md, digest);
 	close(fd);
 	EVP_MD_CTX_free(ctx);
 	return 0;

@@ -250,9 +250,7 @@ static int sha256_text(const char *text, size_t len, char *digest)
 
 	if (!EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL))
 		return -1;
-	strcpy(digest, "sha256:");
-	for (int i = 0; i < 32; i++)
-		sprintf(digest + 7 + 2 * i, "%02x", md[i]);
+	berth_digest_format(md, digest);
 	return 0;
 }
 

@@ -99,19 +99,6 @@ int reg_body_append(struct reg_body *body, const void *data, size_t len)
 	return 0;
 }
 
-static void hex_digest(const unsigned char *md, char out[BERTH_DIGEST_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	char *p = out + strlen(SHA256_PREFIX);
-
-	memcpy(out, SHA256_PREFIX, strlen(SHA256_PREFIX));
-	for (int i = 0; i < 32; i++) {
-		*p++ = hex[md[i] >> 4];
-		*p++ = hex[md[i] & 15];
-	}
-	*p = '\0';
-}
-
 void reg_body_digest(struct reg_body *body, char out[BERTH_DIGEST_LEN + 1])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -121,7 +108,7 @@ void reg_body_digest(struct reg_body *body, char out[BERTH_DIGEST_LEN + 1])
 		out[0] = '\0';
 		return;
 	}
-	hex_digest(md, out);
+	berth_digest_format(md, out);
 }
 
 void reg_body_free(struct reg_body *body)
@@ -140,7 +127,7 @@ void reg_sha256_digest(const void *data, size_t len, char out[BERTH_DIGEST_LEN +
 		out[0] = '\0';
 		return;
 	}
-	hex_digest(md, out);
+	berth_digest_format(md, out);
 }
 
 int reg_digest_check(const char *what, const char *digest, struct berth_error *err)

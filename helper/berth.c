@@ -79,7 +79,7 @@ int helper_config(struct helper *h, struct berth_error *err)
 
 	if (h->cfg_loaded)
 		return 0;
-	if (berth_config_find(h->config_arg, path, sizeof(path), &missing_ok, err) < 0 ||
+	if (berth_config_find(h->config_arg, NULL, path, sizeof(path), &missing_ok, err) < 0 ||
 	    berth_config_load(path, missing_ok, &h->cfg, err) < 0) {
 		err->code = EINVAL;  /* exit 1, not "image not found" */
 		return -1;

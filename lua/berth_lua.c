@@ -97,7 +97,7 @@ static int config_path(lua_State *L, char *buf, size_t size, bool *missing_ok,
 
 	lua_getfield(L, LUA_REGISTRYINDEX, CONFIG_KEY);
 	set = lua_tostring(L, -1);
-	rc = berth_config_find(set, buf, size, missing_ok, err);
+	rc = berth_config_find(set, NULL, buf, size, missing_ok, err);
 	lua_pop(L, 1);
 	return rc;
 }

@@ -6,14 +6,12 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -207,31 +205,4 @@ int berth_cgroup_of(pid_t pid, enum berth_cgroup_mode mode, char *buf, size_t si
 	}
 	fclose(f);
 	return 0;
-}
-
-int berth_cgroup_kill_all(const char *dir, pid_t except, unsigned max_rounds)
-{
-	char file[PATH_SIZE + 16];
-	int left = 0;
-
-	snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
-	for (unsigned round = 0; round < max_rounds; round++) {
-		FILE *f = fopen(file, "re");
-		int pid;
-
-		if (!f)
-			return 0;
-		left = 0;
-		while (fscanf(f, "%d", &pid) == 1) {
-			if (pid == (int)except || pid <= 1)
-				continue;
-			kill(pid, SIGKILL);
-			left++;
-		}
-		fclose(f);
-		if (!left)
-			return 0;
-		nanosleep(&(struct timespec){ 0, 20 * 1000 * 1000 }, NULL);
-	}
-	return left;
 }

@@ -58,8 +58,4 @@ int berth_cgroup_adopt_extern(const char *root, enum berth_cgroup_mode mode,
  * /proc/<pid>/cgroup: "" if none.  For tests and logs. */
 int berth_cgroup_of(pid_t pid, enum berth_cgroup_mode mode, char *buf, size_t size);
 
-/* SIGKILL every process listed in dir/cgroup.procs except `except`, until
- * none is left or max_rounds passed; returns the number still there. */
-int berth_cgroup_kill_all(const char *dir, pid_t except, unsigned max_rounds);
-
 #endif

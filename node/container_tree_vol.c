@@ -17,7 +17,7 @@
 #include "safe_path.h"
 #include "volume.h"
 
-static unsigned volume_bind_flags(unsigned volume_flags)
+static unsigned volume_bind_flags(unsigned long volume_flags)
 {
 	return ((volume_flags & BERTH_VOLUME_RO) ? BERTH_BIND_RO : 0) |
 	       ((volume_flags & BERTH_VOLUME_REC) ? BERTH_BIND_REC : 0);

@@ -111,11 +111,17 @@ static int pin_namespace(pid_t child, const char *holder, struct berth_error *er
 	char nsfile[64];
 
 	snprintf(nsfile, sizeof(nsfile), "/proc/%d/ns/mnt", (int)child);
-	if (mount(nsfile, holder, NULL, MS_BIND, NULL) < 0)
+	if (mount(nsfile, holder, NULL, MS_BIND, NULL) < 0) {
+		int saved = errno;
+
+		berth_error_errno(err, saved, "pin namespace %s on \"%s\"", nsfile, holder);
 		/* EINVAL here on kernels >= 6.18 when slurmstepd itself is not
-		 * in the initial mount namespace (harness-lab.md §4): the
-		 * caller retries from another CPU. */
-		return berth_error_errno(err, errno, "pin namespace %s on \"%s\"", nsfile, holder);
+		 * in the initial mount namespace (see create_with_cpu_retry):
+		 * the caller retries from another CPU. */
+		if (saved == EINVAL && err)
+			err->code = BERTH_ENSPIN;
+		return -1;
+	}
 	return 0;
 }
 
@@ -174,13 +180,14 @@ static bool namespace_pinned(const char *holder)
 	return berth_is_mount_point(holder);
 }
 
-/* Kernel 6.18 (harness-lab.md §4): the nsfs bind mount is refused with
- * EINVAL when the new namespace's id is below the binder's, which depends
- * on the CPU the namespace was made on.  Retry the child pinned to each
+/* Kernel 6.18: when the binder is not in the initial mount namespace, the
+ * nsfs bind mount is refused with EINVAL if the new namespace's id is below
+ * the binder's; namespace ids are handed out in per-CPU batches, so the
+ * outcome depends on the CPU the namespace was made on.  Retry the child pinned to each
  * CPU this process may use, in turn; the error names every attempt. */
 static bool pin_refused(const struct berth_error *err)
 {
-	return err->code == EINVAL && strncmp(err->msg, "pin namespace", 13) == 0;
+	return err->code == BERTH_ENSPIN;
 }
 
 int jc_namespace_test_first_cpu = -1;

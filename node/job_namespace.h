@@ -27,7 +27,7 @@ struct jc_namespace_base {
  * namespace is kept).  Called from a multi-threaded process: the unshare
  * happens in a forked child.  Kernel >= 6.18 may refuse the pin with
  * EINVAL depending on the CPU the namespace was made on: the child is then
- * re-run pinned to each allowed CPU in turn (harness-lab.md §4). */
+ * re-run pinned to each allowed CPU in turn (see job_namespace.c). */
 int jc_namespace_create(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
 			const struct jc_namespace_base *base, jc_populate_fn populate, void *arg,
 			struct berth_error *err);

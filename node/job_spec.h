@@ -3,7 +3,8 @@
  *
  * The job_container plugin only learns (job_id, uid) from Slurm.  What the
  * job asked for reaches the node in the job's SPANK environment, which only
- * the SPANK job_prolog hook sees (see slurm-api.md §1.5).  So job_prolog
+ * the SPANK job_prolog hook sees (Slurm hands the job_container plugin no
+ * job environment; spank_job_env reaches only SPANK).  So job_prolog
  * (root, in slurmd's prolog child) re-validates the request and writes this
  * spec to <state_dir>/<node>/<job_id>/spec (directory root 0700, file written
  * atomically); job_container's stepd_create, the tasks and teardown read it.

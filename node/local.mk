@@ -5,6 +5,7 @@
 noinst_LTLIBRARIES += node/libberth_node.la
 node_libberth_node_la_SOURCES = \
 	node/job_spec.c node/job_spec.h \
+	node/task_entry.c node/task_entry.h \
 	node/safe_path.c node/safe_path_user.c node/safe_path.h \
 	node/safe_mount.c node/safe_mount.h \
 	node/loopdev.c node/loopdev.h \

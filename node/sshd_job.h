@@ -29,7 +29,6 @@
 
 #define BERTH_SSH_PORT_DEFAULT 1204
 #define BERTH_SSH_USER_KEY_NAME "berth_id_ed25519"   /* in ~/.ssh */
-#define BERTH_SSH_PUBKEY_ENV "BERTH_SSH_PUBKEY"      /* job control env */
 #define BERTH_SSH_PUBKEY_MAX 8192
 #define BERTH_SSH_HOSTS_MAX 4096                     /* nodes of one job */
 #define BERTH_SSH_KEYGEN "/usr/bin/ssh-keygen"

@@ -28,7 +28,6 @@ plugins_job_submit_berth_la_SOURCES = \
 	plugins/job_submit/job_submit_berth.c \
 	plugins/job_submit/js_pin.c plugins/job_submit/js_pin.h \
 	plugins/job_submit/js_env.c plugins/job_submit/js_env.h \
-	plugins/job_submit/js_comment.c plugins/job_submit/js_comment.h \
 	plugins/job_submit/js_cache.c plugins/job_submit/js_cache.h \
 	plugins/slurm_shim.c plugins/slurm_shim.h
 plugins_job_submit_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS)

@@ -41,13 +41,13 @@ const char *berth_slurm_conf_path(void)
 int berth_slurm_load_config(const char *config_path, struct berth_config *cfg,
 			    struct berth_error *err)
 {
-	char beside[4096];
+	char path[4096];
+	bool missing_ok;
 
-	if (config_path)
-		return berth_config_load(config_path, false, cfg, err);
-	if (berth_config_path_beside(berth_slurm_conf_path(), beside, sizeof(beside), err) < 0)
+	if (berth_config_find(config_path, berth_slurm_conf_path(), path, sizeof(path), &missing_ok,
+			      err) < 0)
 		return -1;
-	return berth_config_load(beside, true, cfg, err);
+	return berth_config_load(path, missing_ok, cfg, err);
 }
 
 void berth_config_log(const struct berth_config *cfg)

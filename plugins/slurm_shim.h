@@ -1,7 +1,7 @@
 /*
  * slurm_shim.h - the few Slurm internals berth's plugins use, declared here
- * because Slurm does not ship public prototypes for them (see
- * ../shared/reference/slurm-api.md §4).  They resolve at dlopen time against
+ * because Slurm does not ship public prototypes for them (they are exported
+ * by libslurmfull but declared only in Slurm's internal headers).  They resolve at dlopen time against
  * libslurmfull, which every Slurm daemon and client links.
  */
 #ifndef BERTH_SLURM_SHIM_H_

@@ -3,8 +3,10 @@
 if HAVE_CHECK
 UNIT_TESTS = \
 	testsuite/unit/test_error \
+	testsuite/unit/test_job_wire \
 	testsuite/unit/test_job_spec \
 	testsuite/unit/test_image_meta \
+	testsuite/unit/test_task_env \
 	testsuite/unit/test_task_entry \
 	testsuite/unit/test_image_ref \
 	testsuite/unit/test_volume \
@@ -19,6 +21,9 @@ UNIT_LDADD = $(NODE_LIBS) $(CHECK_LIBS)
 testsuite_unit_test_error_SOURCES = testsuite/unit/test_error.c testsuite/unit/unit.h
 testsuite_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_error_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_job_wire_SOURCES = testsuite/unit/test_job_wire.c testsuite/unit/unit.h
+testsuite_unit_test_job_wire_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_job_wire_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_image_ref_SOURCES = testsuite/unit/test_image_ref.c testsuite/unit/unit.h
 testsuite_unit_test_image_ref_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_image_ref_LDADD = $(UNIT_LDADD)
@@ -37,6 +42,9 @@ testsuite_unit_test_run_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_image_meta_SOURCES = testsuite/unit/test_image_meta.c testsuite/unit/unit.h
 testsuite_unit_test_image_meta_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_image_meta_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_task_env_SOURCES = testsuite/unit/test_task_env.c testsuite/unit/unit.h
+testsuite_unit_test_task_env_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_task_env_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_task_entry_SOURCES = testsuite/unit/test_task_entry.c testsuite/unit/unit.h
 testsuite_unit_test_task_entry_CFLAGS = $(UNIT_CFLAGS) $(LIBCAP_CFLAGS)
 testsuite_unit_test_task_entry_LDADD = $(UNIT_LDADD) $(LIBCAP_LIBS)
@@ -54,6 +62,11 @@ testsuite_unit_test_container_tree_probe_SOURCES = testsuite/unit/test_container
 testsuite_unit_test_container_tree_probe_CFLAGS = -std=gnu11 -Wall -Wextra
 testsuite_unit_test_container_tree_probe_LDFLAGS = -all-static
 endif
+
+# The rooms in the binaries: nothing slurmctld loads carries node/ code or
+# libcap; the gateway carries no client/ or node/ code (after `all`).
+TESTS += testsuite/unit/check_rooms.sh
+EXTRA_DIST += testsuite/unit/check_rooms.sh
 
 include testsuite/unit/sshd.mk
 include testsuite/unit/submit.mk

@@ -1,10 +1,10 @@
 /*
  * job_container_berth.c - slurmd/slurmstepd side of berth: the per-job
  * container on each node (PrologFlags=Contain).  This file is the Slurm ABI
- * shim: every container_p_* symbol Slurm 22.05 requires, thin, over logic in
- * common/ and this directory.  The namespace build itself arrives with the
- * node-runtime work (see NEWS); today every operation is a logged no-op, so a
- * job without --image behaves exactly as without the plugin.
+ * shim: every container_p_* symbol Slurm 22.05 requires, thin, over
+ * jc_container.c and the node runtime (node/).  An --image or --ccm job
+ * gets its mount namespace with the container tree (and, with enable_sshd,
+ * its sshd); a job without berth options is left as Slurm runs it.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -6,8 +6,8 @@
  *
  *   js_pin.c      tag -> digest (cache, berth_image_resolve, auto_pull)
  *   js_env.c      rewrite of spank_job_env and the batch environment
- *   js_comment.c  the AdminComment record image=<request>@<digest>
  *   js_cache.c    the in-memory cache (thread-safe)
+ * The AdminComment record image=<request>@<digest> is common/job_wire.h.
  *
  * Runs inside slurmctld under its read locks: no blocking work here beyond
  * what is bounded by lookup_timeout, never exit(), errors go to err_msg.
@@ -21,7 +21,6 @@
 #include <slurm/slurm_errno.h>
 
 #include "job_request.h"
-#include "js_comment.h"
 #include "js_env.h"
 #include "js_pin.h"
 #include "slurm_shim.h"
@@ -122,9 +121,9 @@ static void set_user_message(char **err_msg, const char *text)
 static int set_admin_comment(job_desc_msg_t *job_desc, const char *request, const char *digest,
 			     struct berth_error *err)
 {
-	char comment[JS_COMMENT_MAX];
+	char comment[BERTH_COMMENT_MAX];
 
-	if (js_comment_merge(job_desc->admin_comment, request, digest, comment, sizeof(comment),
+	if (berth_comment_merge(job_desc->admin_comment, request, digest, comment, sizeof(comment),
 			     err) < 0)
 		return -1;
 	if (job_desc->admin_comment)

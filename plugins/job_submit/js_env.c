@@ -107,8 +107,8 @@ int js_env_set(char ***env, uint32_t *size, const char *name, const char *value,
 	return 0;
 }
 
-static const char *const image_vars[] = { BERTH_ENV_IMAGE, JS_ENV_IMAGE_REQUEST,
-					  JS_ENV_SPANK_PREFIX BERTH_ENV_IMAGE };
+static const char *const image_vars[] = { BERTH_ENV_IMAGE, BERTH_ENV_IMAGE_REQUEST,
+					  BERTH_ENV_JOB_IMAGE };
 
 int js_env_pin(const struct js_job_env *job, const char *request, const char *digest,
 	       const struct js_env_alloc *alloc, struct berth_error *err)
@@ -126,14 +126,14 @@ int js_env_pin(const struct js_job_env *job, const char *request, const char *di
 	}
 	snprintf(pinned, sizeof(pinned), "id:%s", digest);
 	if (js_env_set(job->spank_env, job->spank_size, BERTH_ENV_IMAGE, pinned, alloc, err) < 0 ||
-	    js_env_set(job->spank_env, job->spank_size, JS_ENV_IMAGE_REQUEST, request, alloc, err) < 0)
+	    js_env_set(job->spank_env, job->spank_size, BERTH_ENV_IMAGE_REQUEST, request, alloc, err) < 0)
 		return -1;
 	if (!has_env)
 		return 0;
 	if (js_env_set(job->env, job->env_size, BERTH_ENV_IMAGE, pinned, alloc, err) < 0 ||
-	    js_env_set(job->env, job->env_size, JS_ENV_SPANK_PREFIX BERTH_ENV_IMAGE, pinned, alloc,
+	    js_env_set(job->env, job->env_size, BERTH_ENV_JOB_IMAGE, pinned, alloc,
 		       err) < 0 ||
-	    js_env_set(job->env, job->env_size, JS_ENV_IMAGE_REQUEST, request, alloc, err) < 0)
+	    js_env_set(job->env, job->env_size, BERTH_ENV_IMAGE_REQUEST, request, alloc, err) < 0)
 		return -1;
 	return 0;
 }

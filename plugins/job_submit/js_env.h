@@ -21,9 +21,7 @@ struct js_env_alloc {
 };
 
 /* The user's --image as given, beside the pinned id:<digest>. */
-#define JS_ENV_IMAGE_REQUEST "BERTH_IMAGE_REQUEST"
 /* What sbatch exports for nested sruns (sbatch.c: SLURM_SPANK_ + option). */
-#define JS_ENV_SPANK_PREFIX  "SLURM_SPANK_"
 
 /* A job's arrays as job_desc_msg_t holds them; env/env_size point at a
  * NULL array for salloc and srun (only sbatch sends an environment). */

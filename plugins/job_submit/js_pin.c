@@ -79,7 +79,7 @@ int js_pin_image(const struct js_pin_ctx *ctx, const char *request_text,
 		out->cached = true;
 		return 0;
 	}
-	if (berth_image_resolve(ctx->cfg, request_text, &opts, &resolved, err) < 0) {
+	if (berth_image_resolve_ref(ctx->cfg, ref, request_text, &opts, &resolved, err) < 0) {
 		if (err->code != ENOENT || !ctx->cfg->auto_pull || ref->type != BERTH_IMAGE_DOCKER)
 			return -1;
 		if (auto_pull(ctx, request_text, out->canonical, uid, started, out, err) < 0)

@@ -27,6 +27,7 @@
 #include "modules.h"
 #include "spank_plugin.h"
 #include "task_entry.h"
+#include "task_env.h"
 
 static int load_image_meta(const struct berth_job_spec *spec, struct berth_image_meta *meta,
 			   struct berth_error *err)

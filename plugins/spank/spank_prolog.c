@@ -50,7 +50,7 @@ static size_t job_options_env(spank_t sp, char **env, size_t max)
  * own allocation still carries the tag) uses the job's pinned image. */
 static void spec_set_request(struct berth_job_spec *spec)
 {
-	const char *text = getenv("SPANK_BERTH_IMAGE_REQUEST");
+	const char *text = getenv(BERTH_ENV_CONTROL_PREFIX BERTH_ENV_IMAGE_REQUEST);
 	struct berth_error ignored = BERTH_ERROR_INIT;
 	struct berth_image_ref ref;
 	char canonical[BERTH_IMAGE_REF_MAX + 128];

@@ -30,38 +30,22 @@
 #include "image_resolve.h"
 #include "spank_plugin.h"
 
-#define STEP_IMAGE_REQUEST_ENV "BERTH_IMAGE_REQUEST"
-
-#define JOB_IMAGE_ENV "SLURM_SPANK_" BERTH_ENV_IMAGE
-
 /* The digest job_submit recorded for request in the job's AdminComment. */
-static bool job_pinned_digest(const char *request, char *digest, size_t size)
+static bool job_pinned_digest(const char *request, char *digest)
 {
 	const char *id_text = getenv("SLURM_JOB_ID");
 	job_info_msg_t *msg = NULL;
-	char *end = NULL, key[BERTH_IMAGE_REF_MAX + 16];
-	const char *comment, *p;
 	unsigned long job_id;
-	bool found = false;
+	char *end = NULL;
+	bool found;
 
 	job_id = id_text ? strtoul(id_text, &end, 10) : 0;
 	if (!job_id || !end || *end || job_id > UINT32_MAX)
 		return false;
 	if (slurm_load_job(&msg, (uint32_t)job_id, SHOW_DETAIL) != 0 || !msg)
 		return false;
-	snprintf(key, sizeof(key), "image=%s@", request);
-	comment = msg->record_count ? msg->job_array[0].admin_comment : NULL;
-	for (p = comment; p && (p = strstr(p, key)); p++) {
-		if (p != comment && p[-1] != ' ')
-			continue;
-		p += strlen(key);
-		if ((size_t)(strcspn(p, " ")) == BERTH_DIGEST_LEN && size > BERTH_DIGEST_LEN) {
-			memcpy(digest, p, BERTH_DIGEST_LEN);
-			digest[BERTH_DIGEST_LEN] = '\0';
-			found = berth_digest_valid(digest);
-		}
-		break;
-	}
+	found = msg->record_count &&
+		berth_comment_find(msg->job_array[0].admin_comment, request, digest);
 	slurm_free_job_info_msg(msg);
 	return found;
 }
@@ -81,9 +65,9 @@ int berth_spank_resolve_step_image(spank_t sp)
 	    req->image.type == BERTH_IMAGE_LOCAL || !getenv("SLURM_JOB_ID"))
 		return 0;
 	memset(&resolved, 0, sizeof(resolved));
-	job_image = getenv(JOB_IMAGE_ENV);
+	job_image = getenv(BERTH_ENV_JOB_IMAGE);
 	if (job_image && strcmp(job_image, req->image_text) == 0 &&
-	    job_pinned_digest(req->image_text, resolved.digest, sizeof(resolved.digest))) {
+	    job_pinned_digest(req->image_text, resolved.digest)) {
 		berth_debug("srun: image %s is the job's, pinned to %s", req->image_text, resolved.digest);
 	} else if (berth_image_resolve(&berth_spank.config, req->image_text, &opts, &resolved,
 				       &err) < 0) {
@@ -96,7 +80,7 @@ int berth_spank_resolve_step_image(spank_t sp)
 		return -1;
 	}
 	if (setenv(BERTH_ENV_IMAGE, pinned, 1) < 0 ||
-	    setenv(STEP_IMAGE_REQUEST_ENV, request, 1) < 0 ||
+	    setenv(BERTH_ENV_IMAGE_REQUEST, request, 1) < 0 ||
 	    berth_job_request_set_image(req, pinned, berth_spank.config.default_type, &err) < 0) {
 		berth_err("--image: cannot pass the pinned image to the step: %s",
 			  err.msg[0] ? err.msg : "setenv failed");

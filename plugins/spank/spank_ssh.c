@@ -107,7 +107,7 @@ int berth_spank_ssh_client(spank_t sp)
 		berth_err("no ssh between the job's nodes: %s", err.msg);
 		return 0;
 	}
-	rc = spank_job_control_setenv(sp, BERTH_SSH_PUBKEY_ENV, pub, 1);
+	rc = spank_job_control_setenv(sp, BERTH_ENV_SSH_PUBKEY, pub, 1);
 	if (rc != ESPANK_SUCCESS)
 		berth_err("no ssh between the job's nodes: cannot pass the key: %s", spank_strerror(rc));
 	free(pub);
@@ -165,7 +165,7 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	job_info_msg_t *info = NULL;
-	const char *key = getenv("SPANK_" BERTH_SSH_PUBKEY_ENV);
+	const char *key = getenv(BERTH_ENV_CONTROL_PREFIX BERTH_ENV_SSH_PUBKEY);
 
 	if (!key) {
 		*reason = strdup("no sshd: the job carries no ssh key (submitted without berth's client plugin?)");

@@ -9,8 +9,8 @@
  * A step inherits the job's options through its environment (sbatch and
  * salloc export them for nested sruns), so the step's options are compared
  * with the job's spec: same image digest and no volume beyond the job's
- * means the job's container.  Until the gateway lands, a step's image must
- * be pinned (id:<digest> or repo@sha256:...).
+ * (berth_volume_equal) means the job's container.  A step's tag was pinned
+ * to a digest by srun (spank_resolve.c) before it got here.
  *
  * The decision and the step's paths live in berth_spank.step: the tasks are
  * forked from this slurmstepd after init_post_opt, so they inherit them.  A
@@ -34,13 +34,6 @@
 #include "fs_util.h"
 #include "spank_plugin.h"
 
-static bool volume_equal(const struct berth_volume *a, const struct berth_volume *b)
-{
-	return strcmp(a->src, b->src) == 0 && strcmp(a->dst, b->dst) == 0 &&
-	       (a->flags & BERTH_VOLUME_RO) == (b->flags & BERTH_VOLUME_RO) &&
-	       (a->flags & BERTH_VOLUME_REC) == (b->flags & BERTH_VOLUME_REC);
-}
-
 /* The job's volumes, then the step's that the job does not have. *extra
  * counts the latter.  *out NULL when there is none at all. */
 static int merge_volumes(const char *job_volumes, const struct berth_volume_list *step, char **out,
@@ -60,7 +53,7 @@ static int merge_volumes(const char *job_volumes, const struct berth_volume_list
 		bool known = false;
 
 		for (size_t j = 0; j < merged.count && !known; j++)
-			known = volume_equal(&merged.items[j], &step->items[i]);
+			known = berth_volume_equal(&merged.items[j], &step->items[i]);
 		if (known)
 			continue;
 		one = (struct berth_volume_list){ &step->items[i], 1, 1 };

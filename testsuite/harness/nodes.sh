@@ -67,7 +67,8 @@ start_slurmd() { # NODE
 	if [ "$NETNS" = 1 ]; then
 		# own net + UTS namespace: hostname = node name, same port on every node.
 		# Not `ip netns exec` (it remounts /sys, hiding the cgroups) and no
-		# own mount namespace (6.18 nsfs EINVAL, see harness-lab.md).
+		# own mount namespace (kernel 6.18 refuses the nsfs pin from one, see
+		# node/job_namespace.c).
 		# shellcheck disable=SC2016 # $1 $2 are expanded by that sh
 		spawn "slurmd-$n" "$LAB/log/slurmd-$n.out" nsenter "--net=/run/netns/berth-$n" unshare --uts \
 			"${env[@]}" sh -c 'hostname "$1" && exec slurmd -D -f "$2"' sh "$n" "$SLURM_CONF"

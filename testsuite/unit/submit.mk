@@ -1,11 +1,10 @@
 # testsuite/unit/submit.mk: unit tests of job_submit's pure parts (env
-# rewrite, AdminComment, cache), built from the plugin's own sources.
+# rewrite, cache), built from the plugin's own sources.
 if HAVE_CHECK
 check_PROGRAMS += testsuite/unit/test_job_submit
 TESTS += testsuite/unit/test_job_submit
 testsuite_unit_test_job_submit_SOURCES = testsuite/unit/test_job_submit.c testsuite/unit/unit.h \
 	plugins/job_submit/js_env.c plugins/job_submit/js_env.h \
-	plugins/job_submit/js_comment.c plugins/job_submit/js_comment.h \
 	plugins/job_submit/js_cache.c plugins/job_submit/js_cache.h
 testsuite_unit_test_job_submit_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/job_submit
 testsuite_unit_test_job_submit_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -pthread

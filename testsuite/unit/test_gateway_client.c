@@ -359,21 +359,21 @@ START_TEST(config_find)
 
 	unsetenv("BERTH_CONF");
 	unsetenv("SLURM_CONF");
-	ck_assert_int_eq(berth_config_find(NULL, buf, sizeof(buf), &missing_ok, &err), 0);
+	ck_assert_int_eq(berth_config_find(NULL, NULL, buf, sizeof(buf), &missing_ok, &err), 0);
 	ck_assert_str_eq(buf, BERTH_DEFAULT_CONF);
 	ck_assert(missing_ok);
 	setenv("SLURM_CONF", "/lab/etc/slurm.conf", 1);
-	ck_assert_int_eq(berth_config_find(NULL, buf, sizeof(buf), &missing_ok, &err), 0);
+	ck_assert_int_eq(berth_config_find(NULL, NULL, buf, sizeof(buf), &missing_ok, &err), 0);
 	ck_assert_str_eq(buf, "/lab/etc/berth.conf");
 	ck_assert(missing_ok);
 	setenv("BERTH_CONF", "/env/berth.conf", 1);
-	ck_assert_int_eq(berth_config_find(NULL, buf, sizeof(buf), &missing_ok, &err), 0);
+	ck_assert_int_eq(berth_config_find(NULL, NULL, buf, sizeof(buf), &missing_ok, &err), 0);
 	ck_assert_str_eq(buf, "/env/berth.conf");
 	ck_assert(!missing_ok);
-	ck_assert_int_eq(berth_config_find("/x/b.conf", buf, sizeof(buf), &missing_ok, &err), 0);
+	ck_assert_int_eq(berth_config_find("/x/b.conf", NULL, buf, sizeof(buf), &missing_ok, &err), 0);
 	ck_assert_str_eq(buf, "/x/b.conf");
 	ck_assert(!missing_ok);
-	ck_assert_int_eq(berth_config_find("/x/b.conf", buf, 4, &missing_ok, &err), -1);
+	ck_assert_int_eq(berth_config_find("/x/b.conf", NULL, buf, 4, &missing_ok, &err), -1);
 	ck_assert_int_eq(err.code, ENAMETOOLONG);
 }
 END_TEST

@@ -1,6 +1,6 @@
 /*
  * test_jc_namespace.c - the job's mount namespace: created, pinned, joined
- * and removed; and the kernel 6.18 quirk (harness-lab.md §4): pinning a
+ * and removed; and the kernel 6.18 quirk: pinning a
  * namespace from a non-initial mount namespace fails with EINVAL when the
  * new namespace was made on a CPU whose id batch is older, and
  * jc_namespace_create retries from each CPU.  Needs root (each test runs in

@@ -1,7 +1,7 @@
 /*
  * test_job_submit.c - unit tests of job_submit's pure parts (no Slurm, no
- * gateway): environment rewrite (plugins/job_submit/js_env.c), the
- * AdminComment record (js_comment.c) and the image cache (js_cache.c).
+ * gateway): environment rewrite (plugins/job_submit/js_env.c) and the
+ * image cache (js_cache.c).  The AdminComment record is test_job_wire.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -11,7 +11,6 @@
 
 #include "job_request.h"
 #include "js_cache.h"
-#include "js_comment.h"
 #include "js_env.h"
 #include "unit.h"
 
@@ -160,9 +159,9 @@ END_TEST
 START_TEST(test_pin_batch_job)
 {
 	const char *const spank_list[] = { BERTH_ENV_IMAGE "=docker:busybox",
-					   JS_ENV_IMAGE_REQUEST "=forged", NULL };
+					   BERTH_ENV_IMAGE_REQUEST "=forged", NULL };
 	const char *const env_list[] = { "PATH=/bin", BERTH_ENV_IMAGE "=docker:busybox",
-					 "SLURM_SPANK_" BERTH_ENV_IMAGE "=docker:busybox", NULL };
+					 BERTH_ENV_JOB_IMAGE "=docker:busybox", NULL };
 	struct berth_error err = BERTH_ERROR_INIT;
 	uint32_t sn, en;
 	char **spank = env_of(spank_list, &sn), **env = env_of(env_list, &en);
@@ -170,11 +169,11 @@ START_TEST(test_pin_batch_job)
 
 	ck_assert_int_eq(js_env_pin(&job, "docker:busybox", DIGEST_A, &alloc, &err), 0);
 	ck_assert_str_eq(js_env_get(spank, sn, BERTH_ENV_IMAGE), "id:" DIGEST_A);
-	ck_assert_str_eq(js_env_get(spank, sn, JS_ENV_IMAGE_REQUEST), "docker:busybox");
+	ck_assert_str_eq(js_env_get(spank, sn, BERTH_ENV_IMAGE_REQUEST), "docker:busybox");
 	ck_assert_uint_eq(sn, 2);
 	ck_assert_str_eq(js_env_get(env, en, BERTH_ENV_IMAGE), "id:" DIGEST_A);
-	ck_assert_str_eq(js_env_get(env, en, "SLURM_SPANK_" BERTH_ENV_IMAGE), "id:" DIGEST_A);
-	ck_assert_str_eq(js_env_get(env, en, JS_ENV_IMAGE_REQUEST), "docker:busybox");
+	ck_assert_str_eq(js_env_get(env, en, BERTH_ENV_JOB_IMAGE), "id:" DIGEST_A);
+	ck_assert_str_eq(js_env_get(env, en, BERTH_ENV_IMAGE_REQUEST), "docker:busybox");
 	ck_assert_str_eq(js_env_get(env, en, "PATH"), "/bin");
 	ck_assert_uint_eq(en, 4);
 	env_free(spank, sn);
@@ -204,10 +203,10 @@ END_TEST
 START_TEST(test_no_image_scrubs_inherited_variables)
 {
 	/* a nested sbatch without --image inherits its parent job's variables */
-	const char *const spank_list[] = { "OTHER=1", JS_ENV_IMAGE_REQUEST "=x", NULL };
+	const char *const spank_list[] = { "OTHER=1", BERTH_ENV_IMAGE_REQUEST "=x", NULL };
 	const char *const env_list[] = { BERTH_ENV_IMAGE "=id:" DIGEST_A, "PATH=/bin",
-					 "SLURM_SPANK_" BERTH_ENV_IMAGE "=id:" DIGEST_A,
-					 JS_ENV_IMAGE_REQUEST "=docker:busybox", NULL };
+					 BERTH_ENV_JOB_IMAGE "=id:" DIGEST_A,
+					 BERTH_ENV_IMAGE_REQUEST "=docker:busybox", NULL };
 	struct berth_error err = BERTH_ERROR_INIT;
 	uint32_t sn, en;
 	char **spank = env_of(spank_list, &sn), **env = env_of(env_list, &en);
@@ -222,39 +221,6 @@ START_TEST(test_no_image_scrubs_inherited_variables)
 	env_free(spank, sn);
 	env_free(env, en);
 	ck_assert_int_eq(live_strings, 0);
-}
-END_TEST
-
-/* ---- AdminComment -------------------------------------------------------- */
-START_TEST(test_comment_new)
-{
-	char buf[JS_COMMENT_MAX];
-	struct berth_error err = BERTH_ERROR_INIT;
-
-	ck_assert_int_eq(js_comment_merge(NULL, "docker:busybox", DIGEST_A, buf, sizeof(buf), &err), 0);
-	ck_assert_str_eq(buf, "image=docker:busybox@" DIGEST_A);
-}
-END_TEST
-
-START_TEST(test_comment_keeps_admin_text_replaces_image)
-{
-	char buf[JS_COMMENT_MAX];
-	struct berth_error err = BERTH_ERROR_INIT;
-
-	ck_assert_int_eq(js_comment_merge("  ticket=42 image=docker:old@sha256:x  note ", "docker:b",
-					  DIGEST_B, buf, sizeof(buf), &err), 0);
-	ck_assert_str_eq(buf, "ticket=42 note image=docker:b@" DIGEST_B);
-}
-END_TEST
-
-START_TEST(test_comment_too_long)
-{
-	char buf[40];
-	struct berth_error err = BERTH_ERROR_INIT;
-
-	ck_assert_int_eq(js_comment_merge("x", "docker:busybox", DIGEST_A, buf, sizeof(buf), &err), -1);
-	ck_assert_int_eq(err.code, ENOSPC);
-	ck_assert_str_eq(buf, "");
 }
 END_TEST
 
@@ -385,8 +351,7 @@ END_TEST
 static Suite *job_submit_suite(void)
 {
 	Suite *s = suite_create("job_submit");
-	TCase *env = tcase_create("env"), *comment = tcase_create("comment"),
-	      *cache = tcase_create("cache");
+	TCase *env = tcase_create("env"), *cache = tcase_create("cache");
 
 	tcase_add_checked_fixture(env, setup, NULL);
 	tcase_add_test(env, test_set_replaces_in_place);
@@ -396,9 +361,6 @@ static Suite *job_submit_suite(void)
 	tcase_add_test(env, test_pin_batch_job);
 	tcase_add_test(env, test_pin_without_environment);
 	tcase_add_test(env, test_no_image_scrubs_inherited_variables);
-	tcase_add_test(comment, test_comment_new);
-	tcase_add_test(comment, test_comment_keeps_admin_text_replaces_image);
-	tcase_add_test(comment, test_comment_too_long);
 	tcase_add_test(cache, test_cache_tag_expires);
 	tcase_add_test(cache, test_cache_digest_forever);
 	tcase_add_test(cache, test_cache_is_per_user);
@@ -406,7 +368,6 @@ static Suite *job_submit_suite(void)
 	tcase_add_test(cache, test_cache_update_and_evict);
 	tcase_add_test(cache, test_cache_threads);
 	suite_add_tcase(s, env);
-	suite_add_tcase(s, comment);
 	suite_add_tcase(s, cache);
 	return s;
 }

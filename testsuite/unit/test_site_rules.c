@@ -14,7 +14,7 @@
 #include "env_rules.h"
 #include "job_request.h"
 #include "modules.h"
-#include "task_entry.h"
+#include "task_env.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/berth-site-rules-XXXXXX";

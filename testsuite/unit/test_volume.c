@@ -2,6 +2,7 @@
  * test_volume.c - unit tests of common/volume.c.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -396,6 +397,61 @@ START_TEST(test_format_refuses_unparsable)
 }
 END_TEST
 
+/* ---- equality ------------------------------------------------------------ */
+
+START_TEST(test_equal)
+{
+	const struct berth_volume a = { "/s", "/d", 0 };
+	const struct berth_volume same[] = { { "/s", "/d", 0 }, { "/s", "/d", RW } };
+	const struct berth_volume other[] = {
+		{ "/s2", "/d", 0 }, { "/s", "/d2", 0 }, { "/s", "/d", RO }, { "/s", "/d", REC },
+		{ "/s", "/d", RW | REC },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(same); i++)
+		ck_assert_msg(berth_volume_equal(&a, &same[i]) && berth_volume_equal(&same[i], &a),
+			      "same %zu", i);
+	for (size_t i = 0; i < ARRAY_LEN(other); i++)
+		ck_assert_msg(!berth_volume_equal(&a, &other[i]) && !berth_volume_equal(&other[i], &a),
+			      "other %zu", i);
+}
+END_TEST
+
+/* Every flag bit but the syntax-only "rw" makes a different volume: a flag
+ * added later is compared without anyone remembering to. */
+START_TEST(test_equal_every_flag)
+{
+	struct berth_volume a = { "/s", "/d", RO }, b = a;
+
+	for (unsigned bit = 0; bit < 8 * sizeof(a.flags); bit++) {
+		b.flags = a.flags ^ (1ul << bit);
+		ck_assert_msg(berth_volume_equal(&a, &b) == ((1ul << bit) == RW), "bit %u", bit);
+	}
+}
+END_TEST
+
+/* The members berth_volume_equal compares.  If this test fails, a member
+ * was added to struct berth_volume: compare it in berth_volume_equal (or
+ * better, make it a flag bit), then list it here. */
+struct volume_compared_members {
+	char *src;
+	char *dst;
+	unsigned long flags;
+};
+
+START_TEST(test_equal_knows_every_member)
+{
+	ck_assert_uint_eq(sizeof(struct berth_volume), sizeof(struct volume_compared_members));
+	ck_assert_uint_eq(offsetof(struct berth_volume, src), offsetof(struct volume_compared_members, src));
+	ck_assert_uint_eq(offsetof(struct berth_volume, dst), offsetof(struct volume_compared_members, dst));
+	ck_assert_uint_eq(offsetof(struct berth_volume, flags),
+			  offsetof(struct volume_compared_members, flags));
+	/* no padding at the end a new member could hide in */
+	ck_assert_uint_eq(offsetof(struct berth_volume, flags) + sizeof(((struct berth_volume *)0)->flags),
+			  sizeof(struct berth_volume));
+}
+END_TEST
+
 START_TEST(test_free_empty)
 {
 	struct berth_volume_list list = BERTH_VOLUME_LIST_INIT;
@@ -425,6 +481,9 @@ static Suite *volume_suite(void)
 	tcase_add_test(tc, test_format_empty_list);
 	tcase_add_test(tc, test_format_refuses_unparsable);
 	tcase_add_test(tc, test_free_empty);
+	tcase_add_test(tc, test_equal);
+	tcase_add_test(tc, test_equal_every_flag);
+	tcase_add_test(tc, test_equal_knows_every_member);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

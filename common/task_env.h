@@ -1,5 +1,9 @@
 /*
- * task_entry.h - what a task of an --image job does right before Slurm
+ * task_env.h - the environment of a task of an --image job (node/task_entry.h
+ * has the privileged entry itself).  Pure computation, no privilege: the
+ * site rules are parsed with berth.conf in every process.
+ *
+ * What a task of an --image job does right before Slurm
  * drops it to the user and execs the command: in slurmstepd's task child,
  * as root, in SPANK task_init_privileged, after Slurm has joined it to the
  * job's mount namespace.
@@ -8,11 +12,9 @@
  *   1. berth_task_env_changes(job env, image metadata, site rules) and
  *      applies each change with spank_setenv(name, value, 1) or
  *      spank_unsetenv(name);
- *   2. berth_task_enter(root, job cwd, image workdir): chroot + chdir;
- *   3. berth_task_find_command(...) when a "not found" message is wanted
- *      before Slurm's own execve fails (the check runs as root, so it finds
- *      executable files; the user's permissions are checked by execve);
- *   4. berth_task_lock_down(): no_new_privs, empty capability bounding,
+ *   2. berth_task_enter(root, job cwd, image workdir): chroot + chdir
+ *      (node/task_entry.h);
+ *   3. berth_task_lock_down(): no_new_privs, empty capability bounding,
  *      inheritable and ambient sets.  The effective and permitted sets stay,
  *      so Slurm can still setuid to the user; after that setuid the task has
  *      no capability and can gain none (setuid binaries, file capabilities).
@@ -21,8 +23,8 @@
  * hook (falling back to /tmp) when a job_container plugin is active; the
  * directory chosen by berth_task_enter holds when Slurm does not.
  */
-#ifndef BERTH_TASK_ENTRY_H_
-#define BERTH_TASK_ENTRY_H_
+#ifndef BERTH_TASK_ENV_H_
+#define BERTH_TASK_ENV_H_
 
 #include <stddef.h>
 
@@ -131,51 +133,5 @@ const char *berth_task_env_value(const char *const *job_env,
 const char *berth_env_reason_name(enum berth_env_reason reason);
 
 void berth_env_changes_free(struct berth_env_changes *changes);
-
-/* ---------------------------------------------------------------- enter */
-
-enum berth_task_cwd {
-	BERTH_TASK_CWD_JOB,     /* the job's working directory */
-	BERTH_TASK_CWD_IMAGE,   /* the image's workdir */
-	BERTH_TASK_CWD_ROOT,    /* "/" */
-};
-
-/* chdir(root) + chroot("."), then chdir to the first of job_cwd,
- * image_workdir, "/" that is a directory in the new root (NULL, empty or
- * relative candidates are skipped).  The candidates are resolved inside the
- * new root without following /proc magic links (openat2 RESOLVE_IN_ROOT |
- * RESOLVE_NO_MAGICLINKS; a kernel without openat2 (< 5.6) falls back to a
- * plain chdir, confined by the chroot but following magic links).  *used
- * (may be NULL) says which one was taken.  root must be an absolute path. */
-int berth_task_enter(const char *root, const char *job_cwd, const char *image_workdir,
-		     enum berth_task_cwd *used, struct berth_error *err);
-
-const char *berth_task_cwd_name(enum berth_task_cwd cwd);
-
-/* ---------------------------------------------------------------- lock down */
-
-/* PR_SET_NO_NEW_PRIVS; clear the securebits that would keep capabilities
- * across setuid (keep-caps, no-setuid-fixup); drop every capability from the
- * bounding set; clear the ambient and inheritable sets; then verify.  Needs
- * CAP_SETPCAP (root).  Effective and permitted sets are left alone. */
-int berth_task_lock_down(struct berth_error *err);
-
-/* ---------------------------------------------------------------- command */
-
-/* Find cmd as execvp would in the container whose root directory is root
- * ("/" once the task has entered it), writing the path inside the
- * container to out:
- *   - cmd with a '/': absolute - looked up inside root; relative - against
- *     the current directory (meaningful after berth_task_enter);
- *   - otherwise each entry of path_env (NULL: BERTH_TASK_DEFAULT_PATH); an
- *     empty or relative entry is taken against the current directory.
- * A candidate counts if it is a regular file with an execute bit (the check
- * runs as root).  Lookups under root use openat2 RESOLVE_IN_ROOT |
- * RESOLVE_NO_MAGICLINKS, so a symlink in the image cannot point outside it;
- * without openat2 (Linux < 5.6) only root "/" (after the chroot) works.
- * Messages: `command "foo" not found in the image's PATH (...)`,
- * `command "foo": /usr/bin/foo is not executable`, ... */
-int berth_task_find_command(const char *root, const char *path_env, const char *cmd, char *out,
-			    size_t outlen, struct berth_error *err);
 
 #endif
