@@ -45,7 +45,9 @@ def gw(gwdir, munged, plain_registry, basic_registry, dying_port):
     daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
-        "workers": "2", "http_threads": "4", "retries": "0"})
+        "workers": "2", "http_threads": "4", "retries": "0",
+        "proxy_socket": os.path.join(gwdir, "gw", "state", "gateway.sock")})
+    daemon.socket = os.path.join(daemon.state_dir, "gateway.sock")
     os.makedirs(daemon.dir, exist_ok=True)
     daemon.start()
     yield daemon
@@ -433,11 +435,13 @@ def sanitizer_preload(module):
                                    check=True).stdout.strip() for lib in ("libasan.so", "libubsan.so"))
 
 
-def lua(gw, munged, gwdir, script, user="root", gateway=None):
+def lua(gw, munged, gwdir, script, user="root", gateway=None, socket=None):
     conf = os.path.join(gwdir, "lua-berth.conf")
     with open(conf, "w") as f:
         f.write(f"gateway_url = {gateway or f'http://127.0.0.1:{gw.port}'}\n"
                 f"image_dir = {gw.image_dir}\nlookup_timeout = 5s\n")
+        if socket:
+            f.write(f"gateway_socket = {socket}\n")
     os.chmod(conf, 0o644)
     pw = pwd.getpwnam(user)
     proc = subprocess.run(["lua5.4", "-e", f'berth = require("berth"); berth.config("{conf}")\n' + script],
@@ -465,6 +469,14 @@ def test_lua_resolve(run, gw, munged, gwdir, images, plain_registry):
     # alice is no trusted proxy: asking for bob is refused
     r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2002))', user="alice")
     assert r.out.startswith("nil\timage gateway: "), r
+    # gateway_socket: the trusted proxy's requests take the gateway's
+    # proxy_socket (gateway_url is dead here); munge still decides
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2001))', gateway="http://127.0.0.1:1",
+            socket=gw.socket)
+    assert (r.rc, r.out) == (0, img["digest"] + "\n"), r
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2002))', gateway="http://127.0.0.1:1",
+            socket=os.path.join(gwdir, "no.sock"))
+    assert r.out.startswith(f"nil\timage gateway {gwdir}/no.sock unreachable: "), r
     # a digest published in the image dir needs no gateway at all
     r = lua(gw, munged, gwdir, f'print(berth.resolve("id:{img["digest"]}", 2002))', gateway="http://127.0.0.1:1")
     assert (r.rc, r.out) == (0, img["digest"] + "\n"), r
