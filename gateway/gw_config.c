@@ -61,6 +61,10 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "platform picked from multi-arch images (os/arch[/variant])" },
 	{ "insecure_registries", BERTH_CONF_STRING, GWC(insecure_registries), "", 0, 0,
 	  "registries (host[:port], comma-separated) reached over plain http" },
+	{ "registry_allow", BERTH_CONF_STRING, GWC(registry_allow), "*", 0, 0,
+	  "registries (host[:port], comma-separated) pulls may use; * any at a public address" },
+	{ "registry_redirect_allow", BERTH_CONF_STRING, GWC(registry_redirect_allow), "", 0, 0,
+	  "other hosts (blob storage, token servers) registries may send the gateway to" },
 	{ "ca_file", BERTH_CONF_STRING, GWC(ca_file), "", 0, 0,
 	  "CA bundle for https registries (empty: the system's)" },
 	{ "connect_timeout", BERTH_CONF_DURATION, GWC(connect_timeout_ms), "10s", 0, 0,
@@ -218,7 +222,9 @@ static int derive(const char *path, struct gw_config *cfg, struct berth_error *e
 			   &cfg->admin_uid_count, err) < 0 ||
 	    parse_uid_list("import_uids", cfg->import_uids, &cfg->import_uid_list,
 			   &cfg->import_uid_count, err) < 0 ||
-	    parse_word_list(cfg->insecure_registries, &cfg->insecure_list, err) < 0)
+	    parse_word_list(cfg->insecure_registries, &cfg->insecure_list, err) < 0 ||
+	    parse_word_list(cfg->registry_allow, &cfg->allow_list, err) < 0 ||
+	    parse_word_list(cfg->registry_redirect_allow, &cfg->redirect_allow_list, err) < 0)
 		return berth_error_prefix(err, "%s", path);
 	if (!*cfg->listen || !strrchr(cfg->listen, ':'))
 		return berth_error_set(err, EINVAL, "%s: listen: expected ADDR:PORT, got \"%s\"",
@@ -263,5 +269,11 @@ void gw_config_free(struct gw_config *cfg)
 	for (i = 0; cfg->insecure_list && cfg->insecure_list[i]; i++)
 		free(cfg->insecure_list[i]);
 	free(cfg->insecure_list);
+	for (i = 0; cfg->allow_list && cfg->allow_list[i]; i++)
+		free(cfg->allow_list[i]);
+	free(cfg->allow_list);
+	for (i = 0; cfg->redirect_allow_list && cfg->redirect_allow_list[i]; i++)
+		free(cfg->redirect_allow_list[i]);
+	free(cfg->redirect_allow_list);
 	memset(cfg, 0, sizeof(*cfg));
 }

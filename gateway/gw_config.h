@@ -43,6 +43,8 @@ struct gw_config {
 	/* registry client (gateway/registry.h) */
 	char *platform;             /* default "linux/amd64" */
 	char *insecure_registries;  /* comma list of host[:port] reached over http */
+	char *registry_allow;       /* comma list of host[:port] or *, default "*" */
+	char *registry_redirect_allow; /* comma list of host[:port], default "" */
 	char *ca_file;              /* "" = system bundle */
 	uint64_t connect_timeout_ms;/* default 10s */
 	uint64_t request_timeout_ms;/* manifests/tokens, default 60s */
@@ -63,6 +65,8 @@ struct gw_config {
 	uid_t *admin_uid_list;  size_t admin_uid_count;
 	uid_t *import_uid_list; size_t import_uid_count;
 	char **insecure_list;       /* NULL-terminated */
+	char **allow_list;          /* registry_allow, NULL-terminated */
+	char **redirect_allow_list; /* registry_redirect_allow, NULL-terminated */
 	mode_t proxy_socket_perm;   /* proxy_socket_mode parsed */
 };
 

@@ -45,6 +45,7 @@ def gw(gwdir, munged, plain_registry, basic_registry, dying_port):
     daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
+        "registry_allow": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
         "workers": "2", "http_threads": "4", "retries": "0",
         "proxy_socket": os.path.join(gwdir, "gw", "state", "gateway.sock")})
     daemon.socket = os.path.join(daemon.state_dir, "gateway.sock")
@@ -237,15 +238,19 @@ def test_interrupt_stops_following_not_the_pull(gw, munged, homes, images, run):
     assert r.rc == 0 and f": READY {img['digest']} " in r.out, r
 
 
-def test_pull_unknown_tag_and_dead_registry(run, plain_registry):
+def test_pull_unknown_tag_and_dead_registry(run, plain_registry, dying_port):
     ref = f"docker:{plain_registry.host}/simple:no-such-tag"
     r = run("pull", ref)
     assert (r.rc, r.err) == (3, f'berth: image "{ref}" not found\n'), r
-    dead = f"docker:127.0.0.1:{free_port()}/x:1"
-    r = run("pull", dead)
-    assert r.rc == 1, r
-    assert r.err.startswith("berth: image gateway: "), r
-    assert r.err.count("\n") == 1
+    # allowed (registry_allow) but nothing listens there yet
+    r = run("pull", f"docker:127.0.0.1:{dying_port}/x:1")
+    assert (r.rc, r.err) == (1, f'berth: image gateway: registry 127.0.0.1:{dying_port}: repository "x": '
+                                f'manifest "1": registry unreachable (details in the gateway\'s log)\n'), r
+    # not in registry_allow: refused without contacting it
+    port = free_port()
+    r = run("pull", f"docker:127.0.0.1:{port}/x:1")
+    assert (r.rc, r.err) == (6, f'berth: image gateway: registry 127.0.0.1:{port}: repository "x": '
+                                f'not an allowed registry (registry_allow)\n'), r
 
 
 def test_pull_that_fails_while_followed(gw, munged, homes, gwdir, layout, run, dying_port):

@@ -53,7 +53,7 @@ def gw(gwdir, munged, plain_registry, fd_limit):
     workdir = os.path.join(gwdir, "gw")
     daemon = Gatewayd(GATEWAYD, workdir, daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
-        "insecure_registries": plain_registry.host, #ALLOW
+        "insecure_registries": plain_registry.host, "registry_allow": plain_registry.host,
         "workers": "1", "http_threads": "2", "retries": "0",
         "header_timeout": f"{HEADER_TIMEOUT_S}s", "per_ip_connection_limit": str(PER_IP),
         "proxy_socket": os.path.join(workdir, "state", "gateway.sock"), "proxy_socket_mode": "0600"})

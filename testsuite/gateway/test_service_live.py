@@ -166,7 +166,9 @@ class Gateway:
         os.makedirs(self.base, exist_ok=True)
         settings = {"image_dir": self.image_dir, "state_dir": self.state_dir, "workers": "2",
                     "retries": "1", "compressor": "zstd", "connect_timeout": "2s",
-                    "request_timeout": "10s", "insecure_registries": ",".join(insecure)}
+                    "request_timeout": "10s", "insecure_registries": ",".join(insecure),
+                    # the test registries are on loopback: listed by name
+                    "registry_allow": ",".join(list(insecure) + ["*"])}
         settings.update(conf)
         with open(self.conf, "w") as f:
             f.writelines(f"{k} = {v}\n" for k, v in settings.items())
@@ -438,7 +440,26 @@ def test_registry_stopped(tmp_path):
     host = f"127.0.0.1:{free_port()}"
     g = Gateway(tmp_path, insecure=[host])
     r = g.run("pull", f"{host}/x:v1")
-    assert r.rc == 1 and r.errno == "ECONNREFUSED", r.stderr
+    assert r.rc == 1 and r.errno == "EHOSTUNREACH", r.stderr
+    assert r.error == (f'registry {host}: repository "x": manifest "v1": registry unreachable '
+                       f"(details in the gateway's log)")
+    assert g.files() == []
+
+
+def test_registry_allow(tmp_path):
+    """registry_allow: a registry not listed is refused without being
+    contacted; "*" covers public addresses only, so a loopback registry
+    that is not listed by name is refused at connect time."""
+    from servers import free_port
+    listed, other = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    g = Gateway(tmp_path / "a", insecure=[listed, other], registry_allow=listed)
+    r = g.run("pull", f"{other}/x:v1")
+    assert (r.errno, r.error) == ("EPERM", f'registry {other}: repository "x": not an allowed registry '
+                                           f"(registry_allow)"), r.stderr
+    g = Gateway(tmp_path / "b", insecure=[other], registry_allow="*")
+    r = g.run("pull", f"{other}/x:v1")
+    assert (r.errno, r.error) == ("EPERM", f'registry {other}: repository "x": manifest "v1": refusing a '
+                                           f"non-public address (the host is not listed in registry_allow)"), r.stderr
     assert g.files() == []
 
 

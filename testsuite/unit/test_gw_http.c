@@ -555,6 +555,9 @@ START_TEST(config_defaults_and_lists)
 	ck_assert_uint_eq(c.per_ip_connection_limit, 64);
 	ck_assert_str_eq(c.proxy_socket, "");
 	ck_assert_uint_eq(c.proxy_socket_perm, 0660);
+	ck_assert_str_eq(c.allow_list[0], "*");
+	ck_assert_ptr_null(c.allow_list[1]);
+	ck_assert_ptr_null(c.redirect_allow_list[0]);
 	ck_assert_str_eq(c.insecure_list[0], "a:5000");
 	ck_assert_str_eq(c.insecure_list[1], "b");
 	ck_assert_ptr_null(c.insecure_list[2]);
