@@ -62,6 +62,7 @@ START_TEST(test_config_defaults)
 	ck_assert_str_eq(cfg.image_dir, "/var/lib/berth/images");
 	ck_assert_str_eq(cfg.state_dir, "/run/berth");
 	ck_assert_str_eq(cfg.gateway_url, "http://127.0.0.1:7050");
+	ck_assert_str_eq(cfg.gateway_socket, "");
 	ck_assert_str_eq(cfg.default_image_type, "docker");
 	ck_assert_int_eq(cfg.default_type, BERTH_IMAGE_DOCKER);
 	ck_assert_uint_eq(cfg.lookup_timeout_ms, 2000);
@@ -87,7 +88,7 @@ START_TEST(test_config_schema_is_documented)
 		ck_assert_ptr_nonnull(key->help);
 		ck_assert_ptr_nonnull(key->default_value);
 	}
-	ck_assert_int_eq(n, 16);
+	ck_assert_int_eq(n, 17);
 }
 END_TEST
 
