@@ -33,10 +33,12 @@ testsuite_unit_test_image_ref_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_volume_SOURCES = testsuite/unit/test_volume.c testsuite/unit/unit.h
 testsuite_unit_test_volume_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_volume_LDADD = $(UNIT_LDADD)
-testsuite_unit_test_conf_parser_SOURCES = testsuite/unit/test_conf_parser.c testsuite/unit/unit.h
+testsuite_unit_test_conf_parser_SOURCES = testsuite/unit/test_conf_parser.c testsuite/unit/unit.h \
+	testsuite/unit/unit_tmpdir.c testsuite/unit/unit_tmpdir.h
 testsuite_unit_test_conf_parser_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_conf_parser_LDADD = $(UNIT_LDADD)
-testsuite_unit_test_berth_conf_SOURCES = testsuite/unit/test_berth_conf.c testsuite/unit/unit.h
+testsuite_unit_test_berth_conf_SOURCES = testsuite/unit/test_berth_conf.c testsuite/unit/unit.h \
+	testsuite/unit/unit_tmpdir.c testsuite/unit/unit_tmpdir.h
 testsuite_unit_test_berth_conf_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_berth_conf_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_job_spec_SOURCES = testsuite/unit/test_job_spec.c testsuite/unit/unit.h

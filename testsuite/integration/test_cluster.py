@@ -7,7 +7,11 @@ import pytest
 from conftest import BUSYBOX, USER
 
 # An error line from one of berth's plugins (not merely a path with "berth" in it).
-PLUGIN_ERROR = re.compile(r".*error: .*(berth: |job_submit/berth|job_container/berth|berth\.so).*")
+PLUGIN_ERROR = re.compile(r".*error: .*(berth: |job_submit/berth|job_container/berth|namespace/berth|berth\.so).*")
+# job_container/berth up to Slurm 25.05, namespace/berth from 25.11
+NODE_PLUGIN = r"(job_container|namespace)/berth"
+# the first line a job's slurmstepd writes: the start-up part of slurmd's log ends there
+FIRST_STEP_LINE = re.compile(r"\[\d+\.(extern|batch|\d+)\]")
 
 
 def test_three_node_job_with_image(cluster, workdir, busybox_pinned):
@@ -37,7 +41,7 @@ def test_job_submit_plugin_loaded(cluster):
 @pytest.mark.parametrize("node", ["n1", "n2", "n3"])
 def test_job_container_plugin_loaded(cluster, node):
     # the start-up part of the log: later tests make jobs fail on purpose
-    log = cluster.log("slurmd", node).split("berth: job_container: create job")[0]
-    assert "berth: job_container/berth loaded" in log
-    assert "berth: job_container: restore dir=" in log
+    log = FIRST_STEP_LINE.split(cluster.log("slurmd", node), maxsplit=1)[0]
+    assert re.search(f"berth: {NODE_PLUGIN} loaded", log), log[-2000:]
+    assert re.search(f"berth: {NODE_PLUGIN}: restore dir=", log), log[-2000:]
     assert not PLUGIN_ERROR.findall(log)

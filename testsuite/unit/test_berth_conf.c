@@ -14,41 +14,14 @@
 #include "berth_conf.h"
 #include "conf_parser.h"
 #include "unit.h"
-
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/berth-test-conf.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-/* Write len bytes of text into tmpdir/name; the path into path. */
-static void write_file(const char *name, const char *text, size_t len, char *path, size_t size)
-{
-	int fd;
-
-	snprintf(path, size, "%s/%s", tmpdir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
-}
+#include "unit_tmpdir.h"
 
 /* ------------------------------------------------------------ berth.conf */
 
 static void load_config_text(const char *text, struct berth_config *cfg, char *path,
 			     size_t size, int expected_rc, struct berth_error *err)
 {
-	write_file("berth.conf", text, strlen(text), path, size);
+	unit_write_file("berth.conf", text, strlen(text), path, size);
 	ck_assert_int_eq(berth_config_load(path, false, cfg, err), expected_rc);
 }
 
@@ -108,7 +81,7 @@ START_TEST(test_config_file)
 	struct berth_config cfg;
 	char path[128];
 
-	make_tmpdir();
+	unit_make_tmpdir();
 	load_config_text(text, &cfg, path, sizeof(path), 0, &err);
 	ck_assert_str_eq(cfg.image_dir, "/shared/images");
 	ck_assert_str_eq(cfg.state_dir, "/var/run/berth");
@@ -126,7 +99,7 @@ START_TEST(test_config_file)
 	ck_assert_int_eq(cfg.default_type, BERTH_IMAGE_ID);
 	ck_assert_str_eq(cfg.image_dir, "/var/lib/berth/images");
 	berth_config_free(&cfg);
-	remove_tmpdir();
+	unit_remove_tmpdir();
 }
 END_TEST
 
@@ -156,14 +129,14 @@ START_TEST(test_config_bad)
 	char path[128], expected[256];
 	struct berth_config cfg;
 
-	make_tmpdir();
+	unit_make_tmpdir();
 	load_config_text(config_bad_cases[_i].text, &cfg, path, sizeof(path), -1, &err);
 	snprintf(expected, sizeof(expected), "%s%s", path, config_bad_cases[_i].error);
 	ck_assert_str_eq(err.msg, expected);
 	/* a failed load leaves nothing to free */
 	ck_assert_ptr_null(cfg.image_dir);
 	ck_assert_ptr_null(cfg.default_image_type);
-	remove_tmpdir();
+	unit_remove_tmpdir();
 }
 END_TEST
 

@@ -14,6 +14,7 @@
 
 #include "conf_parser.h"
 #include "unit.h"
+#include "unit_tmpdir.h"
 
 struct test_conf {
 	bool flag;
@@ -455,34 +456,6 @@ END_TEST
 
 /* ------------------------------------------------------------ files */
 
-static char tmpdir[64];
-
-static void make_tmpdir(void)
-{
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/berth-test-config.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
-}
-
-/* Write len bytes of text into tmpdir/name; the path into path. */
-static void write_file(const char *name, const char *text, size_t len, char *path, size_t size)
-{
-	int fd;
-
-	snprintf(path, size, "%s/%s", tmpdir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
-	close(fd);
-}
-
-static void remove_tmpdir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	ck_assert_int_eq(system(cmd), 0);
-}
-
 START_TEST(test_file_good)
 {
 	static const char text[] = "flag = on\n# c\nname = from file\n";
@@ -490,15 +463,15 @@ START_TEST(test_file_good)
 	struct test_conf c;
 	char path[128];
 
-	make_tmpdir();
-	write_file("t.conf", text, strlen(text), path, sizeof(path));
+	unit_make_tmpdir();
+	unit_write_file("t.conf", text, strlen(text), path, sizeof(path));
 	load_defaults(&c);
 	ck_assert_msg(berth_conf_parse_file(test_schema, &c, path, &err) == 0, "%s", err.msg);
 	ck_assert(c.flag);
 	ck_assert_str_eq(c.name, "from file");
 	ck_assert_uint_eq(c.count, 5);
 	berth_conf_free(test_schema, &c);
-	remove_tmpdir();
+	unit_remove_tmpdir();
 }
 END_TEST
 
@@ -511,25 +484,25 @@ START_TEST(test_file_errors)
 	struct test_conf c;
 	char *big;
 
-	make_tmpdir();
+	unit_make_tmpdir();
 	load_defaults(&c);
 
-	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
+	snprintf(path, sizeof(path), "%s/missing.conf", unit_tmpdir);
 	ck_assert_int_eq(berth_conf_parse_file(test_schema, &c, path, &err), -1);
 	snprintf(expected, sizeof(expected), "%s: No such file or directory", path);
 	ck_assert_str_eq(err.msg, expected);
 	ck_assert_int_eq(err.code, ENOENT);
 
-	ck_assert_int_eq(berth_conf_parse_file(test_schema, &c, tmpdir, &err), -1);
-	snprintf(expected, sizeof(expected), "%s: not a regular file", tmpdir);
+	ck_assert_int_eq(berth_conf_parse_file(test_schema, &c, unit_tmpdir, &err), -1);
+	snprintf(expected, sizeof(expected), "%s: not a regular file", unit_tmpdir);
 	ck_assert_str_eq(err.msg, expected);
 
-	write_file("nul.conf", nul_text, sizeof(nul_text) - 1, path, sizeof(path));
+	unit_write_file("nul.conf", nul_text, sizeof(nul_text) - 1, path, sizeof(path));
 	ck_assert_int_eq(berth_conf_parse_file(test_schema, &c, path, &err), -1);
 	snprintf(expected, sizeof(expected), "%s:2: line contains a NUL byte", path);
 	ck_assert_str_eq(err.msg, expected);
 
-	write_file("bad.conf", bad_key, strlen(bad_key), path, sizeof(path));
+	unit_write_file("bad.conf", bad_key, strlen(bad_key), path, sizeof(path));
 	ck_assert_int_eq(berth_conf_parse_file(test_schema, &c, path, &err), -1);
 	snprintf(expected, sizeof(expected), "%s:2: unknown key \"imagedir\"", path);
 	ck_assert_str_eq(err.msg, expected);
@@ -537,7 +510,7 @@ START_TEST(test_file_errors)
 
 	ck_assert_ptr_nonnull(big = malloc(1024 * 1024 + 1));
 	memset(big, '#', 1024 * 1024 + 1);
-	write_file("big.conf", big, 1024 * 1024 + 1, path, sizeof(path));
+	unit_write_file("big.conf", big, 1024 * 1024 + 1, path, sizeof(path));
 	free(big);
 	ck_assert_int_eq(berth_conf_parse_file(test_schema, &c, path, &err), -1);
 	snprintf(expected, sizeof(expected), "%s: larger than 1048576 bytes", path);
@@ -547,7 +520,7 @@ START_TEST(test_file_errors)
 	ck_assert_str_eq(err.msg, "no configuration file given");
 
 	berth_conf_free(test_schema, &c);
-	remove_tmpdir();
+	unit_remove_tmpdir();
 }
 END_TEST
 

@@ -26,6 +26,17 @@
 #include "run.h"
 #include "unit.h"
 
+/* Run argv with capture on; ck_assert the call succeeded. */
+static void run_captured(const char *const *argv, struct berth_run_spec *spec,
+			 struct berth_run_result *res)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	spec->argv = argv;
+	spec->capture = true;
+	ck_assert_msg(berth_run(spec, res, &err) == 0, "%s", err.msg);
+}
+
 /* ------------------------------------------------------------ as_user */
 
 static const gid_t two_groups[] = { 100, 1000 };
@@ -48,13 +59,10 @@ START_TEST(test_as_user)
 		.as_user = true, .uid = NOBODY, .gid = NOBODY,
 		.groups = user_cases[_i].groups, .ngroups = user_cases[_i].ngroups,
 	};
-	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_run_result res;
 
 	REQUIRE_ROOT();
-	spec.argv = argv;
-	spec.capture = true;
-	ck_assert_msg(berth_run(&spec, &res, &err) == 0, "%s", err.msg);
+	run_captured(argv, &spec, &res);
 	ck_assert_str_eq(res.output, user_cases[_i].output);
 	berth_run_result_free(&res);
 	unit_assert_no_children();
@@ -76,13 +84,10 @@ START_TEST(test_child_setup_is_privileged)
 	const char *const argv[] = { "/bin/sh", "-c", "id -u", NULL };
 	struct berth_run_spec spec = { .as_user = true, .uid = NOBODY, .gid = NOBODY,
 				       .child_setup = require_root };
-	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_run_result res;
 
 	REQUIRE_ROOT();
-	spec.argv = argv;
-	spec.capture = true;
-	ck_assert_msg(berth_run(&spec, &res, &err) == 0, "%s", err.msg);
+	run_captured(argv, &spec, &res);
 	ck_assert_str_eq(res.output, "65534\n");
 	berth_run_result_free(&res);
 	unit_assert_no_children();
