@@ -25,6 +25,10 @@
 #define LIBRARY_PREFIX "library/"
 #define DEFAULT_TAG    "latest"
 #define PORT_MAX       65535
+/* The canonical "local:<path>" must parse again (BERTH_IMAGE_REF_MAX), also
+ * when the path was given without the prefix (default type local). */
+#define LOCAL_PATH_LEN_MAX (BERTH_IMAGE_REF_MAX - (sizeof("local:") - 1))
+_Static_assert(LOCAL_PATH_LEN_MAX < BERTH_LOCAL_PATH_MAX, "ref->path holds a local path");
 
 static const char *const type_names[] = {
 	[BERTH_IMAGE_DOCKER] = "docker",
@@ -399,9 +403,9 @@ static int parse_local(const char *body, struct berth_image_ref *ref, struct ber
 		if (n == 2 && body[start] == '.' && body[start + 1] == '.')
 			return berth_error_set(err, EINVAL, "local path \"%s\" has a \"..\" component", s);
 		if (n > 0 && !(n == 1 && body[start] == '.')) {
-			if (out + 1 + n >= sizeof(ref->path))
+			if (out + 1 + n > LOCAL_PATH_LEN_MAX)
 				return berth_error_set(err, EINVAL, "local path \"%s\" is longer than %d characters",
-						       s, BERTH_LOCAL_PATH_MAX - 1);
+						       s, (int)LOCAL_PATH_LEN_MAX);
 			ref->path[out++] = '/';
 			memcpy(ref->path + out, body + start, n);
 			out += n;

@@ -22,9 +22,10 @@
  * registry/repository longer than 255 characters after normalisation (as
  * docker); a docker name of 64 hex digits (an image id: use "id:"); a digest
  * other than sha256 or with uppercase hex; "local:" with a relative path, a
- * ".." component, or naming "/".  A known TYPE prefix always wins, so a
- * registry host called "docker", "id" or "local" needs an explicit
- * "docker:" prefix.
+ * ".." component, naming "/", or longer than 1018 characters (so that
+ * "local:<path>" stays within BERTH_IMAGE_REF_MAX).  A known TYPE prefix
+ * always wins, so a registry host called "docker", "id" or "local" needs an
+ * explicit "docker:" prefix.
  */
 #ifndef BERTH_IMAGE_REF_H_
 #define BERTH_IMAGE_REF_H_

@@ -8,6 +8,8 @@
 #include "job_request.h"
 #include "modules.h"
 
+#define MODULE_NAME_SHOWN 32  /* bytes of a too long name quoted in the message */
+
 int berth_job_request_set_image(struct berth_job_request *req, const char *text,
 				enum berth_image_type default_type, struct berth_error *err)
 {
@@ -34,9 +36,15 @@ static int module_name_check(const char *name, size_t len, struct berth_error *e
 {
 	if (len == 0)
 		return berth_error_set(err, EINVAL, "module list has an empty name");
-	if (len > BERTH_MODULE_NAME_MAX)
-		return berth_error_set(err, EINVAL, "module name \"%.*s...\": longer than %d characters",
-				       32, name, BERTH_MODULE_NAME_MAX);
+	if (len > BERTH_MODULE_NAME_MAX) {
+		char shown[MODULE_NAME_SHOWN + 1];
+
+		memcpy(shown, name, MODULE_NAME_SHOWN);
+		shown[MODULE_NAME_SHOWN] = '\0';
+		berth_error_sanitize(shown);
+		return berth_error_set(err, EINVAL, "module name \"%s...\": longer than %d characters",
+				       shown, BERTH_MODULE_NAME_MAX);
+	}
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||

@@ -97,3 +97,4 @@ check-local: all
 		$(abs_top_srcdir)/testsuite/integration/run.sh
 endif
 include testsuite/unit/node.mk
+include testsuite/fuzz/fuzz.mk

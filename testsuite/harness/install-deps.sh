@@ -6,7 +6,7 @@ set -euo pipefail
 
 PKGS=(
 	# build
-	autoconf automake libtool pkg-config make gcc
+	autoconf automake libtool pkg-config make gcc clang libfuzzer-14-dev
 	# Slurm + munge
 	slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
 	# libraries

@@ -313,6 +313,29 @@ START_TEST(test_input_length)
 }
 END_TEST
 
+/* Without the "local:" prefix (default type local) the path may be as long
+ * as the input; its canonical form adds "local:" and must still parse. */
+START_TEST(test_local_path_length)
+{
+	char input[BERTH_IMAGE_REF_MAX + 2], text[BERTH_IMAGE_REF_MAX + 128], message[256];
+	size_t longest = BERTH_IMAGE_REF_MAX - strlen("local:");
+	struct berth_image_ref ref, again;
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	repeat(input, "/", 'a', longest - 1);
+	ck_assert_int_eq(berth_image_ref_parse(input, LOCAL, &ref, &err), 0);
+	ck_assert_int_eq(berth_image_ref_format(&ref, text, sizeof(text), &err), 0);
+	ck_assert_uint_eq(strlen(text), BERTH_IMAGE_REF_MAX);
+	ck_assert_msg(berth_image_ref_parse(text, DOCKER, &again, &err) == 0, "%s", err.msg);
+	ck_assert_str_eq(again.path, input);
+
+	repeat(input, "/", 'a', longest);
+	snprintf(message, sizeof(message), "local path \"/%s...\" is longer than 1018 characters",
+		 repeat((char[64]){ 0 }, "", 'a', 63));
+	assert_rejected(input, LOCAL, message);
+}
+END_TEST
+
 START_TEST(test_tag_length)
 {
 	char input[256], message[256], a64[65];
@@ -439,6 +462,7 @@ static Suite *image_ref_suite(void)
 	tcase_add_loop_test(tc, test_parse_bad_without_error, 0, (int)ARRAY_LEN(bad_cases));
 	tcase_add_test(tc, test_null_input);
 	tcase_add_test(tc, test_input_length);
+	tcase_add_test(tc, test_local_path_length);
 	tcase_add_test(tc, test_tag_length);
 	tcase_add_test(tc, test_name_length);
 	tcase_add_test(tc, test_format_buffer_size);

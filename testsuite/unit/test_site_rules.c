@@ -230,6 +230,26 @@ START_TEST(test_request_check_refuses_unknown_module)
 }
 END_TEST
 
+/* A name too long to show whole is shown cut, and sanitised like any
+ * untrusted text: the message stays one line (it ends up in the job spec
+ * file, one value per line, and in Slurm's log). */
+START_TEST(test_long_module_name_message_is_one_line)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_request req = BERTH_JOB_REQUEST_INIT;
+	char name[80];
+
+	memset(name, 'x', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memcpy(name, "ab\ncd\033", 6);
+	ck_assert_int_eq(berth_job_request_set_modules(&req, name, &err), -1);
+	ck_assert_str_eq(err.msg, "--module: module name \"ab?cd?xxxxxxxxxxxxxxxxxxxxxxxxxx...\": "
+				  "longer than 64 characters");
+	ck_assert_ptr_null(req.modules);
+	berth_job_request_free(&req);
+}
+END_TEST
+
 static Suite *site_rules_suite(void)
 {
 	Suite *s = suite_create("site rules");
@@ -245,6 +265,7 @@ static Suite *site_rules_suite(void)
 	tcase_add_loop_test(modules, test_modules_bad, 0, ARRAY_LEN(bad_module_cases));
 	tcase_add_test(modules, test_unknown_module_lists_offered);
 	tcase_add_test(modules, test_request_check_refuses_unknown_module);
+	tcase_add_test(modules, test_long_module_name_message_is_one_line);
 	suite_add_tcase(s, modules);
 	return s;
 }
