@@ -213,6 +213,9 @@ shared_state() {
 # pid 1 of the session, in the new mount + pid namespace, before the chroot.
 holder() { # ROOT SRCDIR
 	local root=$1 src=$2 f
+	# the root a mount point, as on a booted system: `ip -n` (mount
+	# --make-rslave /) and pivot_root refuse a plain directory
+	mount --bind "$root" "$root"
 	mount --rbind /dev "$root/dev"
 	mount --rbind /sys "$root/sys"
 	mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
@@ -398,6 +401,7 @@ main() {
 	destroy) cmd_destroy "$@" ;;
 	packages) cmd_packages "$@" ;;
 	__holder) holder "$@" ;;
+	__key) chroot_key "$1" ;;
 	-h | --help | help) usage ;;
 	*) die "unknown command '$cmd' (create run start stop status destroy packages)" ;;
 	esac
