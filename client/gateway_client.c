@@ -311,9 +311,12 @@ static int perform(const struct berth_gateway_opts *opts, const struct gw_reques
 		goto out;
 	set_options(curl, req, reply, left);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+	if (opts->socket && *opts->socket)
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, opts->socket);
 	rc = curl_easy_perform(curl);
 	if (rc != CURLE_OK) {
-		transport_error(curl, rc, base, timeout_ms, reply, err);
+		transport_error(curl, rc, opts->socket && *opts->socket ? opts->socket : base,
+				timeout_ms, reply, err);
 		goto out;
 	}
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);

@@ -49,6 +49,8 @@ struct berth_gateway_opts {
 	const char *munge_socket;  /* NULL = libmunge default */
 	bool on_behalf;            /* send x-berth-on-behalf-of: uid (trusted proxy) */
 	uid_t uid;                 /* the uid asked for when on_behalf */
+	const char *socket;        /* NULL or "": TCP to url; else this UNIX socket
+				      (the gateway's proxy_socket; url still names the host) */
 };
 
 struct berth_gateway_image {

@@ -63,6 +63,8 @@ static int ask_gateway(const struct berth_config *cfg, const struct berth_resolv
 		.munge_socket = opts ? opts->munge_socket : NULL,
 		.on_behalf = opts && opts->on_behalf,
 		.uid = opts ? opts->uid : 0,
+		/* the proxy socket is the trusted proxy's own way in */
+		.socket = opts && opts->on_behalf ? cfg->gateway_socket : NULL,
 	};
 	struct berth_gateway_image *img = malloc(sizeof(*img));
 	int rc;

@@ -19,6 +19,8 @@ const struct berth_conf_key berth_config_schema[] = {
 	  "node-local directory for per-job state (root only)" },
 	{ "gateway_url", BERTH_CONF_STRING, CFG(gateway_url), "http://127.0.0.1:7050", 0, 0,
 	  "URL of berth-gatewayd" },
+	{ "gateway_socket", BERTH_CONF_STRING, CFG(gateway_socket), "", 0, 0,
+	  "berth-gatewayd's proxy_socket: job_submit's lookups go there (empty: gateway_url)" },
 	{ "default_image_type", BERTH_CONF_STRING, CFG(default_image_type), "docker", 0, 0,
 	  "type of --image values without a prefix: docker, id or local" },
 	{ "lookup_timeout", BERTH_CONF_DURATION, CFG(lookup_timeout_ms), "2s", 0, 0,

@@ -18,6 +18,7 @@ struct berth_config {
 	char *image_dir;              /* shared dir with <digest>.sqfs + .json */
 	char *state_dir;              /* node-local, root-only per-job state */
 	char *gateway_url;            /* http://host:port of berth-gatewayd */
+	char *gateway_socket;         /* its proxy_socket (trusted proxy requests), "" none */
 	char *default_image_type;     /* type for refs without a prefix */
 	uint64_t lookup_timeout_ms;   /* hard limit for a gateway lookup */
 	uint64_t lookup_cache_ttl_ms; /* job_submit: how long a tag's digest is reused */

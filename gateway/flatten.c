@@ -22,6 +22,7 @@ struct fl_settings {
 	sqfs_compressor_config_t cfg;
 	size_t block_size;
 	unsigned workers;
+	const char *const *diff_ids;
 };
 
 static const struct {
@@ -185,6 +186,7 @@ static int resolve_options(const struct flatten_options *opts, struct fl_setting
 				       "block size %zu is not a power of two in %d-%d",
 				       set->block_size, SQFS_MIN_BLOCK_SIZE, SQFS_MAX_BLOCK_SIZE);
 	set->workers = opts && opts->workers ? opts->workers : default_workers();
+	set->diff_ids = opts ? opts->diff_ids : NULL;
 	if (set->workers > FL_WORKERS_MAX)
 		set->workers = FL_WORKERS_MAX;
 	if (sqfs_compressor_config_init(&set->cfg, compressors[i].id, set->block_size, 0))
@@ -297,7 +299,8 @@ static int flatten(struct fl_ctx *ctx, const char *const *layers, size_t nlayers
 		return -1;
 	/* top-down: what a higher layer decided is never read from a lower one */
 	for (size_t i = nlayers; i-- > 0;)
-		if (fl_read_layer(ctx, layers[i], (int)i, err) < 0)
+		if (fl_read_layer(ctx, layers[i], (int)i,
+				  set->diff_ids ? set->diff_ids[i] : NULL, err) < 0)
 			return -1;
 	if (fl_write_image(ctx, err) < 0)
 		return -1;

@@ -61,6 +61,12 @@ struct flatten_options {
 				    xz 1-9, lzo 1-9, lz4 takes none */
 	size_t block_size;       /* 0 = 128 KiB; power of two, 4 KiB - 1 MiB */
 	unsigned workers;        /* compression threads, 0 = CPUs we may run on */
+	/* NULL: not checked.  Else one "sha256:<hex>" per layer (the image
+	 * config's rootfs.diff_ids): the sha256 of layer i's uncompressed tar
+	 * stream must equal diff_ids[i] (hashed while it is inflated anyway),
+	 * or the image is rejected ("layer 2: uncompressed digest ... does not
+	 * match rootfs.diff_ids[1] ..."). */
+	const char *const *diff_ids;
 };
 
 struct flatten_stats {

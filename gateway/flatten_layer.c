@@ -587,7 +587,7 @@ static void close_layer(struct fl_layer *ly)
 	ly->fd = -1;
 }
 
-static int open_layer(struct fl_layer *ly, const char *path, struct berth_error *err)
+static int open_layer(struct fl_layer *ly, const char *path, bool hash, struct berth_error *err)
 {
 	char name[FL_QUOTE_MAX];
 	int code;
@@ -600,7 +600,7 @@ static int open_layer(struct fl_layer *ly, const char *path, struct berth_error 
 					 fl_quote(name, sizeof(name), path));
 	/* content decides: plain, gzip or zstd (in the stream thread) holding
 	 * a tar; an empty blob is an empty layer */
-	ly->stream = fl_stream_start(ly->fd, &code);
+	ly->stream = fl_stream_start(ly->fd, hash, &code);
 	if (!ly->stream)
 		return berth_error_errno(err, code, "layer %d: starting decompression",
 					 ly->layer + 1);
@@ -648,7 +648,7 @@ static int fill_pending(struct fl_layer *ly, const char *path, struct berth_erro
 	berth_debug("flatten: layer %d: second pass for %zu hard-linked entries",
 		    ly->layer + 1, ly->npending);
 	qsort(ly->pending, ly->npending, sizeof(*ly->pending), cmp_pending);
-	if (open_layer(ly, path, err) < 0)
+	if (open_layer(ly, path, false, err) < 0)
 		return -1;
 	while (next < ly->npending && (rc = next_entry(ly, &e, err)) > 0) {
 		if (ly->entry_no != ly->pending[next]->entry_no)
@@ -667,23 +667,41 @@ static int fill_pending(struct fl_layer *ly, const char *path, struct berth_erro
 	return 0;
 }
 
-static int read_layer(struct fl_layer *ly, const char *path, struct berth_error *err)
+/* The OCI image spec: a layer's diff_id is the sha256 of its uncompressed
+ * tar stream.  Checked on the first pass only (a second pass reads the same
+ * bytes); a mismatch means the layer is not the one the config describes. */
+static int check_diff_id(struct fl_layer *ly, const char *diff_id, struct berth_error *err)
+{
+	char got[FL_DIGEST_SIZE];
+
+	if (fl_stream_digest(ly->stream, got, err) < 0)
+		return berth_error_prefix(err, "layer %d", ly->layer + 1);
+	if (strcmp(got, diff_id))
+		return berth_error_set(err, EBADMSG,
+				       "layer %d: uncompressed digest %s does not match rootfs.diff_ids[%d] %s",
+				       ly->layer + 1, got, ly->layer, diff_id);
+	return 0;
+}
+
+static int read_layer(struct fl_layer *ly, const char *path, const char *diff_id,
+		      struct berth_error *err)
 {
 	struct archive_entry *e;
 	int rc;
 
-	if (open_layer(ly, path, err) < 0)
+	if (open_layer(ly, path, diff_id != NULL, err) < 0)
 		return -1;
 	while ((rc = next_entry(ly, &e, err)) > 0)
 		if (process_entry(ly, e, err) < 0)
 			return -1;
-	if (rc < 0)
+	if (rc < 0 || (diff_id && check_diff_id(ly, diff_id, err) < 0))
 		return -1;
 	close_layer(ly);
 	return ly->npending ? fill_pending(ly, path, err) : 0;
 }
 
-int fl_read_layer(struct fl_ctx *ctx, const char *path, int layer, struct berth_error *err)
+int fl_read_layer(struct fl_ctx *ctx, const char *path, int layer, const char *diff_id,
+		  struct berth_error *err)
 {
 	struct fl_layer *ly = calloc(1, sizeof(*ly));
 	int rc;
@@ -693,7 +711,7 @@ int fl_read_layer(struct fl_ctx *ctx, const char *path, int layer, struct berth_
 	ly->ctx = ctx;
 	ly->layer = layer;
 	ly->fd = -1;
-	rc = read_layer(ly, path, err);
+	rc = read_layer(ly, path, diff_id, err);
 	close_layer(ly);
 	free(ly->buckets);
 	free(ly->pending);

@@ -8,6 +8,10 @@
  * of chunks; the tar parser reads the ring through archive_read_open().
  * Memory is bounded by the ring (FL_STREAM_SLOTS x FL_STREAM_CHUNK).
  * Built with isa-l (HAVE_ISAL), gzip blobs are inflated by isa-l instead.
+ *
+ * The producer also hashes what it inflates (when asked): the sha256 of a
+ * layer's uncompressed stream is its diff_id (OCI image spec), checked
+ * against the image config without inflating the layer a second time.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +24,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <openssl/evp.h>
 
 #include "flatten_internal.h"
 
@@ -42,6 +47,7 @@ struct fl_stream {
 	bool held;     /* the reader holds chunk head until its next read */
 	bool done;     /* producer finished (end of data or error) */
 	bool stop;     /* reader gave up */
+	EVP_MD_CTX *sha;  /* NULL: not hashing; producer-only until done */
 	int error;
 	char msg[256];
 };
@@ -54,6 +60,25 @@ static void producer_failed(struct fl_stream *s, struct archive *ar, const char 
 	s->error = ar && archive_errno(ar) > 0 ? archive_errno(ar) : EINVAL;
 	snprintf(s->msg, sizeof(s->msg), "%s", text ? text : fallback);
 	pthread_mutex_unlock(&s->lock);
+}
+
+/* Hand chunk `slot` (n bytes) to the reader; hashed first, in this thread,
+ * so the hash sees every inflated byte in order.  -1 if hashing failed. */
+static int publish_chunk(struct fl_stream *s, int slot, size_t n)
+{
+	if (s->sha && EVP_DigestUpdate(s->sha, s->buf[slot], n) != 1) {
+		pthread_mutex_lock(&s->lock);
+		s->error = ENOMEM;
+		snprintf(s->msg, sizeof(s->msg), "cannot hash the layer");
+		pthread_mutex_unlock(&s->lock);
+		return -1;
+	}
+	pthread_mutex_lock(&s->lock);
+	s->len[slot] = n;
+	s->tail++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }
 
 /* Returns the slot to fill next, or -1 once the reader stopped. */
@@ -91,13 +116,8 @@ static void produce(struct fl_stream *s, struct archive *ar)
 			producer_failed(s, ar, "cannot decompress");
 			return;
 		}
-		if (n == 0)
+		if (n == 0 || publish_chunk(s, slot, (size_t)n) < 0)
 			return;
-		pthread_mutex_lock(&s->lock);
-		s->len[slot] = (size_t)n;
-		s->tail++;
-		pthread_cond_broadcast(&s->cond);
-		pthread_mutex_unlock(&s->lock);
 	}
 }
 
@@ -228,13 +248,8 @@ static void produce_gzip(struct fl_stream *s)
 		if (slot < 0)
 			break;
 		n = gz_fill(s, &in, st, s->buf[slot]);
-		if (n <= 0)
+		if (n <= 0 || publish_chunk(s, slot, (size_t)n) < 0)
 			break;
-		pthread_mutex_lock(&s->lock);
-		s->len[slot] = (size_t)n;
-		s->tail++;
-		pthread_cond_broadcast(&s->cond);
-		pthread_mutex_unlock(&s->lock);
 	}
 out:
 	free(st);
@@ -314,12 +329,13 @@ static void stream_free(struct fl_stream *s)
 {
 	for (size_t i = 0; i < FL_STREAM_SLOTS; i++)
 		free(s->buf[i]);
+	EVP_MD_CTX_free(s->sha);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-struct fl_stream *fl_stream_start(int fd, int *error)
+struct fl_stream *fl_stream_start(int fd, bool hash, int *error)
 {
 	struct fl_stream *s = calloc(1, sizeof(*s));
 	sigset_t all, old;
@@ -332,6 +348,12 @@ struct fl_stream *fl_stream_start(int fd, int *error)
 	s->fd = fd;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	if (hash && (!(s->sha = EVP_MD_CTX_new()) ||
+		     EVP_DigestInit_ex(s->sha, EVP_sha256(), NULL) != 1)) {
+		stream_free(s);
+		*error = ENOMEM;
+		return NULL;
+	}
 	for (size_t i = 0; i < FL_STREAM_SLOTS; i++) {
 		s->buf[i] = malloc(FL_STREAM_CHUNK);
 		if (!s->buf[i]) {
@@ -351,6 +373,33 @@ struct fl_stream *fl_stream_start(int fd, int *error)
 		return NULL;
 	}
 	return s;
+}
+
+int fl_stream_digest(struct fl_stream *s, char out[FL_DIGEST_SIZE], struct berth_error *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (!s->sha)
+		return berth_error_set(err, EINVAL, "layer stream not hashed");
+	/* the tar reader stops at the end-of-archive blocks; the rest (padding)
+	 * belongs to the stream and so to its digest: let the producer finish */
+	pthread_mutex_lock(&s->lock);
+	s->held = false;
+	for (;;) {
+		s->head = s->tail;
+		pthread_cond_broadcast(&s->cond);
+		if (s->done)
+			break;
+		pthread_cond_wait(&s->cond, &s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (s->error)
+		return berth_error_set(err, s->error, "%s", s->msg);
+	if (EVP_DigestFinal_ex(s->sha, md, &mdlen) != 1 || mdlen != 32)
+		return berth_error_set(err, ENOMEM, "cannot hash the layer");
+	berth_digest_format(md, out);
+	return 0;
 }
 
 void fl_stream_stop(struct fl_stream *s)

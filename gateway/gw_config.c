@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "gw_config.h"
@@ -18,6 +19,20 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "ADDR:PORT the HTTP API listens on" },
 	{ "http_threads", BERTH_CONF_UINT, GWC(http_threads), "4", 1, 64,
 	  "threads answering HTTP requests" },
+	{ "header_timeout", BERTH_CONF_DURATION, GWC(header_timeout_ms), "10s", 0, 0,
+	  "a connection idle this long before its request headers are complete is closed" },
+	{ "body_timeout", BERTH_CONF_DURATION, GWC(body_timeout_ms), "60s", 0, 0,
+	  "a connection idle this long while a request body arrives is closed" },
+	{ "connection_limit", BERTH_CONF_UINT, GWC(connection_limit), "1000", 16, 1000000,
+	  "connections the TCP listener serves at once (more are closed at once)" },
+	{ "per_ip_connection_limit", BERTH_CONF_UINT, GWC(per_ip_connection_limit), "64", 0, 1000000,
+	  "connections one client address may hold on the TCP listener (0: no limit)" },
+	{ "proxy_socket", BERTH_CONF_STRING, GWC(proxy_socket), "", 0, 0,
+	  "UNIX socket with its own threads for the trusted proxy (slurmctld); empty: none" },
+	{ "proxy_socket_mode", BERTH_CONF_STRING, GWC(proxy_socket_mode), "0660", 0, 0,
+	  "permission bits of proxy_socket (octal)" },
+	{ "proxy_connection_limit", BERTH_CONF_UINT, GWC(proxy_connection_limit), "256", 16, 1000000,
+	  "connections proxy_socket serves at once" },
 	{ "munge_socket", BERTH_CONF_STRING, GWC(munge_socket), "", 0, 0,
 	  "munged socket to decode credentials with (empty: libmunge default)" },
 	{ "trusted_proxy_uids", BERTH_CONF_STRING, GWC(trusted_proxy_uids), "", 0, 0,
@@ -46,6 +61,10 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "platform picked from multi-arch images (os/arch[/variant])" },
 	{ "insecure_registries", BERTH_CONF_STRING, GWC(insecure_registries), "", 0, 0,
 	  "registries (host[:port], comma-separated) reached over plain http" },
+	{ "registry_allow", BERTH_CONF_STRING, GWC(registry_allow), "*", 0, 0,
+	  "registries (host[:port], comma-separated) pulls may use; * any at a public address" },
+	{ "registry_redirect_allow", BERTH_CONF_STRING, GWC(registry_redirect_allow), "", 0, 0,
+	  "other hosts (blob storage, token servers) registries may send the gateway to" },
 	{ "ca_file", BERTH_CONF_STRING, GWC(ca_file), "", 0, 0,
 	  "CA bundle for https registries (empty: the system's)" },
 	{ "connect_timeout", BERTH_CONF_DURATION, GWC(connect_timeout_ms), "10s", 0, 0,
@@ -171,6 +190,28 @@ int gw_config_log_level(const char *name, enum berth_log_level *level)
 	return -1;
 }
 
+/* proxy_socket: an absolute path that fits a sockaddr_un; its mode in octal. */
+static int parse_socket(const char *path, struct gw_config *cfg, struct berth_error *err)
+{
+	struct sockaddr_un sun;
+	char *end;
+	unsigned long mode;
+
+	if (*cfg->proxy_socket && (*cfg->proxy_socket != '/' ||
+				   strlen(cfg->proxy_socket) >= sizeof(sun.sun_path)))
+		return berth_error_set(err, EINVAL,
+				       "%s: proxy_socket: expected an absolute path under %zu bytes", path,
+				       sizeof(sun.sun_path));
+	errno = 0;
+	mode = strtoul(cfg->proxy_socket_mode, &end, 8);
+	if (errno || !*cfg->proxy_socket_mode || *end || mode > 0777)
+		return berth_error_set(err, EINVAL,
+				       "%s: proxy_socket_mode: expected octal permission bits, got \"%s\"",
+				       path, cfg->proxy_socket_mode);
+	cfg->proxy_socket_perm = (mode_t)mode;
+	return 0;
+}
+
 static int derive(const char *path, struct gw_config *cfg, struct berth_error *err)
 {
 	enum berth_log_level level;
@@ -181,11 +222,18 @@ static int derive(const char *path, struct gw_config *cfg, struct berth_error *e
 			   &cfg->admin_uid_count, err) < 0 ||
 	    parse_uid_list("import_uids", cfg->import_uids, &cfg->import_uid_list,
 			   &cfg->import_uid_count, err) < 0 ||
-	    parse_word_list(cfg->insecure_registries, &cfg->insecure_list, err) < 0)
+	    parse_word_list(cfg->insecure_registries, &cfg->insecure_list, err) < 0 ||
+	    parse_word_list(cfg->registry_allow, &cfg->allow_list, err) < 0 ||
+	    parse_word_list(cfg->registry_redirect_allow, &cfg->redirect_allow_list, err) < 0)
 		return berth_error_prefix(err, "%s", path);
 	if (!*cfg->listen || !strrchr(cfg->listen, ':'))
 		return berth_error_set(err, EINVAL, "%s: listen: expected ADDR:PORT, got \"%s\"",
 				       path, cfg->listen);
+	if (parse_socket(path, cfg, err) < 0)
+		return -1;
+	if (cfg->header_timeout_ms < 1000 || cfg->body_timeout_ms < 1000)
+		return berth_error_set(err, EINVAL, "%s: %s: at least 1s", path,
+				       cfg->header_timeout_ms < 1000 ? "header_timeout" : "body_timeout");
 	if (gw_config_log_level(cfg->log_level, &level) < 0)
 		return berth_error_set(err, EINVAL,
 				       "%s: log_level: expected error, info, verbose or debug, got \"%s\"",
@@ -221,5 +269,11 @@ void gw_config_free(struct gw_config *cfg)
 	for (i = 0; cfg->insecure_list && cfg->insecure_list[i]; i++)
 		free(cfg->insecure_list[i]);
 	free(cfg->insecure_list);
+	for (i = 0; cfg->allow_list && cfg->allow_list[i]; i++)
+		free(cfg->allow_list[i]);
+	free(cfg->allow_list);
+	for (i = 0; cfg->redirect_allow_list && cfg->redirect_allow_list[i]; i++)
+		free(cfg->redirect_allow_list[i]);
+	free(cfg->redirect_allow_list);
 	memset(cfg, 0, sizeof(*cfg));
 }

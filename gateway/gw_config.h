@@ -19,6 +19,13 @@ struct gw_config {
 	/* HTTP */
 	char *listen;               /* "ADDR:PORT", default "127.0.0.1:7050" */
 	unsigned http_threads;      /* MHD thread pool, default 4 */
+	uint64_t header_timeout_ms; /* idle limit until the headers are in, default 10s */
+	uint64_t body_timeout_ms;   /* idle limit while a body arrives, default 60s */
+	unsigned connection_limit;  /* TCP listener, default 1000 */
+	unsigned per_ip_connection_limit; /* per client address, default 64 (0: none) */
+	char *proxy_socket;         /* UNIX socket for the trusted proxy, "" none */
+	char *proxy_socket_mode;    /* octal text, default "0660" */
+	unsigned proxy_connection_limit; /* default 256 */
 	char *munge_socket;         /* munged socket, "" = libmunge default */
 	char *trusted_proxy_uids;   /* comma list of uids/names, default "" */
 	char *admin_uids;           /* comma list, default "" (uid 0 always admin) */
@@ -36,6 +43,8 @@ struct gw_config {
 	/* registry client (gateway/registry.h) */
 	char *platform;             /* default "linux/amd64" */
 	char *insecure_registries;  /* comma list of host[:port] reached over http */
+	char *registry_allow;       /* comma list of host[:port] or *, default "*" */
+	char *registry_redirect_allow; /* comma list of host[:port], default "" */
 	char *ca_file;              /* "" = system bundle */
 	uint64_t connect_timeout_ms;/* default 10s */
 	uint64_t request_timeout_ms;/* manifests/tokens, default 60s */
@@ -56,6 +65,9 @@ struct gw_config {
 	uid_t *admin_uid_list;  size_t admin_uid_count;
 	uid_t *import_uid_list; size_t import_uid_count;
 	char **insecure_list;       /* NULL-terminated */
+	char **allow_list;          /* registry_allow, NULL-terminated */
+	char **redirect_allow_list; /* registry_redirect_allow, NULL-terminated */
+	mode_t proxy_socket_perm;   /* proxy_socket_mode parsed */
 };
 
 extern const struct berth_conf_key gw_config_schema[];

@@ -10,10 +10,15 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -21,18 +26,32 @@
 #include "berth_log.h"
 #include "gw_http_internal.h"
 
-#define CONNECTION_TIMEOUT_S 120
-#define CONNECTION_LIMIT 1000
+/* descriptors kept for everything but the connections (state database,
+ * layer files, munged, registries) when the fd limit is raised */
+#define FD_RESERVE 256
 /* a chunked JSON body beyond the limit is read and dropped up to this much
  * (to answer 413); after that the connection is closed (an upload beyond
  * import_max_size is closed at once) */
 #define JSON_DISCARD_MAX (1024 * 1024)
 
+/* Two listeners, one handler: the TCP one for everybody (per-address
+ * limits), and optionally a UNIX socket with its own threads for the
+ * trusted proxy, so that slurmctld's lookups are answered even while the
+ * TCP listener is saturated by connections that never finish a request. */
 struct gw_http {
 	struct MHD_Daemon *daemon;
+	struct MHD_Daemon *proxy;
 	struct gw_http_ctx ctx;
 	unsigned port;
+	bool socket_made;          /* cfg->proxy_socket is ours to remove */
 };
+
+static unsigned seconds(uint64_t ms)
+{
+	uint64_t s = (ms + 999) / 1000;
+
+	return s > UINT_MAX ? UINT_MAX : (unsigned)s;
+}
 
 /* ---- listen address --------------------------------------------------- */
 static int parse_port(const char *text, unsigned *port, struct berth_error *err)
@@ -221,6 +240,10 @@ static struct gw_request *request_new(struct gw_http_ctx *ctx, struct MHD_Connec
 		check_length(req);
 	if (!req->reply.status && req->route->body == GW_BODY_UPLOAD)
 		gw_http_import_begin(ctx, req);
+	/* the headers are in: the body (if any) gets its own idle limit */
+	if (!req->reply.status && req->route->body != GW_BODY_NONE)
+		MHD_set_connection_option(conn, MHD_CONNECTION_OPTION_TIMEOUT,
+					  seconds(ctx->cfg->body_timeout_ms));
 	return req;
 }
 
@@ -377,6 +400,94 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	berth_verbose("http: %s", line);
 }
 
+/* ---- the proxy socket --------------------------------------------------- */
+/* Who connected, for the log only: munge decides who the caller is. */
+static void on_proxy_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+				enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *info;
+	struct ucred peer;
+	socklen_t len = sizeof(peer);
+
+	(void)cls;
+	(void)socket_ctx;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (info && getsockopt(info->connect_fd, SOL_SOCKET, SO_PEERCRED, &peer, &len) == 0)
+		berth_debug("proxy socket: connection from pid %ld uid %u", (long)peer.pid,
+			    (unsigned)peer.uid);
+}
+
+/* A listening UNIX socket at path with mode perm; a stale socket there
+ * (from a daemon that died) is replaced, anything else is an error. */
+static int open_socket(const char *path, mode_t perm, struct berth_error *err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		return berth_error_set(err, EEXIST, "proxy_socket: \"%s\" exists and is not a socket",
+				       path);
+	if (lstat(path, &st) == 0 && unlink(path) < 0)
+		return berth_error_errno(err, errno, "proxy_socket: remove stale \"%s\"", path);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return berth_error_errno(err, errno, "proxy_socket: socket");
+	/* nobody can connect between bind and chmod: listen() comes last */
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 || chmod(path, perm) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		int code = errno;
+
+		close(fd);
+		unlink(path);
+		return berth_error_errno(err, code, "proxy_socket: \"%s\"", path);
+	}
+	return fd;
+}
+
+static int start_proxy(struct gw_http *http, unsigned flags, struct berth_error *err)
+{
+	const struct gw_config *cfg = http->ctx.cfg;
+	int fd = open_socket(cfg->proxy_socket, cfg->proxy_socket_perm, err);
+
+	if (fd < 0)
+		return -1;
+	http->socket_made = true;
+	http->proxy = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &http->ctx,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_LISTEN_SOCKET, fd,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, seconds(cfg->header_timeout_ms),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->proxy_connection_limit,
+		MHD_OPTION_NOTIFY_CONNECTION, on_proxy_connection, NULL,
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+		MHD_OPTION_END);
+	if (!http->proxy) {
+		close(fd);
+		return berth_error_set(err, EIO, "proxy_socket: cannot serve \"%s\"", cfg->proxy_socket);
+	}
+	return 0;
+}
+
+/* Every connection is a descriptor: make sure the limits can be reached
+ * (systemd's default soft limit of 1024 could not hold connection_limit). */
+static void raise_fd_limit(const struct gw_config *cfg)
+{
+	rlim_t want = (rlim_t)cfg->connection_limit + FD_RESERVE +
+		      (*cfg->proxy_socket ? cfg->proxy_connection_limit : 0);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		berth_info("open file limit %llu is below connection_limit + %u: raise LimitNOFILE",
+			   (unsigned long long)rl.rlim_cur, FD_RESERVE);
+}
+
 /* ---- start, stop ------------------------------------------------------ */
 struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *svc,
 			      struct berth_error *err)
@@ -390,8 +501,6 @@ struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *sv
 
 	if (gw_http_parse_listen(cfg->listen, &addr, &len, err) < 0)
 		return NULL;
-	if (addr.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	http = calloc(1, sizeof(*http));
 	if (!http) {
 		berth_error_set(err, ENOMEM, "out of memory");
@@ -399,12 +508,15 @@ struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *sv
 	}
 	http->ctx.cfg = cfg;
 	http->ctx.svc = svc;
-	http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &http->ctx,
+	raise_fd_limit(cfg);
+	http->daemon = MHD_start_daemon(flags | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
+		NULL, NULL, on_request, &http->ctx,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)CONNECTION_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)CONNECTION_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, seconds(cfg->header_timeout_ms),
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->per_ip_connection_limit,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_END);
 	if (!http->daemon) {
@@ -416,6 +528,10 @@ struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *sv
 	}
 	info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	http->port = info ? info->port : 0;
+	if (*cfg->proxy_socket && start_proxy(http, flags, err) < 0) {
+		gw_http_stop(http);
+		return NULL;
+	}
 	return http;
 }
 
@@ -428,6 +544,11 @@ void gw_http_stop(struct gw_http *http)
 {
 	if (!http)
 		return;
-	MHD_stop_daemon(http->daemon);
+	if (http->proxy)
+		MHD_stop_daemon(http->proxy);
+	if (http->socket_made)
+		unlink(http->ctx.cfg->proxy_socket);
+	if (http->daemon)
+		MHD_stop_daemon(http->daemon);
 	free(http);
 }

@@ -261,6 +261,9 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 	berth_info("berth-gatewayd %s: listening on %s (port %u), %u http threads, %u workers, images in %s",
 		   PACKAGE_VERSION, cfg->listen, gw_http_port(http), cfg->http_threads, cfg->workers,
 		   cfg->image_dir);
+	if (*cfg->proxy_socket)
+		berth_info("trusted proxy socket %s (mode %04o)", cfg->proxy_socket,
+			   (unsigned)cfg->proxy_socket_perm);
 	report_start(&report, NULL);
 	sig = wait_for_stop(&signals, cfg);
 	berth_info("signal %d: stopping", sig);

@@ -54,6 +54,8 @@ int gw_registry_create(struct gw_service *svc, const struct gw_registry_login *l
 	if (cfg->platform && *cfg->platform)
 		opts.platform = cfg->platform;
 	opts.insecure = (const char *const *)cfg->insecure_list;
+	opts.allow = (const char *const *)cfg->allow_list;
+	opts.redirect_allow = (const char *const *)cfg->redirect_allow_list;
 	if (cfg->ca_file && *cfg->ca_file)
 		opts.ca_file = cfg->ca_file;
 	if (cfg->connect_timeout_ms)

@@ -339,20 +339,63 @@ static int write_meta(const struct gw_job *job, const char *config, size_t confi
 	return rc < 0 ? berth_error_prefix(err, "image config") : 0;
 }
 
+/* The config's rootfs.diff_ids (untrusted): one sha256 digest per layer,
+ * as the OCI image spec requires; *ids point into *root (put it after use). */
+static int config_diff_ids(const char *config, size_t config_len, size_t nlayers,
+			   struct json_object **root, const char ***ids, struct berth_error *err)
+{
+	struct json_object *rootfs, *list, *item;
+	size_t n;
+
+	*ids = NULL;
+	*root = json_tokener_parse(config);
+	if (!*root || strlen(config) != config_len ||
+	    !json_object_object_get_ex(*root, "rootfs", &rootfs) ||
+	    !json_object_object_get_ex(rootfs, "diff_ids", &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return berth_error_set(err, EBADMSG, "image config: no rootfs.diff_ids list");
+	n = json_object_array_length(list);
+	if (n != nlayers)
+		return berth_error_set(err, EBADMSG,
+				       "image config: rootfs.diff_ids has %zu entries for %zu layers",
+				       n, nlayers);
+	*ids = calloc(n ? n : 1, sizeof(**ids));
+	if (!*ids)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		item = json_object_array_get_idx(list, i);
+		if (!json_object_is_type(item, json_type_string) ||
+		    !berth_digest_valid(json_object_get_string(item)))
+			return berth_error_set(err, EBADMSG,
+					       "image config: rootfs.diff_ids[%zu] is not a sha256 digest", i);
+		(*ids)[i] = json_object_get_string(item);
+	}
+	return 0;
+}
+
 int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *const *layers,
 		       size_t nlayers, const char *config, size_t config_len,
 		       struct berth_error *err)
 {
 	const struct gw_config *cfg = svc->cfg;
 	struct flatten_options opts = { cfg->compressor, (int)cfg->compression_level,
-					(size_t)cfg->block_size, cfg->compress_workers };
+					(size_t)cfg->block_size, cfg->compress_workers, NULL };
 	char tmp[4096], sqfs[4096], json[4096];
+	struct json_object *root = NULL;
+	const char **diff_ids = NULL;
+	int rc;
 
 	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "convert");
 	gw_tmp_name(svc, cfg->image_dir, job->digest + 7, tmp, sizeof(tmp));
 	image_path(svc, job->digest, "sqfs", sqfs, sizeof(sqfs));
 	image_path(svc, job->digest, "json", json, sizeof(json));
-	if (flatten_layers(layers, nlayers, tmp, &opts, NULL, err) < 0)
+	rc = config_diff_ids(config, config_len, nlayers, &root, &diff_ids, err);
+	opts.diff_ids = diff_ids;
+	if (rc == 0)
+		rc = flatten_layers(layers, nlayers, tmp, &opts, NULL, err);
+	free(diff_ids);
+	json_object_put(root);
+	if (rc < 0)
 		return -1;
 	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "publish");
 	if (write_meta(job, config, config_len, json, err) < 0) {

@@ -36,7 +36,10 @@ static void curl_init(void)
 void registry_options_init(struct registry_options *opts)
 {
 	memset(opts, 0, sizeof(*opts));
+	static const char *const any[] = { "*", NULL };
+
 	opts->platform = "linux/amd64";
+	opts->allow = any;
 	opts->connect_timeout_ms = 10000;
 	opts->timeout_ms = 60000;
 	opts->blob_timeout_ms = 0;
@@ -70,7 +73,44 @@ static int check_options(const struct registry_options *o, struct berth_error *e
 			return berth_error_set(err, EINVAL, "registry options: insecure registry \"%.80s\": expected host[:port]",
 					       printable(h) ? h : "?");
 	}
+	for (int l = 0; l < 2; l++) {
+		const char *const *list = l ? o->redirect_allow : o->allow;
+
+		for (size_t i = 0; list && list[i]; i++) {
+			const char *h = list[i];
+
+			if (!h[0] || strlen(h) > BERTH_REGISTRY_MAX || strpbrk(h, "/@?# \t") || !printable(h) ||
+			    (l && !strcmp(h, "*")))
+				return berth_error_set(err, EINVAL, "registry options: %s \"%.80s\": expected host[:port]%s",
+						       l ? "redirect_allow" : "allow", printable(h) ? h : "?",
+						       l ? "" : " or *");
+		}
+	}
 	return 0;
+}
+
+static int copy_list(const char *const *from, char ***to, size_t *count, struct berth_error *err)
+{
+	size_t n = 0;
+
+	while (from && from[n])
+		n++;
+	*to = calloc(n + 1, sizeof(**to));
+	if (!*to)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (!((*to)[i] = strdup(from[i])))
+			return berth_error_set(err, ENOMEM, "out of memory");
+		*count = i + 1;
+	}
+	return 0;
+}
+
+static void free_list(char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
 }
 
 static int copy_options(struct registry_client *c, const struct registry_options *o,
@@ -79,6 +119,9 @@ static int copy_options(struct registry_client *c, const struct registry_options
 	char agent[64];
 	size_t n = 0;
 
+	if (copy_list(o->allow, &c->allow, &c->nallow, err) < 0 ||
+	    copy_list(o->redirect_allow, &c->redirect_allow, &c->nredirect_allow, err) < 0)
+		return -1;
 	while (o->insecure && o->insecure[n])
 		n++;
 	c->insecure = calloc(n + 1, sizeof(*c->insecure));
@@ -145,6 +188,8 @@ void registry_client_destroy(struct registry_client *c)
 	for (size_t i = 0; i < c->ninsecure; i++)
 		free(c->insecure[i]);
 	free(c->insecure);
+	free_list(c->allow, c->nallow);
+	free_list(c->redirect_allow, c->nredirect_allow);
 	free(c->ca_file);
 	free(c->user_agent);
 	reg_token_cache_destroy(c->tokens);

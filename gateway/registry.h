@@ -32,8 +32,11 @@
  * err->code tells the caller (the gateway maps it to an HTTP status):
  *   ENOENT        manifest/blob not found (404), no manifest for the platform
  *   EACCES        unauthorized (401) or denied (403)
- *   ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT, ECONNRESET, EIO
- *                 network errors (after the retries)
+ *   EHOSTUNREACH  no HTTP answer (refused, timed out, reset, TLS failure,
+ *                 not HTTP...): one message, "registry unreachable (details
+ *                 in the gateway's log)", whatever happened, so that errors
+ *                 do not tell open from closed ports; the detail is logged
+ *   EIO           connection closed in the middle of a body
  *   EAGAIN        429 or 5xx still returned after the retries
  *   EBADMSG       digest or size mismatch, malformed manifest or JSON
  *   ENOTSUP       schema1, unsupported media type (layer, config, digest)
@@ -110,6 +113,14 @@ typedef int (*registry_credentials_fn)(void *arg, const char *registry,
 struct registry_options {
 	const char *platform;             /* "os/arch[/variant]"; default "linux/amd64" */
 	const char *const *insecure;      /* NULL-terminated "host[:port]" reached over plain http */
+	/* NULL-terminated "host[:port]" registries that may be used, "*": any
+	 * registry at a public address (default: { "*" }).  A listed host may
+	 * be at any address; others must be at public ones (checked at
+	 * connect time).  Redirects and token realms off the registry's origin
+	 * may go to hosts of allow or redirect_allow (or anywhere public with
+	 * "*").  Refusals: EACCES, "not an allowed registry (registry_allow)". */
+	const char *const *allow;
+	const char *const *redirect_allow;  /* default NULL: none */
 	const char *ca_file;              /* CA bundle for https; NULL: the system's */
 	const char *user_agent;           /* default "berth-gatewayd/<version>" */
 	long connect_timeout_ms;          /* per connection; default 10000 */

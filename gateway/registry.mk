@@ -2,7 +2,7 @@
 gateway_libberth_gateway_la_SOURCES += \
 	gateway/registry.c gateway/registry.h gateway/registry_internal.h \
 	gateway/registry_http.c gateway/registry_auth.c \
-	gateway/registry_manifest.c gateway/registry_digest.c
+	gateway/registry_manifest.c gateway/registry_digest.c gateway/registry_policy.c
 
 # Unit tests (no server needed).
 if HAVE_CHECK
@@ -11,6 +11,11 @@ TESTS += testsuite/unit/test_registry
 testsuite_unit_test_registry_SOURCES = testsuite/unit/test_registry.c testsuite/unit/unit.h
 testsuite_unit_test_registry_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
 testsuite_unit_test_registry_LDADD = $(GATEWAY_UNIT_LIBS)
+check_PROGRAMS += testsuite/unit/test_registry_policy
+TESTS += testsuite/unit/test_registry_policy
+testsuite_unit_test_registry_policy_SOURCES = testsuite/unit/test_registry_policy.c testsuite/unit/unit.h
+testsuite_unit_test_registry_policy_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
+testsuite_unit_test_registry_policy_LDADD = $(GATEWAY_UNIT_LIBS)
 endif
 
 # Against real docker-registry instances and scripted servers: pytest driving

@@ -249,6 +249,8 @@ static void set_options(struct transfer *t, const char *url, struct curl_slist *
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, reg_policy_open_socket);
+	curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, t->s);
 	if (c->ca_file)
 		curl_easy_setopt(curl, CURLOPT_CAINFO, c->ca_file);
 }
@@ -313,8 +315,13 @@ static int transfer_chain(struct transfer *t, CURLcode *cc, struct berth_error *
 
 		if (reg_url_origin(url, origin, sizeof(origin), NULL, 0, err) < 0)
 			return berth_error_prefix(err, "%s", req->what);
+		if (reg_policy_url(t->s, url, origin, hops ? "redirect" : "request", err) < 0)
+			return berth_error_prefix(err, "%s", req->what);
 		at_origin = req->auth_origin && strcmp(origin, req->auth_origin) == 0;
 		*cc = transfer_once(t, url, at_origin && req->authorization);
+		if (*cc != CURLE_OK && t->s->addr_refused)
+			return berth_error_set(err, EACCES, "%s: refusing a non-public address (the host is "
+					       "not listed in registry_allow)", req->what);
 		if (*cc != CURLE_OK)
 			return 0;
 		curl_easy_getinfo(t->s->curl, CURLINFO_RESPONSE_CODE, &t->resp->status);
@@ -370,7 +377,7 @@ static int transport_error(struct transfer *t, CURLcode cc, struct berth_error *
 	const struct reg_body *body = t->req->body;
 	const char *what = t->req->what;
 	char detail[CURL_ERROR_SIZE + 64], tries[32] = "";
-	long os_errno = 0;
+	long os_errno = 0, status = 0;
 	int code = EIO;
 
 	if (body->too_big && body->max && (body->expected_size < 0 || body->expected_size > (int64_t)body->max))
@@ -412,6 +419,15 @@ static int transport_error(struct transfer *t, CURLcode cc, struct berth_error *
 	berth_error_sanitize(detail);
 	if (t->resp->attempts > 1)
 		snprintf(tries, sizeof(tries), " (%u attempts)", t->resp->attempts);
+	curl_easy_getinfo(t->s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status == 0) {
+		/* No HTTP answer at all.  Refused, timed out, reset, not TLS, not
+		 * HTTP: told apart, these would turn pulls into a port scanner.
+		 * The user gets one message; the admin gets the detail here. */
+		berth_info("registry %s: %s: %s%s", t->s->registry, what, detail, tries);
+		return berth_error_set(err, EHOSTUNREACH,
+				       "%s: registry unreachable (details in the gateway's log)", what);
+	}
 	return berth_error_set(err, code, "%s: %s%s", what, detail, tries);
 }
 
@@ -493,6 +509,8 @@ int reg_session_open(struct reg_session *s, struct registry_client *client,
 		 host);
 	if (reg_url_origin(s->base, s->origin, sizeof(s->origin), NULL, 0, err) < 0)
 		return berth_error_prefix(err, "registry address");
+	if (reg_policy_registry(s, err) < 0)
+		return -1;
 	snprintf(s->scope, sizeof(s->scope), "repository:%s:pull", ref->repository);
 	s->curl = curl_easy_init();
 	if (!s->curl)

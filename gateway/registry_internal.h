@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <curl/curl.h>
 #include <openssl/evp.h>
@@ -35,6 +36,10 @@ struct registry_client {
 	struct reg_platform platform;
 	char **insecure;                 /* "host[:port]", lowercase */
 	size_t ninsecure;
+	char **allow;                    /* registry_policy.c */
+	size_t nallow;
+	char **redirect_allow;
+	size_t nredirect_allow;
 	char *ca_file;
 	char *user_agent;
 	long connect_timeout_ms;
@@ -63,7 +68,23 @@ struct reg_session {
 	bool auth_fresh;                    /* got from the token server or credentials in this call */
 	CURL *curl;
 	char curl_error[CURL_ERROR_SIZE];
+	bool registry_listed;               /* named in allow: any address will do */
+	bool url_listed;                    /* the same for the URL being fetched */
+	bool addr_refused;                  /* the policy refused an address of it */
 };
+
+/* ------------------------------------------------------------ registry_policy.c */
+
+/* A public unicast address (not private, loopback, link-local, ...). */
+bool reg_addr_public(const struct sockaddr *sa);
+/* At session open: may s->registry be used at all (EACCES if not)? */
+int reg_policy_registry(struct reg_session *s, struct berth_error *err);
+/* Before fetching url (origin: reg_url_origin's): is its host allowed?
+ * Sets what the connect-time check allows for it. */
+int reg_policy_url(struct reg_session *s, const char *url, const char *origin, const char *what,
+		   struct berth_error *err);
+/* CURLOPT_OPENSOCKETFUNCTION (data: the session): the address check. */
+curl_socket_t reg_policy_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *addr);
 
 /* ---------------------------------------------------------- registry_digest.c */
 

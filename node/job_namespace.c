@@ -1,5 +1,5 @@
 /*
- * jc_namespace.c - see jc_namespace.h.
+ * job_namespace.c - see job_namespace.h.
  *
  * Layout of <state_dir>/<node>/<job>/ (root 0700, created by job_prolog):
  *   spec   what the job asked for
@@ -73,8 +73,8 @@ static int prepare_job_dir(const struct berth_job_paths *paths, uid_t uid, gid_t
 /* The child: new namespace, private /tmp for every step (the batch script
  * included), then the container tree.  Reports "" or the error message on
  * status_fd, then waits until the parent has pinned the namespace. */
-static void namespace_child(const struct berth_job_paths *paths, const struct jc_namespace_base *base,
-			    int cpu, jc_populate_fn populate, void *arg, int status_fd, int go_fd)
+static void namespace_child(const struct berth_job_paths *paths, const struct berth_ns_base *base,
+			    int cpu, berth_ns_populate_fn populate, void *arg, int status_fd, int go_fd)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	char byte;
@@ -125,8 +125,8 @@ static int pin_namespace(pid_t child, const char *holder, struct berth_error *er
 	return 0;
 }
 
-static int run_namespace_child(const struct berth_job_paths *paths, const struct jc_namespace_base *base,
-			       int cpu, jc_populate_fn populate, void *arg, struct berth_error *err)
+static int run_namespace_child(const struct berth_job_paths *paths, const struct berth_ns_base *base,
+			       int cpu, berth_ns_populate_fn populate, void *arg, struct berth_error *err)
 {
 	int status_pipe[2], go_pipe[2], status, rc = -1;
 	char msg[BERTH_ERROR_MSG_MAX] = "";
@@ -190,15 +190,15 @@ static bool pin_refused(const struct berth_error *err)
 	return err->code == BERTH_ENSPIN;
 }
 
-int jc_namespace_test_first_cpu = -1;
+int berth_ns_test_first_cpu = -1;
 
-static int create_with_cpu_retry(const struct berth_job_paths *paths, const struct jc_namespace_base *base,
-				 jc_populate_fn populate, void *arg, struct berth_error *err)
+static int create_with_cpu_retry(const struct berth_job_paths *paths, const struct berth_ns_base *base,
+				 berth_ns_populate_fn populate, void *arg, struct berth_error *err)
 {
 	cpu_set_t allowed;
 	int tries = 0;
 
-	if (run_namespace_child(paths, base, jc_namespace_test_first_cpu, populate, arg, err) == 0)
+	if (run_namespace_child(paths, base, berth_ns_test_first_cpu, populate, arg, err) == 0)
 		return 0;
 	if (!pin_refused(err))
 		return -1;
@@ -220,8 +220,8 @@ static int create_with_cpu_retry(const struct berth_job_paths *paths, const stru
 	return berth_error_prefix(err, "after %d tries, one per CPU", tries);
 }
 
-int jc_namespace_create(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
-			const struct jc_namespace_base *base, jc_populate_fn populate, void *arg,
+int berth_ns_create(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
+			const struct berth_ns_base *base, berth_ns_populate_fn populate, void *arg,
 			struct berth_error *err)
 {
 	if (namespace_pinned(paths->ns))
@@ -231,7 +231,7 @@ int jc_namespace_create(const struct berth_job_paths *paths, uid_t uid, gid_t gi
 	return create_with_cpu_retry(paths, base, populate, arg, err);
 }
 
-int jc_namespace_join(const struct berth_job_paths *paths, struct berth_error *err)
+int berth_ns_join(const struct berth_job_paths *paths, struct berth_error *err)
 {
 	int fd = open(paths->ns, O_RDONLY | O_CLOEXEC);
 
@@ -252,7 +252,7 @@ int jc_namespace_join(const struct berth_job_paths *paths, struct berth_error *e
 	return 1;
 }
 
-int jc_namespace_open(const struct berth_job_paths *paths)
+int berth_ns_open(const struct berth_job_paths *paths)
 {
 	int fd;
 
@@ -274,15 +274,15 @@ static void delete_step_dirs(const char *dir)
 	while ((entry = readdir(d))) {
 		struct berth_job_paths step;
 
-		if (strncmp(entry->d_name, "step.", 5) != 0 || !jc_step_paths_from(dir, entry->d_name + 5, &step))
+		if (strncmp(entry->d_name, "step.", 5) != 0 || !berth_step_paths_from(dir, entry->d_name + 5, &step))
 			continue;
-		if (jc_namespace_delete(&step, &err) < 0)
+		if (berth_ns_delete(&step, &err) < 0)
 			berth_err("%s", err.msg);
 	}
 	closedir(d);
 }
 
-bool jc_step_paths_from(const char *job_dir, const char *step, struct berth_job_paths *out)
+bool berth_step_paths_from(const char *job_dir, const char *step, struct berth_job_paths *out)
 {
 	int n;
 
@@ -298,7 +298,7 @@ bool jc_step_paths_from(const char *job_dir, const char *step, struct berth_job_
 	return true;
 }
 
-int jc_namespace_delete(const struct berth_job_paths *paths, struct berth_error *err)
+int berth_ns_delete(const struct berth_job_paths *paths, struct berth_error *err)
 {
 	delete_step_dirs(paths->dir);
 	berth_umount_all(paths->ns);

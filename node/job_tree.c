@@ -1,5 +1,5 @@
 /*
- * jc_tree.c - gather, in slurmstepd, everything the container tree of one
+ * job_tree.c - gather, in slurmstepd, everything the container tree of one
  * job needs (the user's identity lines, the user's volumes opened AS the
  * user, site mounts) and build it inside the job's namespace.
  */
@@ -23,7 +23,7 @@
 
 static const char *const site_etc_files[] = { "/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf" };
 
-static int user_identity(struct jc_tree_input *in, uid_t uid, gid_t gid, struct berth_error *err)
+static int user_identity(struct berth_job_tree_input *in, uid_t uid, gid_t gid, struct berth_error *err)
 {
 	struct passwd pw, *pwp = NULL;
 	char buf[16384];
@@ -52,7 +52,7 @@ static int user_identity(struct jc_tree_input *in, uid_t uid, gid_t gid, struct 
 
 /* In the namespace child: the kernel binds only mounts of the caller's own
  * mount namespace, so the sources are opened (as the user) after unshare. */
-static int open_volumes(struct jc_tree_input *in, struct berth_error *err)
+static int open_volumes(struct berth_job_tree_input *in, struct berth_error *err)
 {
 	for (size_t i = 0; i < in->volume_list.count; i++) {
 		const struct berth_volume *v = &in->volume_list.items[i];
@@ -71,7 +71,7 @@ static int open_volumes(struct jc_tree_input *in, struct berth_error *err)
 }
 
 /* The modules' mounts come after site_fs, as more site mounts. */
-static int add_module_mounts(struct jc_tree_input *in, const struct berth_config *cfg, const char *names,
+static int add_module_mounts(struct berth_job_tree_input *in, const struct berth_config *cfg, const char *names,
 			     struct berth_error *err)
 {
 	struct berth_modules modules;
@@ -85,7 +85,7 @@ static int add_module_mounts(struct jc_tree_input *in, const struct berth_config
 	return rc;
 }
 
-int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
+int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
 		    struct berth_error *err)
 {
@@ -128,9 +128,9 @@ int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
 	return 0;
 }
 
-int jc_tree_build(void *arg, struct berth_error *err)
+int berth_job_tree_build(void *arg, struct berth_error *err)
 {
-	struct jc_tree_input *in = arg;
+	struct berth_job_tree_input *in = arg;
 
 	if (open_volumes(in, err) < 0)
 		return -1;
@@ -142,7 +142,7 @@ int jc_tree_build(void *arg, struct berth_error *err)
 	return 0;
 }
 
-void jc_tree_release(struct jc_tree_input *in)
+void berth_job_tree_release(struct berth_job_tree_input *in)
 {
 	for (size_t i = 0; i < in->n_volumes; i++)
 		if (in->volumes[i].src_fd >= 0)

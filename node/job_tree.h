@@ -1,9 +1,9 @@
 /*
- * jc_tree.h - inputs of one job's container tree, gathered in slurmstepd
+ * job_tree.h - inputs of one job's container tree, gathered in slurmstepd
  * before the namespace child is forked.
  */
-#ifndef BERTH_JC_TREE_H_
-#define BERTH_JC_TREE_H_
+#ifndef BERTH_JOB_TREE_H_
+#define BERTH_JOB_TREE_H_
 
 #include <sys/types.h>
 
@@ -12,16 +12,16 @@
 #include "job_spec.h"
 #include "volume.h"
 
-#define JC_GROUPS_MAX 256
+#define BERTH_JOB_GROUPS_MAX 256
 
-struct jc_tree_input {
+struct berth_job_tree_input {
 	char sqfs[4096], json[4096];
 	char passwd[2048];
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[JC_GROUPS_MAX];
+	gid_t groups[BERTH_JOB_GROUPS_MAX];
 	size_t ngroups;
-	char *group_lines[JC_GROUPS_MAX];
+	char *group_lines[BERTH_JOB_GROUPS_MAX];
 	size_t n_group_lines;
 	struct berth_volume_list volume_list, site_list;
 	struct berth_tree_volume volumes[BERTH_VOLUMES_MAX];
@@ -33,13 +33,13 @@ struct jc_tree_input {
 };
 
 /* Gather (opening the user's volume sources as the user). */
-int jc_tree_prepare(struct jc_tree_input *in, const struct berth_config *cfg,
+int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
 		    struct berth_error *err);
 
-/* jc_populate_fn: build the tree inside the new namespace. */
-int jc_tree_build(void *arg, struct berth_error *err);
+/* berth_ns_populate_fn: build the tree inside the new namespace. */
+int berth_job_tree_build(void *arg, struct berth_error *err);
 
-void jc_tree_release(struct jc_tree_input *in);
+void berth_job_tree_release(struct berth_job_tree_input *in);
 
 #endif

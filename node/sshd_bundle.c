@@ -1,5 +1,5 @@
 /*
- * jc_sshd_bundle.c - the host's OpenSSH server and client, with their own
+ * berth_sshd_bundle.c - the host's OpenSSH server and client, with their own
  * dynamic loader and every library they need, copied once per host into
  * <state_dir>/ssh-bundle/<stamp>/ (root, node-local):
  *
@@ -169,7 +169,7 @@ static int fill_bundle(const char *dir, struct berth_error *err)
 	return rc;
 }
 
-int jc_sshd_bundle(const char *state_dir, char *out, size_t size, struct berth_error *err)
+int berth_sshd_bundle(const char *state_dir, char *out, size_t size, struct berth_error *err)
 {
 	char stamp[32], parent[2048], tmp[2100];
 	struct stat st;

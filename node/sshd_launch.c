@@ -1,5 +1,5 @@
 /*
- * jc_sshd.c - see jc_sshd.h.
+ * sshd_launch.c - see sshd_launch.h.
  *
  * Why the host's OpenSSH through its own loader (and not a static sshd
  * built by berth, nor the image's): Debian's openssh-server is a
@@ -7,7 +7,7 @@
  * build would be a second OpenSSH (and OpenSSL, zlib) for berth to patch.
  * Running the host binary through the host's dynamic loader, with
  * --library-path pointing at copies of exactly the libraries ldd names
- * (jc_sshd_bundle.c), makes it independent of the image's libc: a static
+ * (berth_sshd_bundle.c), makes it independent of the image's libc: a static
  * busybox image and a Debian image work alike.  The sshd runs as the user
  * (never root), with no privilege separation to set up, no PAM, no
  * re-exec (-r), in the foreground (-D), logging to stderr (-e) which goes
@@ -65,7 +65,7 @@ static struct {
 	char dir[1100], ns[1100], root[1100], log[1200];
 } current;
 
-void jc_sshd_request_path(const struct berth_job_paths *paths, char *buf, size_t size)
+void berth_sshd_request_path(const struct berth_job_paths *paths, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/sshd.request", paths->dir);
 }
@@ -162,7 +162,7 @@ static int write_configs(const char *dir, const struct berth_sshd_request *req,
 }
 
 /* The bundle, the job's files and three single files into the tree. */
-static int add_mounts(struct jc_tree_input *tree, const char *bundle, const char *dir,
+static int add_mounts(struct berth_job_tree_input *tree, const char *bundle, const char *dir,
 		      struct berth_error *err)
 {
 	char *spec = NULL;
@@ -186,7 +186,7 @@ static int add_mounts(struct jc_tree_input *tree, const char *bundle, const char
 /* No sshd for this job: `ssh` in the container says why, when the user
  * needs it (not in every job's output). */
 static int refused_client(const struct berth_job_paths *paths, const char *reason,
-			  struct jc_tree_input *tree, struct berth_error *err)
+			  struct berth_job_tree_input *tree, struct berth_error *err)
 {
 	char dir[1200], *script = NULL, *spec = NULL;
 	int rc;
@@ -219,8 +219,8 @@ static void user_groups(const char *user, gid_t gid)
 	current.ngroups = (size_t)n;
 }
 
-int jc_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths *paths,
-		    const struct berth_job_spec *spec, uint32_t job_id, struct jc_tree_input *tree,
+int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths *paths,
+		    const struct berth_job_spec *spec, uint32_t job_id, struct berth_job_tree_input *tree,
 		    struct berth_error *err)
 {
 	struct berth_sshd_request req;
@@ -231,7 +231,7 @@ int jc_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	current.prepared = false;
-	jc_sshd_request_path(paths, request, sizeof(request));
+	berth_sshd_request_path(paths, request, sizeof(request));
 	if ((found = berth_sshd_request_read(request, &req, err)) <= 0)
 		return found < 0 ? berth_error_prefix(err, "sshd") : 0;
 	if (req.refused) {
@@ -247,7 +247,7 @@ int jc_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths
 	snprintf(dir, sizeof(dir), "%s/ssh", paths->dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		berth_error_errno(err, errno, "mkdir \"%s\"", dir);
-	else if (jc_sshd_bundle(cfg->state_dir, bundle, sizeof(bundle), err) == 0 &&
+	else if (berth_sshd_bundle(cfg->state_dir, bundle, sizeof(bundle), err) == 0 &&
 		 make_host_key(dir, job_id, spec->uid, spec->gid, err) == 0 &&
 		 write_configs(dir, &req, pw.pw_name, err) == 0 && add_mounts(tree, bundle, dir, err) == 0)
 		rc = 0;
@@ -394,7 +394,7 @@ static unsigned long long start_time(pid_t pid)
 	return start_time_state(pid, &zombie);
 }
 
-int jc_sshd_start(uint32_t job_id, struct berth_error *err)
+int berth_sshd_start(uint32_t job_id, struct berth_error *err)
 {
 	const char *argv[] = { BERTH_SSH_CTR_BUNDLE "/ld.so", "--inhibit-cache", "--library-path",
 			       BERTH_SSH_CTR_BUNDLE "/lib", BERTH_SSH_CTR_BUNDLE "/bin/sshd", "-D", "-e",
@@ -472,7 +472,7 @@ static int kill_namespace(const char *holder)
 	return killed;
 }
 
-void jc_sshd_stop(const struct berth_job_paths *paths)
+void berth_sshd_stop(const struct berth_job_paths *paths)
 {
 	char file[1200], text[64] = "";
 	unsigned long long started = 0;

@@ -1,19 +1,19 @@
 /*
- * jc_sshd.h - the per-job sshd inside the job's container (plugstack
+ * sshd_launch.h - the per-job sshd inside the job's container (plugstack
  * argument enable_sshd=1 of berth.so; see node/sshd_job.h for the flow).
  *
  * Extern step only, in this order:
- *   stepd_create: jc_sshd_prepare() reads <job dir>/sshd.request (written
+ *   stepd_create: berth_sshd_prepare() reads <job dir>/sshd.request (written
  *     by job_prolog), generates <job dir>/ssh/ (host key, configs), and
  *     adds the read-only mounts to the container tree before it is built;
- *   add_cont: jc_sshd_start() starts the sshd in the container as the user
+ *   add_cont: berth_sshd_start() starts the sshd in the container as the user
  *     and moves it into the extern step's cgroups (Slurm's proctrack then
  *     kills it and everything started through it when the step ends);
- *   stepd_delete (and slurmd's delete as a backstop): jc_sshd_stop() kills
+ *   stepd_delete (and slurmd's delete as a backstop): berth_sshd_stop() kills
  *     whatever is left, before the namespace goes.
  */
-#ifndef BERTH_JC_SSHD_H_
-#define BERTH_JC_SSHD_H_
+#ifndef BERTH_SSHD_LAUNCH_H_
+#define BERTH_SSHD_LAUNCH_H_
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -24,24 +24,24 @@
 #include "berth_error.h"
 #include "job_spec.h"
 
-struct jc_tree_input;
+struct berth_job_tree_input;
 
 /* Request file of a job: <job dir>/sshd.request. */
-void jc_sshd_request_path(const struct berth_job_paths *paths, char *buf, size_t size);
+void berth_sshd_request_path(const struct berth_job_paths *paths, char *buf, size_t size);
 
 /* 0: nothing to do or prepared (mounts added to tree), -1 with err. */
-int jc_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths *paths,
-		    const struct berth_job_spec *spec, uint32_t job_id, struct jc_tree_input *tree,
+int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths *paths,
+		    const struct berth_job_spec *spec, uint32_t job_id, struct berth_job_tree_input *tree,
 		    struct berth_error *err);
 
 /* Start the prepared sshd (no-op if none was prepared in this process). */
-int jc_sshd_start(uint32_t job_id, struct berth_error *err);
+int berth_sshd_start(uint32_t job_id, struct berth_error *err);
 
 /* Kill the job's sshd if it still runs (pid file in the job dir). */
-void jc_sshd_stop(const struct berth_job_paths *paths);
+void berth_sshd_stop(const struct berth_job_paths *paths);
 
-/* jc_sshd_bundle.c: <state_dir>/ssh-bundle/<stamp> into out, made if
+/* berth_sshd_bundle.c: <state_dir>/ssh-bundle/<stamp> into out, made if
  * missing. */
-int jc_sshd_bundle(const char *state_dir, char *out, size_t size, struct berth_error *err);
+int berth_sshd_bundle(const char *state_dir, char *out, size_t size, struct berth_error *err);
 
 #endif

@@ -6,14 +6,17 @@ UNIT_TESTS = \
 	testsuite/unit/test_job_wire \
 	testsuite/unit/test_job_spec \
 	testsuite/unit/test_image_meta \
+	testsuite/unit/test_image_meta_io \
 	testsuite/unit/test_task_env \
 	testsuite/unit/test_task_entry \
 	testsuite/unit/test_image_ref \
 	testsuite/unit/test_volume \
-	testsuite/unit/test_config \
+	testsuite/unit/test_conf_parser \
+	testsuite/unit/test_berth_conf \
 	testsuite/unit/test_safe_path \
 	testsuite/unit/test_container_tree \
-	testsuite/unit/test_run
+	testsuite/unit/test_run \
+	testsuite/unit/test_run_user
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(NODE_CPPFLAGS) $(CHECK_CFLAGS)
@@ -30,16 +33,27 @@ testsuite_unit_test_image_ref_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_volume_SOURCES = testsuite/unit/test_volume.c testsuite/unit/unit.h
 testsuite_unit_test_volume_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_volume_LDADD = $(UNIT_LDADD)
-testsuite_unit_test_config_SOURCES = testsuite/unit/test_config.c testsuite/unit/unit.h
-testsuite_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
-testsuite_unit_test_config_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_conf_parser_SOURCES = testsuite/unit/test_conf_parser.c testsuite/unit/unit.h
+testsuite_unit_test_conf_parser_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_conf_parser_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_berth_conf_SOURCES = testsuite/unit/test_berth_conf.c testsuite/unit/unit.h
+testsuite_unit_test_berth_conf_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_berth_conf_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_job_spec_SOURCES = testsuite/unit/test_job_spec.c testsuite/unit/unit.h
 testsuite_unit_test_job_spec_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_job_spec_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_run_user_SOURCES = testsuite/unit/test_run_user.c testsuite/unit/unit.h
+testsuite_unit_test_run_user_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_run_user_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_run_SOURCES = testsuite/unit/test_run.c testsuite/unit/unit.h
 testsuite_unit_test_run_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_run_LDADD = $(UNIT_LDADD)
-testsuite_unit_test_image_meta_SOURCES = testsuite/unit/test_image_meta.c testsuite/unit/unit.h
+testsuite_unit_test_image_meta_SOURCES = testsuite/unit/test_image_meta.c testsuite/unit/unit.h \
+	testsuite/unit/test_image_meta_util.c testsuite/unit/test_image_meta_util.h
+testsuite_unit_test_image_meta_io_SOURCES = testsuite/unit/test_image_meta_io.c testsuite/unit/unit.h \
+	testsuite/unit/test_image_meta_util.c testsuite/unit/test_image_meta_util.h
+testsuite_unit_test_image_meta_io_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_image_meta_io_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_image_meta_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_image_meta_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_task_env_SOURCES = testsuite/unit/test_task_env.c testsuite/unit/unit.h

@@ -29,7 +29,7 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 			uint32_t job_id, uid_t uid, struct berth_error *err)
 {
 	struct berth_job_spec spec;
-	struct jc_tree_input *tree;
+	struct berth_job_tree_input *tree;
 	struct timespec t0;
 	int found, rc;
 
@@ -46,12 +46,12 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 		berth_job_spec_free(&spec);
 		return berth_error_errno(err, ENOMEM, "container");
 	}
-	rc = jc_tree_prepare(tree, cfg, &spec, paths, err);
+	rc = berth_job_tree_prepare(tree, cfg, &spec, paths, err);
 	if (rc == 0)
-		rc = jc_sshd_prepare(cfg, paths, &spec, job_id, tree, err);
+		rc = berth_sshd_prepare(cfg, paths, &spec, job_id, tree, err);
 	if (rc == 0)
-		rc = jc_namespace_create(paths, spec.uid, spec.gid, NULL, jc_tree_build, tree, err);
-	jc_tree_release(tree);
+		rc = berth_ns_create(paths, spec.uid, spec.gid, NULL, berth_job_tree_build, tree, err);
+	berth_job_tree_release(tree);
 	free(tree);
 	if (rc == 0) {
 		berth_info("job %u: container ready (%s) in %.1f ms", job_id,
@@ -103,9 +103,9 @@ void jc_restore(const struct berth_config *cfg, const char *spool_dir)
 		    job_running(spool_dir, node, entry->d_name))
 			continue;
 		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0)
-			jc_sshd_stop(&paths);   /* an orphan would keep the namespace */
+			berth_sshd_stop(&paths);   /* an orphan would keep the namespace */
 		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0 &&
-		    jc_namespace_delete(&paths, &err) == 0)
+		    berth_ns_delete(&paths, &err) == 0)
 			berth_info("restore: removed state of ended job %lu on %s", job, node);
 		else
 			berth_err("restore: job %lu: %s", job, err.msg);

@@ -104,7 +104,7 @@ int container_p_join(uint32_t job_id, uid_t uid)
 	/* job_id 0: a step without a job (Slurm's own calls) */
 	if (job_id == 0)
 		return SLURM_SUCCESS;
-	if (job_paths(job_id, &paths, &err) < 0 || jc_namespace_join(&paths, &err) < 0) {
+	if (job_paths(job_id, &paths, &err) < 0 || berth_ns_join(&paths, &err) < 0) {
 		berth_err("job %u: cannot enter the job's container: %s", job_id, err.msg);
 		return SLURM_ERROR;
 	}
@@ -127,7 +127,7 @@ int container_p_join_external(uint32_t job_id)
 		return external_fd;
 	if (job_paths(job_id, &paths, &err) < 0)
 		return -1;
-	if ((fd = jc_namespace_open(&paths)) <= 0)
+	if ((fd = berth_ns_open(&paths)) <= 0)
 		return fd;
 	if (external_fd >= 0)
 		close(external_fd);
@@ -153,7 +153,7 @@ int container_p_add_cont(uint32_t job_id, uint64_t cont_id)
 	(void)cont_id;
 	/* Extern step: its cgroups exist now; the sshd prepared in
 	 * stepd_create (same process) starts in them. */
-	if (jc_sshd_start(job_id, &err) < 0) {
+	if (berth_sshd_start(job_id, &err) < 0) {
 		berth_err("job %u: %s", job_id, err.msg);
 		if (job_paths(job_id, &paths, &write_err) < 0 ||
 		    berth_job_error_write(&paths, err.msg, &write_err) < 0)
@@ -168,8 +168,8 @@ static int cleanup_job(uint32_t job_id, const char *who)
 	struct berth_job_paths paths;
 
 	if (job_paths(job_id, &paths, &err) == 0)
-		jc_sshd_stop(&paths);   /* it would keep the namespace alive */
-	if (job_paths(job_id, &paths, &err) < 0 || jc_namespace_delete(&paths, &err) < 0) {
+		berth_sshd_stop(&paths);   /* it would keep the namespace alive */
+	if (job_paths(job_id, &paths, &err) < 0 || berth_ns_delete(&paths, &err) < 0) {
 		berth_err("%s job %u: %s", who, job_id, err.msg);
 		return SLURM_ERROR;
 	}

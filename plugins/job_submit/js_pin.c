@@ -39,7 +39,8 @@ static int auto_pull(const struct js_pin_ctx *ctx, const char *request_text,
 		     struct berth_error *err)
 {
 	uint64_t elapsed = js_now_ms() - started_ms, limit = timeout_ms(ctx->cfg);
-	struct berth_gateway_opts opts = { ctx->cfg->gateway_url, 0, ctx->munge_socket, true, uid };
+	struct berth_gateway_opts opts = { ctx->cfg->gateway_url, 0, ctx->munge_socket, true, uid,
+					   ctx->cfg->gateway_socket };
 	struct berth_gateway_image image;
 	struct berth_error pull_err = BERTH_ERROR_INIT;
 	bool accepted = false;

@@ -10,7 +10,7 @@
  *   tasks: with --ccm every task, the batch script included, enters the
  *     container built from the host's /.
  * A job that gets no sshd (shared allocation) gets an `ssh` in its
- * container that tells the user why (jc_sshd.c).
+ * container that tells the user why (node/sshd_launch.c).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1

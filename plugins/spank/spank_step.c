@@ -156,22 +156,22 @@ static int build_step_container(const struct berth_job_paths *job_paths, bool jo
 				struct berth_error *err)
 {
 	struct berth_spank_step *step = &berth_spank.step;
-	struct jc_namespace_base base = { -1 };
-	struct jc_tree_input *tree;
+	struct berth_ns_base base = { -1 };
+	struct berth_job_tree_input *tree;
 	int rc;
 
 	if (!(tree = calloc(1, sizeof(*tree))))
 		return berth_error_errno(err, ENOMEM, "step container");
-	if (job_pinned && (base.ns_fd = jc_namespace_open(job_paths)) <= 0) {
+	if (job_pinned && (base.ns_fd = berth_ns_open(job_paths)) <= 0) {
 		base.ns_fd = -1;
 		free(tree);
 		return berth_error_set(err, EIO, "cannot open the job's namespace %s", job_paths->ns);
 	}
-	rc = jc_tree_prepare(tree, &berth_spank.config, &step->spec, &step->paths, err);
+	rc = berth_job_tree_prepare(tree, &berth_spank.config, &step->spec, &step->paths, err);
 	if (rc == 0)
-		rc = jc_namespace_create(&step->paths, step->spec.uid, step->spec.gid, &base, jc_tree_build,
+		rc = berth_ns_create(&step->paths, step->spec.uid, step->spec.gid, &base, berth_job_tree_build,
 					 tree, err);
-	jc_tree_release(tree);
+	berth_job_tree_release(tree);
 	free(tree);
 	if (base.ns_fd >= 0)
 		close(base.ns_fd);
@@ -185,7 +185,7 @@ static int step_paths(const struct berth_job_paths *job_paths, uint32_t step_id,
 	char id[16];
 
 	snprintf(id, sizeof(id), "%u", step_id);
-	if (!jc_step_paths_from(job_paths->dir, id, &step->paths))
+	if (!berth_step_paths_from(job_paths->dir, id, &step->paths))
 		return berth_error_set(err, ENAMETOOLONG, "state path of step %u is too long", step_id);
 	/* the step shares the job's private /tmp */
 	if (job_has_tmp)
@@ -283,7 +283,7 @@ void berth_spank_step_end(void)
 
 	if (step->active)
 		close(step->ns_fd);
-	if (step->created && jc_namespace_delete(&step->paths, &err) < 0)
+	if (step->created && berth_ns_delete(&step->paths, &err) < 0)
 		berth_err("step container %s: %s", step->paths.dir, err.msg);
 	step->created = false;
 	step->active = false;

@@ -133,6 +133,7 @@ run_one() {
 image_dir = $work/run/images
 state_dir = $work/run/state
 insecure_registries = $host
+registry_allow = $host
 compressor = $comp
 compression_level = $level
 block_size = 128K

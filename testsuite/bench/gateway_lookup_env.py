@@ -61,7 +61,7 @@ def main():
         registry = Registry(work, "registry").start()
         skopeo_push(layout, "bench", f"{registry.host}/bench:v1")
         gw = Gatewayd(os.path.join(builddir, "gateway", "berth-gatewayd"), os.path.join(work, "gw"),
-                      daemon_user(), munged, dict({"insecure_registries": registry.host, "workers": "1",
+                      daemon_user(), munged, dict({"insecure_registries": registry.host, "registry_allow": registry.host, "workers": "1",
                                                    "http_threads": "4"}, **extra_settings()),
                       host=os.environ.get("BENCH_LISTEN_ADDR", "127.0.0.1"))
         gw.start()

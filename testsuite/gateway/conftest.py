@@ -42,10 +42,16 @@ class Result:
         return json.loads(self.stdout)
 
 
-def run_tool(*args, insecure=(), creds=(), platform=None, retries=1, backoff_ms=50, env=None, timeout=120):
+def run_tool(*args, insecure=(), creds=(), platform=None, retries=1, backoff_ms=50, env=None, timeout=120,
+             allow=(), redirect_allow=()):
+    """allow: registry_allow (default: the insecure hosts and "*")."""
     cmd = [TOOL, "--retries", str(retries), "--backoff-ms", str(backoff_ms)]
     for h in insecure:
         cmd += ["--insecure", h]
+    for h in allow:
+        cmd += ["--allow", h]
+    for h in redirect_allow:
+        cmd += ["--redirect-allow", h]
     for c in creds:
         cmd += ["--creds", c]
     if platform:

@@ -107,6 +107,19 @@ class Reply:
         return f"Reply({self.status}, {self.body!r})"
 
 
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a UNIX socket (the gateway's proxy_socket)."""
+
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
 class Gatewayd:
     """berth-gatewayd -f -c <dir>/berth-gateway.conf, as `user`."""
 
@@ -172,8 +185,15 @@ class Gatewayd:
         except OSError:
             return ""
 
-    def request(self, method, path, body=None, cred=None, headers=None, timeout=60):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+    def request(self, method, path, body=None, cred=None, headers=None, timeout=60, source=None,
+                unix=None):
+        """source: local address to connect from; unix: a UNIX socket to ask
+        instead (the proxy_socket)."""
+        if unix:
+            conn = UnixHTTPConnection(unix, timeout)
+        else:
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout,
+                                              source_address=(source, 0) if source else None)
         try:
             hdrs = dict(headers or {})
             if cred is not None:

@@ -8,7 +8,9 @@
  *   registry_tool [OPTIONS] pull REF DIR JOBS
  *
  * REF is host[:port]/repository[:tag][@sha256:...].  OPTIONS: --platform P,
- * --insecure HOST[:PORT] (repeatable), --creds REGISTRY=USER:PASSWORD
+ * --insecure HOST[:PORT] (repeatable; also allowed unless --allow is given),
+ * --allow HOST[:PORT]|* and --redirect-allow HOST[:PORT] (repeatable: the
+ * registry_allow policy), --creds REGISTRY=USER:PASSWORD
  * (repeatable), --retries N, --backoff-ms N, --timeout-ms N,
  * --connect-timeout-ms N.  Results are JSON on stdout; a failure prints
  * "error: <message>" and "errno: <name>" on stderr and exits 1.
@@ -32,6 +34,8 @@
 #define MAX_LIST 16
 
 static const char *insecure[MAX_LIST + 1];
+static const char *allow[2 * MAX_LIST + 2];     /* --allow, else --insecure hosts and "*" */
+static const char *redirect_allow[MAX_LIST + 1];
 static const char *creds[MAX_LIST + 1];
 
 static int lookup_creds(void *arg, const char *registry, struct registry_credentials *out)
@@ -252,7 +256,7 @@ int main(int argc, char **argv)
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct registry_options opts;
 	struct registry_client *client;
-	int ninsecure = 0, ncreds = 0, i, rc;
+	int ninsecure = 0, ncreds = 0, nallow = 0, nredirect = 0, i, rc;
 
 	registry_options_init(&opts);
 	opts.credentials = lookup_creds;
@@ -263,6 +267,10 @@ int main(int argc, char **argv)
 			opts.platform = v;
 		else if (strcmp(o, "--insecure") == 0 && ninsecure < MAX_LIST)
 			insecure[ninsecure++] = v;
+		else if (strcmp(o, "--allow") == 0 && nallow < MAX_LIST)
+			allow[nallow++] = v;
+		else if (strcmp(o, "--redirect-allow") == 0 && nredirect < MAX_LIST)
+			redirect_allow[nredirect++] = v;
 		else if (strcmp(o, "--creds") == 0 && ncreds < MAX_LIST)
 			creds[ncreds++] = v;
 		else if (strcmp(o, "--retries") == 0)
@@ -279,6 +287,15 @@ int main(int argc, char **argv)
 	if (i >= argc)
 		return usage();
 	opts.insecure = insecure;
+	/* the tests' registries are on loopback: listed by name unless a test
+	 * gives its own --allow list */
+	if (!nallow) {
+		for (int k = 0; k < ninsecure; k++)
+			allow[nallow++] = insecure[k];
+		allow[nallow++] = "*";
+	}
+	opts.allow = allow;
+	opts.redirect_allow = redirect_allow;
 	if (getenv("REGISTRY_TOOL_DEBUG"))
 		berth_log_set_level(BERTH_LOG_DEBUG);
 	else

@@ -45,7 +45,10 @@ def gw(gwdir, munged, plain_registry, basic_registry, dying_port):
     daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
-        "workers": "2", "http_threads": "4", "retries": "0"})
+        "registry_allow": f"{plain_registry.host},{basic_registry.host},127.0.0.1:{dying_port}",
+        "workers": "2", "http_threads": "4", "retries": "0",
+        "proxy_socket": os.path.join(gwdir, "gw", "state", "gateway.sock")})
+    daemon.socket = os.path.join(daemon.state_dir, "gateway.sock")
     os.makedirs(daemon.dir, exist_ok=True)
     daemon.start()
     yield daemon
@@ -235,15 +238,19 @@ def test_interrupt_stops_following_not_the_pull(gw, munged, homes, images, run):
     assert r.rc == 0 and f": READY {img['digest']} " in r.out, r
 
 
-def test_pull_unknown_tag_and_dead_registry(run, plain_registry):
+def test_pull_unknown_tag_and_dead_registry(run, plain_registry, dying_port):
     ref = f"docker:{plain_registry.host}/simple:no-such-tag"
     r = run("pull", ref)
     assert (r.rc, r.err) == (3, f'berth: image "{ref}" not found\n'), r
-    dead = f"docker:127.0.0.1:{free_port()}/x:1"
-    r = run("pull", dead)
-    assert r.rc == 1, r
-    assert r.err.startswith("berth: image gateway: "), r
-    assert r.err.count("\n") == 1
+    # allowed (registry_allow) but nothing listens there yet
+    r = run("pull", f"docker:127.0.0.1:{dying_port}/x:1")
+    assert (r.rc, r.err) == (1, f'berth: image gateway: registry 127.0.0.1:{dying_port}: repository "x": '
+                                f'manifest "1": registry unreachable (details in the gateway\'s log)\n'), r
+    # not in registry_allow: refused without contacting it
+    port = free_port()
+    r = run("pull", f"docker:127.0.0.1:{port}/x:1")
+    assert (r.rc, r.err) == (6, f'berth: image gateway: registry 127.0.0.1:{port}: repository "x": '
+                                f'not an allowed registry (registry_allow)\n'), r
 
 
 def test_pull_that_fails_while_followed(gw, munged, homes, gwdir, layout, run, dying_port):
@@ -433,11 +440,13 @@ def sanitizer_preload(module):
                                    check=True).stdout.strip() for lib in ("libasan.so", "libubsan.so"))
 
 
-def lua(gw, munged, gwdir, script, user="root", gateway=None):
+def lua(gw, munged, gwdir, script, user="root", gateway=None, socket=None):
     conf = os.path.join(gwdir, "lua-berth.conf")
     with open(conf, "w") as f:
         f.write(f"gateway_url = {gateway or f'http://127.0.0.1:{gw.port}'}\n"
                 f"image_dir = {gw.image_dir}\nlookup_timeout = 5s\n")
+        if socket:
+            f.write(f"gateway_socket = {socket}\n")
     os.chmod(conf, 0o644)
     pw = pwd.getpwnam(user)
     proc = subprocess.run(["lua5.4", "-e", f'berth = require("berth"); berth.config("{conf}")\n' + script],
@@ -465,6 +474,14 @@ def test_lua_resolve(run, gw, munged, gwdir, images, plain_registry):
     # alice is no trusted proxy: asking for bob is refused
     r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2002))', user="alice")
     assert r.out.startswith("nil\timage gateway: "), r
+    # gateway_socket: the trusted proxy's requests take the gateway's
+    # proxy_socket (gateway_url is dead here); munge still decides
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2001))', gateway="http://127.0.0.1:1",
+            socket=gw.socket)
+    assert (r.rc, r.out) == (0, img["digest"] + "\n"), r
+    r = lua(gw, munged, gwdir, f'print(berth.resolve("{img["ref"]}", 2002))', gateway="http://127.0.0.1:1",
+            socket=os.path.join(gwdir, "no.sock"))
+    assert r.out.startswith(f"nil\timage gateway {gwdir}/no.sock unreachable: "), r
     # a digest published in the image dir needs no gateway at all
     r = lua(gw, munged, gwdir, f'print(berth.resolve("id:{img["digest"]}", 2002))', gateway="http://127.0.0.1:1")
     assert (r.rc, r.out) == (0, img["digest"] + "\n"), r

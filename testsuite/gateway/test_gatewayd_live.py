@@ -16,7 +16,7 @@ import urllib.parse
 import pytest
 
 from conftest import Layout, daemon_user_or_skip, skopeo_push
-from gatewayd import Gatewayd, skip_reason
+from gatewayd import Gatewayd, free_port, skip_reason
 from servers import FakeServer
 
 API = "/api/v1"
@@ -51,6 +51,7 @@ def gw(gwdir, munged, plain_registry, basic_registry):
     daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "gw"), daemon_user_or_skip(), munged, {
         "trusted_proxy_uids": "root",
         "insecure_registries": f"{plain_registry.host},{basic_registry.host}",
+        "registry_allow": f"{plain_registry.host},{basic_registry.host}",
         "import_max_size": str(IMPORT_MAX),
         "workers": "2", "http_threads": "4", "retries": "0"})
     os.makedirs(daemon.dir, exist_ok=True)
@@ -96,6 +97,16 @@ def health(gw):
     r = gw.request("GET", API + "/health")
     assert r.status == 200, r
     return r.json
+
+
+# ------------------------------------------------------- registry_allow
+def test_pull_from_registry_not_allowed(gw, munged):
+    """The gateway fetches only from registry_allow: any other host:port is
+    refused (403) before it is contacted, open port or not."""
+    for port in (free_port(), gw.port):
+        r = call(gw, munged, "POST", "/pull", {"ref": f"docker:127.0.0.1:{port}/x:1"})
+        assert (r.status, r.json) == (403, {"error": f'registry 127.0.0.1:{port}: repository "x": '
+                                                     f"not an allowed registry (registry_allow)"}), r
 
 
 # ------------------------------------------------------------ daemon basics
@@ -431,7 +442,8 @@ def test_repull_of_a_moved_tag_keeps_the_old_digest_until_ready(gwdir, munged, l
     proxy = StallingProxy(plain_registry.host)
     with proxy.server:
         daemon = Gatewayd(GATEWAYD, os.path.join(gwdir, "repull"), daemon_user_or_skip(), munged, {
-            "insecure_registries": proxy.server.host, "workers": "2", "retries": "0"})
+            "insecure_registries": proxy.server.host, "registry_allow": proxy.server.host,
+            "workers": "2", "retries": "0"})
         daemon.start()
         try:
             repull_scenario(daemon, munged, layout, plain_registry, proxy)
@@ -510,7 +522,7 @@ def repull_scenario(gw, munged, layout, registry, proxy):
 
 def autoexpire_daemon(gwdir, munged, plain_registry, name, interval):
     return Gatewayd(GATEWAYD, os.path.join(gwdir, name), daemon_user_or_skip(), munged, {
-        "insecure_registries": plain_registry.host, "retries": "0",
+        "insecure_registries": plain_registry.host, "registry_allow": plain_registry.host, "retries": "0",
         "expire_after": "1s", "autoexpire_interval": interval}).start()
 
 

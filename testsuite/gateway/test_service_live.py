@@ -88,11 +88,14 @@ class ImageLayout:
         with open(os.path.join(self.path, "blobs", "sha256", digest[7:]), "rb") as f:
             return f.read()
 
-    def add(self, tag, layers, arch="amd64", env=("PATH=/usr/bin:/bin", "BERTH_TEST=1")):
+    def add(self, tag, layers, arch="amd64", env=("PATH=/usr/bin:/bin", "BERTH_TEST=1"), diff_ids=None):
+        """diff_ids: the config's rootfs.diff_ids (default: the right ones)."""
         blobs = [gzip.compress(l, mtime=0) for l in layers]
+        if diff_ids is None:
+            diff_ids = [sha(l) for l in layers]
         config = json.dumps({"architecture": arch, "os": "linux",
                              "config": {"Env": list(env), "Cmd": ["/bin/sh"], "WorkingDir": "/data"},
-                             "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
+                             "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
         manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
                                "config": dict(mediaType=OCI_CONFIG, **self.put(config)),
                                "layers": [dict(mediaType=OCI_TGZ, **self.put(b)) for b in blobs]}).encode()
@@ -138,12 +141,17 @@ def images(work):
     lay.add("simple", [tar_layer(l) for l in SIMPLE])
     lay.add("evil", [tar_layer([("etc", "dir", None), ("etc/ok", "file", b"ok\n")]),
                      tar_layer([("../escape", "file", b"evil\n")])])
+    # rootfs.diff_ids that do not describe the layers: the second one is the
+    # digest of the compressed blob, not of the tar; a list one short
+    good = [tar_layer(SIMPLE[0]), tar_layer(SIMPLE[1])]
+    lay.add("baddiff", good, diff_ids=[sha(good[0]), sha(gzip.compress(good[1], mtime=0))])
+    lay.add("shortdiff", good, diff_ids=[sha(good[0])])
     return lay
 
 
 @pytest.fixture(scope="session")
 def registry(plain_registry, images):
-    for tag in ("special", "simple", "evil"):
+    for tag in ("special", "simple", "evil", "baddiff", "shortdiff"):
         skopeo_push(images, tag, f"{plain_registry.host}/svc/{tag}:v1")
     return plain_registry
 
@@ -158,7 +166,9 @@ class Gateway:
         os.makedirs(self.base, exist_ok=True)
         settings = {"image_dir": self.image_dir, "state_dir": self.state_dir, "workers": "2",
                     "retries": "1", "compressor": "zstd", "connect_timeout": "2s",
-                    "request_timeout": "10s", "insecure_registries": ",".join(insecure)}
+                    "request_timeout": "10s", "insecure_registries": ",".join(insecure),
+                    # the test registries are on loopback: listed by name
+                    "registry_allow": ",".join(list(insecure) + ["*"])}
         settings.update(conf)
         with open(self.conf, "w") as f:
             f.writelines(f"{k} = {v}\n" for k, v in settings.items())
@@ -272,6 +282,21 @@ def test_tar_entry_escaping_fails(gw, registry, images):
     assert rec["message"] == 'layer 2: entry "../escape": path escapes the image root', rec["message"]
     assert gw.files() == []
     assert counters["failures"] == 1 and counters["conversions"] == 0
+
+
+def test_wrong_diff_ids_fail(gw, registry, images):
+    """rootfs.diff_ids must be the sha256 of each uncompressed layer (OCI
+    image spec), as many as there are layers; otherwise nothing is READY."""
+    bad = sha(gzip.compress(tar_layer(SIMPLE[1]), mtime=0))
+    rec, counters = final(gw.run("pull", f"{registry.host}/svc/baddiff:v1", "--wait", 60))
+    assert rec["status"] == "FAILURE"
+    assert rec["message"] == (f"layer 2: uncompressed digest {sha(tar_layer(SIMPLE[1]))} does not match "
+                              f"rootfs.diff_ids[1] {bad}"), rec["message"]
+    rec, counters = final(gw.run("pull", f"{registry.host}/svc/shortdiff:v1", "--wait", 60))
+    assert rec["status"] == "FAILURE"
+    assert rec["message"] == "image config: rootfs.diff_ids has 1 entries for 2 layers", rec["message"]
+    assert gw.files() == []
+    assert counters["failures"] == 1 and counters["conversions"] == 0   # per run
 
 
 def test_multiarch_platform_chosen(tmp_path, registry, layout):
@@ -415,7 +440,26 @@ def test_registry_stopped(tmp_path):
     host = f"127.0.0.1:{free_port()}"
     g = Gateway(tmp_path, insecure=[host])
     r = g.run("pull", f"{host}/x:v1")
-    assert r.rc == 1 and r.errno == "ECONNREFUSED", r.stderr
+    assert r.rc == 1 and r.errno == "EHOSTUNREACH", r.stderr
+    assert r.error == (f'registry {host}: repository "x": manifest "v1": registry unreachable '
+                       f"(details in the gateway's log)")
+    assert g.files() == []
+
+
+def test_registry_allow(tmp_path):
+    """registry_allow: a registry not listed is refused without being
+    contacted; "*" covers public addresses only, so a loopback registry
+    that is not listed by name is refused at connect time."""
+    from servers import free_port
+    listed, other = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    g = Gateway(tmp_path / "a", insecure=[listed, other], registry_allow=listed)
+    r = g.run("pull", f"{other}/x:v1")
+    assert (r.errno, r.error) == ("EPERM", f'registry {other}: repository "x": not an allowed registry '
+                                           f"(registry_allow)"), r.stderr
+    g = Gateway(tmp_path / "b", insecure=[other], registry_allow="*")
+    r = g.run("pull", f"{other}/x:v1")
+    assert (r.errno, r.error) == ("EPERM", f'registry {other}: repository "x": manifest "v1": refusing a '
+                                           f"non-public address (the host is not listed in registry_allow)"), r.stderr
     assert g.files() == []
 
 
@@ -582,12 +626,15 @@ def test_restart_fails_private_pull(tmp_path, basic_registry):
 
 
 # ================================================================= imports
-def docker_save(dest, layers, tags=("localhost/imp:v1",), links=None):
+def docker_save(dest, layers, tags=("localhost/imp:v1",), links=None, diff_ids=None):
     """links: {i: "symlink" | "hardlink"}: layer i (equal to layer 0) is
-    stored as a link to layer 0's file, as docker save does for duplicates."""
+    stored as a link to layer 0's file, as docker save does for duplicates.
+    diff_ids: the config's rootfs.diff_ids (default: the right ones)."""
     config = json.dumps({"architecture": "amd64", "os": "linux",
                          "config": {"Env": ["PATH=/bin", "IMPORTED=yes"], "Cmd": ["/bin/sh"]},
-                         "rootfs": {"type": "layers", "diff_ids": [sha(l) for l in layers]}}).encode()
+                         "rootfs": {"type": "layers",
+                                    "diff_ids": diff_ids if diff_ids is not None else [sha(l) for l in layers]}
+                         }).encode()
     config_name = sha(config)[7:] + ".json"
     links = links or {}
     names = [f"{i}{sha(l)[7:]}/layer.tar" for i, l in enumerate(layers)]
@@ -632,6 +679,27 @@ def test_import_docker_save(tmp_path):
     assert again["digest"] == expected
     look = objs(g.run("pull", "localhost/imp:v1"))[0]
     assert look["digest"] == expected and look["accepted"] is False
+
+
+def test_import_wrong_diff_ids_fail(tmp_path, images):
+    """Imports are checked like pulls: docker save and OCI layout."""
+    g = Gateway(tmp_path)
+    layers = [tar_layer(SPECIAL_BASE), tar_layer(SPECIAL_TOP)]
+    wrong = "sha256:" + "0" * 64
+    archive = tmp_path / "save.tar"
+    docker_save(archive, layers, diff_ids=[wrong, sha(layers[1])])
+    rec, _ = final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
+    assert rec["status"] == "FAILURE"
+    assert rec["message"] == (f"layer 1: uncompressed digest {sha(layers[0])} does not match "
+                              f"rootfs.diff_ids[0] {wrong}"), rec["message"]
+    docker_save(archive, layers, diff_ids=[sha(layers[0]), sha(layers[1]), wrong])
+    rec, _ = final(g.run("import", "localhost/imp:v2", archive, "--wait", 60, importer=True))
+    assert rec["message"] == "image config: rootfs.diff_ids has 3 entries for 2 layers", rec["message"]
+    oci = tmp_path / "oci.tar"
+    images.tar(oci)
+    rec, _ = final(g.run("import", "localhost/svc:baddiff", oci, "--wait", 60, importer=True))
+    assert rec["status"] == "FAILURE" and "does not match rootfs.diff_ids[1]" in rec["message"], rec
+    assert g.files() == []
 
 
 @pytest.mark.parametrize("kind", ["symlink", "hardlink"])

@@ -31,6 +31,7 @@ write_gateway_config() {
 		# SlurmUser is root in the lab: job_submit asks on behalf of the submitter
 		trusted_proxy_uids = root
 		insecure_registries = $REGISTRY
+		registry_allow = $REGISTRY
 		http_threads = 4
 		workers = 2
 		log_level = verbose

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "flatten.h"
 #include "test_flatten_util.h"
 #include "test_flatten_cases.h"
@@ -176,15 +178,15 @@ static const struct {
 	int code;
 	const char *msg;
 } option_cases[] = {
-	{ { "brotli", 0, 0, 0 }, EINVAL, "compressor \"brotli\" is not one of zstd, gzip, xz, lz4, lzo" },
-	{ { "lzma", 0, 0, 0 }, EINVAL, "compressor \"lzma\" is not one of zstd, gzip, xz, lz4, lzo" },
-	{ { "zstd", 23, 0, 0 }, EINVAL, "compressor \"zstd\": level 23 is not in 1-22" },
-	{ { "gzip", -1, 0, 0 }, EINVAL, "compressor \"gzip\": level -1 is not in 1-9" },
-	{ { "xz", 10, 0, 0 }, EINVAL, "compressor \"xz\": level 10 is not in 1-9" },
-	{ { "lz4", 1, 0, 0 }, EINVAL, "compressor \"lz4\" takes no level" },
-	{ { "zstd", 0, 1000, 0 }, EINVAL, "block size 1000 is not a power of two in 4096-1048576" },
-	{ { "zstd", 0, 2048, 0 }, EINVAL, "block size 2048 is not a power of two in 4096-1048576" },
-	{ { "zstd", 0, 2 << 20, 0 }, EINVAL, "block size 2097152 is not a power of two in 4096-1048576" },
+	{ { "brotli", 0, 0, 0, NULL }, EINVAL, "compressor \"brotli\" is not one of zstd, gzip, xz, lz4, lzo" },
+	{ { "lzma", 0, 0, 0, NULL }, EINVAL, "compressor \"lzma\" is not one of zstd, gzip, xz, lz4, lzo" },
+	{ { "zstd", 23, 0, 0, NULL }, EINVAL, "compressor \"zstd\": level 23 is not in 1-22" },
+	{ { "gzip", -1, 0, 0, NULL }, EINVAL, "compressor \"gzip\": level -1 is not in 1-9" },
+	{ { "xz", 10, 0, 0, NULL }, EINVAL, "compressor \"xz\": level 10 is not in 1-9" },
+	{ { "lz4", 1, 0, 0, NULL }, EINVAL, "compressor \"lz4\" takes no level" },
+	{ { "zstd", 0, 1000, 0, NULL }, EINVAL, "block size 1000 is not a power of two in 4096-1048576" },
+	{ { "zstd", 0, 2048, 0, NULL }, EINVAL, "block size 2048 is not a power of two in 4096-1048576" },
+	{ { "zstd", 0, 2 << 20, 0, NULL }, EINVAL, "block size 2097152 is not a power of two in 4096-1048576" },
 };
 
 START_TEST(test_bad_options)
@@ -375,6 +377,85 @@ START_TEST(test_gzip_members)
 }
 END_TEST
 
+/* sha256 of a whole file as "sha256:<hex>". */
+static void file_digest(const char *path, char out[72])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_ptr_nonnull(f);
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		EVP_DigestUpdate(ctx, buf, n);
+	fclose(f);
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	memcpy(out, "sha256:", 7);
+	for (unsigned i = 0; i < 32; i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[71] = '\0';
+}
+
+/* rootfs.diff_ids: the sha256 of each layer's uncompressed tar stream (the
+ * whole stream, end-of-archive padding included), whatever the compression. */
+START_TEST(test_diff_ids)
+{
+	static const struct tl_entry bottom[] = { { .type = 'f', .path = "a", .data = "a" }, { 0 } };
+	const struct tl_entry top[] = {
+		{ .type = 'f', .path = "b", .gen_size = 3000000, .gen_seed = 5 }, { 0 },
+	};
+	static const char wrong[] = "sha256:00000000000000000000000000000000"
+				    "00000000000000000000000000000000";
+	struct berth_error err = BERTH_ERROR_INIT;
+	char *dir = tl_tmpdir(), cmd[1024], ids[2][72], expected[512];
+	const char *layers[2] = { strdup(tl_path(dir, "l1")), strdup(tl_path(dir, "l2.gz")) };
+	const char *diff_ids[2] = { ids[0], ids[1] };
+	const char *out = strdup(tl_path(dir, "out.sqfs"));
+	struct flatten_options opts = { .workers = 2, .diff_ids = diff_ids };
+
+	ck_assert_int_eq(tl_write_layer(layers[0], TL_PLAIN, bottom), 0);
+	ck_assert_int_eq(tl_write_layer(tl_path(dir, "l2.tar"), TL_PLAIN, top), 0);
+	file_digest(layers[0], ids[0]);
+	file_digest(tl_path(dir, "l2.tar"), ids[1]);
+	snprintf(cmd, sizeof(cmd), "cd %s && gzip -n -c l2.tar > l2.gz", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_msg(flatten_layers(layers, 2, out, &opts, NULL, &err) == 0, "%s", err.msg);
+	unlink(out);
+	/* the top layer is read first: its mismatch is found first */
+	diff_ids[1] = wrong;
+	ck_assert_int_eq(flatten_layers(layers, 2, out, &opts, NULL, &err), -1);
+	snprintf(expected, sizeof(expected), "layer 2: uncompressed digest %s does not match "
+		 "rootfs.diff_ids[1] %s", ids[1], wrong);
+	ck_assert_str_eq(err.msg, expected);
+	ck_assert_int_eq(err.code, EBADMSG);
+	ck_assert_int_eq(access(out, F_OK), -1);
+	/* the compressed blob's digest is not the diff_id */
+	file_digest(layers[1], ids[1]);
+	diff_ids[1] = ids[1];
+	diff_ids[0] = wrong;
+	ck_assert_int_eq(flatten_layers(layers, 2, out, &opts, NULL, &err), -1);
+	ck_assert_msg(strstr(err.msg, "layer 2: uncompressed digest ") == err.msg, "%s", err.msg);
+	file_digest(tl_path(dir, "l2.tar"), ids[1]);
+	ck_assert_int_eq(flatten_layers(layers, 2, out, &opts, NULL, &err), -1);
+	snprintf(expected, sizeof(expected), "layer 1: uncompressed digest %s does not match "
+		 "rootfs.diff_ids[0] %s", ids[0], wrong);
+	ck_assert_str_eq(err.msg, expected);
+	ck_assert_int_eq(access(out, F_OK), -1);
+	free((char *)layers[0]);
+	free((char *)layers[1]);
+	free((char *)out);
+	tl_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 Suite *flatten_image_suite(Suite *s);
 
 int main(void)
@@ -394,6 +475,7 @@ int main(void)
 	tcase_add_test(tc, test_layer_formats);
 	tcase_add_test(tc, test_truncated_layer);
 	tcase_add_test(tc, test_gzip_members);
+	tcase_add_test(tc, test_diff_ids);
 	suite_add_tcase(s, tc);
 	return unit_run(flatten_image_suite(s));
 }

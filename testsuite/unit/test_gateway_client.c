@@ -351,33 +351,6 @@ START_TEST(shown_text)
 }
 END_TEST
 
-START_TEST(config_find)
-{
-	struct berth_error err = BERTH_ERROR_INIT;
-	bool missing_ok;
-	char buf[256];
-
-	unsetenv("BERTH_CONF");
-	unsetenv("SLURM_CONF");
-	ck_assert_int_eq(berth_config_find(NULL, NULL, buf, sizeof(buf), &missing_ok, &err), 0);
-	ck_assert_str_eq(buf, BERTH_DEFAULT_CONF);
-	ck_assert(missing_ok);
-	setenv("SLURM_CONF", "/lab/etc/slurm.conf", 1);
-	ck_assert_int_eq(berth_config_find(NULL, NULL, buf, sizeof(buf), &missing_ok, &err), 0);
-	ck_assert_str_eq(buf, "/lab/etc/berth.conf");
-	ck_assert(missing_ok);
-	setenv("BERTH_CONF", "/env/berth.conf", 1);
-	ck_assert_int_eq(berth_config_find(NULL, NULL, buf, sizeof(buf), &missing_ok, &err), 0);
-	ck_assert_str_eq(buf, "/env/berth.conf");
-	ck_assert(!missing_ok);
-	ck_assert_int_eq(berth_config_find("/x/b.conf", NULL, buf, sizeof(buf), &missing_ok, &err), 0);
-	ck_assert_str_eq(buf, "/x/b.conf");
-	ck_assert(!missing_ok);
-	ck_assert_int_eq(berth_config_find("/x/b.conf", NULL, buf, 4, &missing_ok, &err), -1);
-	ck_assert_int_eq(err.code, ENAMETOOLONG);
-}
-END_TEST
-
 static Suite *gateway_client_suite(void)
 {
 	Suite *s = suite_create("gateway_client");
@@ -397,7 +370,6 @@ static Suite *gateway_client_suite(void)
 	tcase_add_test(tc, status_words);
 	tcase_add_test(tc, bad_urls);
 	tcase_add_test(tc, shown_text);
-	tcase_add_test(tc, config_find);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -549,6 +549,15 @@ START_TEST(config_defaults_and_lists)
 	ck_assert_uint_eq(c.proxy_uid_list[1], 2001);
 	ck_assert_uint_eq(c.import_uid_count, 1);
 	ck_assert_uint_eq(c.import_uid_list[0], getpwnam("nobody")->pw_uid);
+	ck_assert_uint_eq(c.header_timeout_ms, 10000);
+	ck_assert_uint_eq(c.body_timeout_ms, 60000);
+	ck_assert_uint_eq(c.connection_limit, 1000);
+	ck_assert_uint_eq(c.per_ip_connection_limit, 64);
+	ck_assert_str_eq(c.proxy_socket, "");
+	ck_assert_uint_eq(c.proxy_socket_perm, 0660);
+	ck_assert_str_eq(c.allow_list[0], "*");
+	ck_assert_ptr_null(c.allow_list[1]);
+	ck_assert_ptr_null(c.redirect_allow_list[0]);
 	ck_assert_str_eq(c.insecure_list[0], "a:5000");
 	ck_assert_str_eq(c.insecure_list[1], "b");
 	ck_assert_ptr_null(c.insecure_list[2]);
@@ -568,6 +577,10 @@ static const struct {
 	{ "autoexpire_interval = -5s\n", NULL },
 	{ "admin_uids = root, no-such-user-berth\n", "CONF: admin_uids: unknown user \"no-such-user-berth\"" },
 	{ "listen = 7050\n", "CONF: listen: expected ADDR:PORT, got \"7050\"" },
+	{ "proxy_socket = run/gw.sock\n", "CONF: proxy_socket: expected an absolute path under 108 bytes" },
+	{ "proxy_socket_mode = 0999\n", "CONF: proxy_socket_mode: expected octal permission bits, got \"0999\"" },
+	{ "proxy_socket_mode = 1777\n", "CONF: proxy_socket_mode: expected octal permission bits, got \"1777\"" },
+	{ "header_timeout = 500ms\n", "CONF: header_timeout: at least 1s" },
 };
 
 START_TEST(config_bad)

@@ -5,9 +5,11 @@
  * checked (503), which is not the caller's fault.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -26,6 +28,7 @@ static struct gw_config cfg;
 static struct gw_service *svc;
 static struct gw_http *http;
 static bool request6;   /* ask [::1] instead of 127.0.0.1 */
+static const char *request_socket;   /* ask over this UNIX socket */
 
 struct reply {
 	long status;
@@ -65,6 +68,8 @@ static void request(const char *method, const char *path, const char *body,
 	memset(r, 0, sizeof(*r));
 	snprintf(url, sizeof(url), "http://%s:%u%s", request6 ? "[::1]" : "127.0.0.1", gw_http_port(http), path);
 	curl_easy_setopt(curl, CURLOPT_URL, url);
+	if (request_socket)
+		curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, request_socket);
 	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 10000L);
@@ -249,6 +254,52 @@ START_TEST(listen_busy)
 }
 END_TEST
 
+/* The trusted proxy's UNIX socket: the same API, its own threads; mode
+ * from the config, a stale socket replaced, removed at stop. */
+START_TEST(proxy_socket)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct gw_config pcfg = cfg;
+	struct gw_http *tcp = http;
+	char path[128], listen[] = "127.0.0.1:0", expect[256];
+	struct stat st;
+	struct reply r;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/gw.sock", dir);
+	pcfg.listen = listen;
+	pcfg.proxy_socket = path;
+	pcfg.proxy_socket_perm = 0600;
+	fd = open(path, O_WRONLY | O_CREAT, 0600);   /* not a socket: refused */
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_ptr_null(gw_http_start(&pcfg, svc, &err));
+	snprintf(expect, sizeof(expect), "proxy_socket: \"%s\" exists and is not a socket", path);
+	ck_assert_str_eq(err.msg, expect);
+	unlink(path);
+	for (int round = 0; round < 2; round++) {   /* the second finds a stale socket */
+		http = gw_http_start(&pcfg, svc, &err);
+		ck_assert_msg(http != NULL, "%s", err.msg);
+		ck_assert_int_eq(stat(path, &st), 0);
+		ck_assert(S_ISSOCK(st.st_mode));
+		ck_assert_uint_eq(st.st_mode & 07777, 0600);
+		request_socket = path;
+		request("GET", "/api/v1/health", NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		request("POST", "/api/v1/lookup", "{\"ref\":\"busybox\"}", NULL, &r);
+		ck_assert_int_eq(r.status, 401);   /* munge decides here too */
+		request_socket = NULL;
+		if (round == 0) {
+			gw_http_stop(http);
+			ck_assert_int_eq(access(path, F_OK), -1);
+			ck_assert_int_eq(mknod(path, S_IFSOCK | 0600, 0), 0);
+		}
+	}
+	gw_http_stop(http);
+	http = tcp;
+}
+END_TEST
+
 TCase *gw_http_live_tcase(void)
 {
 	TCase *tc = tcase_create("live");
@@ -265,5 +316,6 @@ TCase *gw_http_live_tcase(void)
 	tcase_add_test(tc, munged_unreachable);
 	tcase_add_test(tc, ipv6_listen);
 	tcase_add_test(tc, listen_busy);
+	tcase_add_test(tc, proxy_socket);
 	return tc;
 }

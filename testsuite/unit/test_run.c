@@ -24,19 +24,7 @@
 #include "run.h"
 #include "unit.h"
 
-#define NOBODY 65534
 
-/* Privilege tests change the test process itself: they need root and
- * Check's fork mode. */
-#define REQUIRE_ROOT()                                                               \
-	do {                                                                         \
-		const char *fork_mode = getenv("CK_FORK");                           \
-		if (geteuid() != 0 || (fork_mode && strcmp(fork_mode, "no") == 0)) { \
-			fprintf(stderr, "%s: skipped: needs root and CK_FORK=yes\n", \
-				__func__);                                           \
-			return;                                                      \
-		}                                                                    \
-	} while (0)
 
 static uint64_t now_ms(void)
 {
@@ -44,13 +32,6 @@ static uint64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void assert_no_children(void)
-{
-	errno = 0;
-	ck_assert_int_eq(waitpid(-1, NULL, WNOHANG), -1);
-	ck_assert_int_eq(errno, ECHILD);
 }
 
 /* Run argv with capture on; ck_assert the call succeeded. */
@@ -98,7 +79,7 @@ START_TEST(test_exit_status)
 	ck_assert(!res.signaled);
 	ck_assert(!res.timed_out);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -112,7 +93,7 @@ START_TEST(test_killed_by_signal)
 	ck_assert(res.signaled);
 	ck_assert_int_eq(res.exit_status, 128 + SIGKILL);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -128,7 +109,7 @@ START_TEST(test_capture_stdout_and_stderr)
 	berth_run_result_free(&res);
 	ck_assert_ptr_null(res.output);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -145,7 +126,7 @@ START_TEST(test_capture_max_truncates)
 	ck_assert_str_eq(res.output, "aaaaaaaaaa");
 	ck_assert_uint_eq(res.output_len, 10);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -165,7 +146,7 @@ START_TEST(test_capture_large_output)
 	run_ok(argv, &spec, &res);
 	ck_assert_uint_eq(res.output_len, 64 * 1024);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -180,7 +161,7 @@ START_TEST(test_no_capture)
 	ck_assert_ptr_null(res.output);
 	ck_assert_uint_eq(res.output_len, 0);
 	ck_assert_int_eq(res.exit_status, 4);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -198,7 +179,7 @@ START_TEST(test_stdin_is_dev_null)
 	run_ok(link, &spec, &res);
 	ck_assert_str_eq(res.output, "/dev/null\n");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -217,7 +198,7 @@ START_TEST(test_caller_without_stdio)
 	dup2(saved, STDERR_FILENO);
 	ck_assert_str_eq(res.output, "/dev/null\nerr\n");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -252,7 +233,7 @@ START_TEST(test_timeout_kills_process_group)
 	ck_assert(WIFSIGNALED(status));
 	ck_assert_int_eq(WTERMSIG(status), SIGKILL);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -276,7 +257,7 @@ START_TEST(test_exit_with_grandchild_holding_output)
 	ck_assert_int_eq(kill(grandchild, SIGKILL), 0);
 	ck_assert_int_eq(reap_within(grandchild, &status), grandchild);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -291,7 +272,7 @@ START_TEST(test_timeout_not_reached)
 	ck_assert_uint_lt(now_ms() - start, 1000);
 	ck_assert(!res.timed_out);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -327,7 +308,7 @@ START_TEST(test_bad_spec)
 	ck_assert_int_eq(err.code, EINVAL);
 	ck_assert_ptr_null(res.output);
 	ck_assert_int_eq(res.exit_status, 0);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -355,7 +336,7 @@ START_TEST(test_exec_failure)
 	ck_assert_int_eq(res.exit_status, 127);
 	ck_assert_str_eq(res.output, "");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -373,7 +354,7 @@ START_TEST(test_environment_is_scrubbed)
 	unsetenv("LD_PRELOAD");
 	ck_assert_str_eq(res.output, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -392,7 +373,7 @@ START_TEST(test_custom_environment)
 	run_ok(argv, &spec, &res);
 	ck_assert_str_eq(res.output, "");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -425,7 +406,7 @@ START_TEST(test_cwd)
 		ck_assert_int_eq(err.code, ENOENT);
 	}
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -443,7 +424,7 @@ START_TEST(test_fds_are_closed)
 	/* 0-2, and 3: the directory ls itself is reading */
 	ck_assert_str_eq(res.output, "0\n1\n2\n3\n");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -463,7 +444,7 @@ START_TEST(test_signals_are_reset)
 	run_ok(argv, &spec, &res);
 	ck_assert_str_eq(res.output, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -479,7 +460,7 @@ START_TEST(test_own_process_group)
 	ck_assert_int_eq(pid, pgrp);
 	ck_assert_int_ne(pgrp, getpgrp());
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -513,7 +494,7 @@ START_TEST(test_child_setup_failure)
 	spec.child_setup = fail_without_errno;
 	ck_assert_int_eq(berth_run(&spec, &res, &err), -1);
 	ck_assert_str_eq(err.msg, "\"/bin/true\": child setup: Input/output error");
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -533,124 +514,7 @@ START_TEST(test_child_setup_runs_before_exec)
 	run_ok(argv, &spec, &res);
 	ck_assert_str_eq(res.output, "setup\nprogram\n");
 	berth_run_result_free(&res);
-	assert_no_children();
-}
-END_TEST
-
-/* ------------------------------------------------------------ as_user */
-
-static const gid_t two_groups[] = { 100, 1000 };
-static const gid_t nobody_group[] = { NOBODY };
-
-static const struct {
-	const gid_t *groups;
-	size_t ngroups;
-	const char *output;
-} user_cases[] = {
-	{ nobody_group, 1, "65534\n65534\n65534\n" },
-	{ two_groups, 2, "65534\n65534\n65534 100 1000\n" },
-	{ NULL, 0, "65534\n65534\n65534\n" },
-};
-
-START_TEST(test_as_user)
-{
-	const char *const argv[] = { "/bin/sh", "-c", "id -u; id -g; id -G", NULL };
-	struct berth_run_spec spec = {
-		.as_user = true, .uid = NOBODY, .gid = NOBODY,
-		.groups = user_cases[_i].groups, .ngroups = user_cases[_i].ngroups,
-	};
-	struct berth_run_result res;
-
-	REQUIRE_ROOT();
-	run_ok(argv, &spec, &res);
-	ck_assert_str_eq(res.output, user_cases[_i].output);
-	berth_run_result_free(&res);
-	assert_no_children();
-}
-END_TEST
-
-static int require_root(void *arg)
-{
-	(void)arg;
-	if (geteuid() != 0) {
-		errno = EPERM;
-		return -1;
-	}
-	return 0;
-}
-
-START_TEST(test_child_setup_is_privileged)
-{
-	const char *const argv[] = { "/bin/sh", "-c", "id -u", NULL };
-	struct berth_run_spec spec = { .as_user = true, .uid = NOBODY, .gid = NOBODY,
-				       .child_setup = require_root };
-	struct berth_run_result res;
-
-	REQUIRE_ROOT();
-	run_ok(argv, &spec, &res);
-	ck_assert_str_eq(res.output, "65534\n");
-	berth_run_result_free(&res);
-	assert_no_children();
-}
-END_TEST
-
-static int become_nobody(void *arg)
-{
-	(void)arg;
-	return setresuid(NOBODY, NOBODY, NOBODY);
-}
-
-START_TEST(test_as_user_without_privileges)
-{
-	const char *const argv[] = { "/bin/true", NULL };
-	struct berth_run_spec spec = { .argv = argv, .as_user = true, .uid = NOBODY, .gid = NOBODY };
-	struct berth_error err = BERTH_ERROR_INIT;
-	struct berth_run_result res;
-
-	/* as root, lose the privileges first, in the child */
-	if (geteuid() == 0)
-		spec.child_setup = become_nobody;
-	ck_assert_int_eq(berth_run(&spec, &res, &err), -1);
-	ck_assert_str_eq(err.msg, "\"/bin/true\": setgroups: Operation not permitted");
-	ck_assert_int_eq(err.code, EPERM);
-	assert_no_children();
-}
-END_TEST
-
-START_TEST(test_drop_privileges)
-{
-	struct berth_error err = BERTH_ERROR_INIT;
-	uid_t ruid, euid, suid;
-	gid_t rgid, egid, sgid, groups[4];
-
-	REQUIRE_ROOT();
-	ck_assert_msg(berth_drop_privileges(NOBODY, NOBODY, two_groups, 2, &err) == 0, "%s", err.msg);
-	ck_assert_int_eq(getresuid(&ruid, &euid, &suid), 0);
-	ck_assert_int_eq(getresgid(&rgid, &egid, &sgid), 0);
-	ck_assert(ruid == NOBODY && euid == NOBODY && suid == NOBODY);
-	ck_assert(rgid == NOBODY && egid == NOBODY && sgid == NOBODY);
-	ck_assert_int_eq(getgroups(4, groups), 2);
-	ck_assert_int_eq(groups[0], 100);
-	ck_assert_int_eq(groups[1], 1000);
-	/* and there is no way back */
-	ck_assert_int_eq(berth_drop_privileges(0, 0, NULL, 0, &err), -1);
-	ck_assert_str_eq(err.msg, "drop privileges to uid 0 gid 0: setgroups: Operation not permitted");
-	ck_assert_int_eq(err.code, EPERM);
-}
-END_TEST
-
-START_TEST(test_drop_privileges_bad_arguments)
-{
-	struct berth_error err = BERTH_ERROR_INIT;
-
-	ck_assert_int_eq(berth_drop_privileges(NOBODY, NOBODY, NULL, 1, &err), -1);
-	ck_assert_str_eq(err.msg, "1 supplementary groups but no group list");
-	ck_assert_int_eq(err.code, EINVAL);
-	if (geteuid() != 0) {
-		ck_assert_int_eq(berth_drop_privileges(0, 0, NULL, 0, &err), -1);
-		ck_assert_str_eq(err.msg,
-				 "drop privileges to uid 0 gid 0: setgroups: Operation not permitted");
-	}
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -678,7 +542,7 @@ START_TEST(test_run_fn_exit_status)
 				   &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(res.exit_status, fn_cases[_i].exit_status);
 	ck_assert(!res.signaled);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -693,7 +557,7 @@ START_TEST(test_run_fn_output)
 	ck_assert_str_eq(res.output, "from fn\n");
 	ck_assert_int_eq(res.exit_status, 0);
 	berth_run_result_free(&res);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -720,7 +584,7 @@ START_TEST(test_run_fn_pdeathsig)
 
 	ck_assert_msg(berth_run_fn(&spec, check_child_state, NULL, &res, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(res.exit_status, 0);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -735,7 +599,7 @@ START_TEST(test_run_fn_as_user)
 	ck_assert_msg(berth_run_fn(&spec, check_child_state, "as user", &res, &err) == 0, "%s",
 		      err.msg);
 	ck_assert_int_eq(res.exit_status, 0);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -756,7 +620,7 @@ START_TEST(test_run_fn_timeout)
 	ck_assert_int_eq(berth_run_fn(&spec, wait_forever, NULL, &res, &err), -1);
 	ck_assert_str_eq(err.msg, "child function: timed out after 100 ms");
 	ck_assert(res.timed_out);
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -773,7 +637,7 @@ START_TEST(test_run_fn_errors)
 	ck_assert_str_eq(err.msg, "child function: chdir: No such file or directory");
 	ck_assert_int_eq(berth_run_fn(NULL, return_value, &zero, &res, &err), -1);
 	ck_assert_str_eq(err.msg, "no run spec");
-	assert_no_children();
+	unit_assert_no_children();
 }
 END_TEST
 
@@ -782,7 +646,6 @@ static Suite *run_suite(void)
 	Suite *s = suite_create("run");
 	TCase *basics = tcase_create("basics");
 	TCase *isolation = tcase_create("isolation");
-	TCase *users = tcase_create("users");
 	TCase *functions = tcase_create("functions");
 
 	tcase_add_loop_test(basics, test_exit_status, 0, ARRAY_LEN(exit_codes));
@@ -810,13 +673,6 @@ static Suite *run_suite(void)
 	tcase_add_test(isolation, test_child_setup_runs_before_exec);
 	suite_add_tcase(s, isolation);
 
-	tcase_add_loop_test(users, test_as_user, 0, ARRAY_LEN(user_cases));
-	tcase_add_test(users, test_child_setup_is_privileged);
-	tcase_add_test(users, test_as_user_without_privileges);
-	tcase_add_test(users, test_drop_privileges);
-	tcase_add_test(users, test_drop_privileges_bad_arguments);
-	suite_add_tcase(s, users);
-
 	tcase_add_loop_test(functions, test_run_fn_exit_status, 0, ARRAY_LEN(fn_cases));
 	tcase_add_test(functions, test_run_fn_output);
 	tcase_add_test(functions, test_run_fn_pdeathsig);
@@ -824,6 +680,7 @@ static Suite *run_suite(void)
 	tcase_add_test(functions, test_run_fn_timeout);
 	tcase_add_test(functions, test_run_fn_errors);
 	suite_add_tcase(s, functions);
+
 	return s;
 }
 

@@ -26,7 +26,6 @@
 #include "safe_path.h"
 #include "unit.h"
 
-#define NOBODY 65534
 
 static char base[64];        /* the temporary directory */
 static char tree[128];       /* base/tree: the root for resolution tests */
@@ -41,15 +40,6 @@ static void set_mode(int i)
 	berth_safe_path_force_fallback(i ? ALL_FALLBACKS : 0);
 }
 
-#define REQUIRE_ROOT()                                                               \
-	do {                                                                         \
-		const char *fork_mode = getenv("CK_FORK");                           \
-		if (geteuid() != 0 || (fork_mode && strcmp(fork_mode, "no") == 0)) { \
-			fprintf(stderr, "%s: skipped: needs root and CK_FORK=yes\n", \
-				__func__);                                           \
-			return;                                                      \
-		}                                                                    \
-	} while (0)
 
 /* ------------------------------------------------------------ fixture */
 

@@ -40,18 +40,8 @@
 #define SYS_openat2 437
 #endif
 
-#define NOBODY 65534
 #define DEF BERTH_TASK_DEFAULT_PATH
 
-#define REQUIRE_ROOT()                                                               \
-	do {                                                                         \
-		const char *fork_mode = getenv("CK_FORK");                           \
-		if (geteuid() != 0 || (fork_mode && strcmp(fork_mode, "no") == 0)) { \
-			fprintf(stderr, "%s: skipped: needs root and CK_FORK=yes\n", \
-				__func__);                                           \
-			return;                                                      \
-		}                                                                    \
-	} while (0)
 
 /* ================================================================ tree */
 

@@ -1,9 +1,9 @@
 /*
- * test_jc_namespace.c - the job's mount namespace: created, pinned, joined
+ * test_job_namespace.c - the job's mount namespace: created, pinned, joined
  * and removed; and the kernel 6.18 quirk: pinning a
  * namespace from a non-initial mount namespace fails with EINVAL when the
  * new namespace was made on a CPU whose id batch is older, and
- * jc_namespace_create retries from each CPU.  Needs root (each test runs in
+ * berth_ns_create retries from each CPU.  Needs root (each test runs in
  * its own forked process and mount namespace).
  */
 #include <errno.h>
@@ -82,7 +82,7 @@ static int joined_sees_marker(const struct berth_job_paths *paths)
 
 	if (pid == 0) {
 		struct berth_error err = BERTH_ERROR_INIT;
-		_exit(jc_namespace_join(paths, &err) == 1 && berth_is_mount_point(paths->root) ? 0 : 1);
+		_exit(berth_ns_join(paths, &err) == 1 && berth_is_mount_point(paths->root) ? 0 : 1);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -95,17 +95,17 @@ START_TEST(test_create_join_delete)
 	struct stat st;
 
 	private_world(-1, &paths);
-	ck_assert_msg(jc_namespace_create(&paths, 2001, 2001, NULL, populate, &paths, &err) == 0, "%s", err.msg);
+	ck_assert_msg(berth_ns_create(&paths, 2001, 2001, NULL, populate, &paths, &err) == 0, "%s", err.msg);
 	ck_assert(berth_is_mount_point(paths.ns));
 	ck_assert(!berth_is_mount_point(paths.root));   /* only inside */
 	ck_assert(joined_sees_marker(&paths));
 	ck_assert_int_eq(stat(paths.tmp, &st), 0);
 	ck_assert_uint_eq(st.st_uid, 2001);
 	/* idempotent: a pinned namespace is kept */
-	ck_assert_int_eq(jc_namespace_create(&paths, 2001, 2001, NULL, populate, &paths, &err), 0);
-	ck_assert_int_eq(jc_namespace_delete(&paths, &err), 0);
+	ck_assert_int_eq(berth_ns_create(&paths, 2001, 2001, NULL, populate, &paths, &err), 0);
+	ck_assert_int_eq(berth_ns_delete(&paths, &err), 0);
 	ck_assert_int_eq(stat(paths.dir, &st), -1);
-	ck_assert_int_eq(jc_namespace_delete(&paths, &err), 0);
+	ck_assert_int_eq(berth_ns_delete(&paths, &err), 0);
 }
 END_TEST
 
@@ -115,10 +115,10 @@ START_TEST(test_populate_failure_is_reported_and_nothing_pinned)
 	struct berth_job_paths paths;
 
 	private_world(-1, &paths);
-	ck_assert_int_eq(jc_namespace_create(&paths, 0, 0, NULL, populate_fails, &paths, &err), -1);
+	ck_assert_int_eq(berth_ns_create(&paths, 0, 0, NULL, populate_fails, &paths, &err), -1);
 	ck_assert_msg(strcmp(err.msg, "volume \"/x\" refused") == 0, "%s", err.msg);
 	ck_assert(!berth_is_mount_point(paths.ns));
-	ck_assert_int_eq(jc_namespace_delete(&paths, &err), 0);
+	ck_assert_int_eq(berth_ns_delete(&paths, &err), 0);
 }
 END_TEST
 
@@ -126,19 +126,19 @@ START_TEST(test_job_delete_removes_step_containers_left_behind)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_job_paths paths, step;
-	struct jc_namespace_base base = { -1 };
+	struct berth_ns_base base = { -1 };
 	struct stat st;
 
 	private_world(-1, &paths);
-	ck_assert_msg(jc_namespace_create(&paths, 0, 0, NULL, populate, &paths, &err) == 0, "%s", err.msg);
-	ck_assert(jc_step_paths_from(paths.dir, "3", &step));
-	ck_assert_int_ge(base.ns_fd = jc_namespace_open(&paths), 1);
-	ck_assert_msg(jc_namespace_create(&step, 0, 0, &base, populate, &step, &err) == 0, "%s", err.msg);
+	ck_assert_msg(berth_ns_create(&paths, 0, 0, NULL, populate, &paths, &err) == 0, "%s", err.msg);
+	ck_assert(berth_step_paths_from(paths.dir, "3", &step));
+	ck_assert_int_ge(base.ns_fd = berth_ns_open(&paths), 1);
+	ck_assert_msg(berth_ns_create(&step, 0, 0, &base, populate, &step, &err) == 0, "%s", err.msg);
 	close(base.ns_fd);
 	ck_assert(berth_is_mount_point(step.ns));
 	ck_assert(joined_sees_marker(&step));
 	/* the step's slurmstepd died: the job's teardown removes it too */
-	ck_assert_msg(jc_namespace_delete(&paths, &err) == 0, "%s", err.msg);
+	ck_assert_msg(berth_ns_delete(&paths, &err) == 0, "%s", err.msg);
 	ck_assert(!berth_is_mount_point(step.ns));
 	ck_assert_int_eq(stat(paths.dir, &st), -1);
 }
@@ -191,8 +191,8 @@ START_TEST(test_pin_refused_on_one_cpu_is_retried_on_another)
 	ck_assert_int_ge(fd = open(holder, O_CREAT | O_WRONLY, 0600), 0);
 	close(fd);
 	probe = probe_quirk(holder);
-	jc_namespace_test_first_cpu = 0;
-	ck_assert_msg(jc_namespace_create(&paths, 0, 0, NULL, populate, &paths, &err) == 0, "%s", err.msg);
+	berth_ns_test_first_cpu = 0;
+	ck_assert_msg(berth_ns_create(&paths, 0, 0, NULL, populate, &paths, &err) == 0, "%s", err.msg);
 	ck_assert(joined_sees_marker(&paths));
 	if (probe == EINVAL) {
 		/* the quirk is live here: the first try must have been refused */
@@ -202,13 +202,13 @@ START_TEST(test_pin_refused_on_one_cpu_is_retried_on_another)
 		ck_assert_int_eq(probe, 0);
 		fprintf(stderr, "kernel did not refuse the probe pin: the retry path was not exercised\n");
 	}
-	ck_assert_int_eq(jc_namespace_delete(&paths, &err), 0);
+	ck_assert_int_eq(berth_ns_delete(&paths, &err), 0);
 }
 END_TEST
 
-static Suite *jc_namespace_suite(void)
+static Suite *job_namespace_suite(void)
 {
-	Suite *s = suite_create("jc_namespace");
+	Suite *s = suite_create("job_namespace");
 	TCase *tc = tcase_create("namespace");
 
 	tcase_add_test(tc, test_create_join_delete);
@@ -222,8 +222,8 @@ static Suite *jc_namespace_suite(void)
 int main(void)
 {
 	if (geteuid() != 0) {
-		fprintf(stderr, "test_jc_namespace: needs root, skipped\n");
+		fprintf(stderr, "test_job_namespace: needs root, skipped\n");
 		return 77;
 	}
-	return unit_run(jc_namespace_suite());
+	return unit_run(job_namespace_suite());
 }
