@@ -14,7 +14,7 @@
 #   chroot.sh destroy SUITE      remove the chroot
 #   chroot.sh packages SUITE     the packages a chroot of SUITE gets
 #
-# A session is a mount + pid namespace whose pid 1 (the holder) is chrooted;
+# A session is a mount + pid namespace whose root is the chroot (pivot_root);
 # it has /proc (its own), /sys (rbind, the cgroup v1 hierarchies with it),
 # /dev (rbind: loop devices, /dev/pts), a fresh tmpfs on /run (so /run/netns,
 # /run/munge are the chroot's own) and on /tmp, and the source tree read-only
@@ -210,17 +210,21 @@ shared_state() {
 	find /sys/fs/cgroup -mindepth 2 -maxdepth 2 -type d -name 'slurm_n*' 2>/dev/null
 }
 
-# pid 1 of the session, in the new mount + pid namespace, before the chroot.
+# pid 1 of the session, in the new mount + pid namespace: mounts, then
+# pivot_root into the chroot.  Not chroot(2): whatever enters a mount
+# namespace (setns, nsenter -m: slurmstepd joining a job's container) lands
+# at the namespace's root, which must be the chroot's, not the host's.
 holder() { # ROOT SRCDIR
 	local root=$1 src=$2 f
-	# the root a mount point, as on a booted system: `ip -n` (mount
-	# --make-rslave /) and pivot_root refuse a plain directory
+	# the new root must be a mount point (pivot_root; and `ip -n`'s
+	# mount --make-rslave / refuses a plain directory)
 	mount --bind "$root" "$root"
 	mount --rbind /dev "$root/dev"
 	mount --rbind /sys "$root/sys"
 	mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 	mount -t tmpfs -o nosuid,nodev,mode=0755 run "$root/run"
-	mount -t tmpfs -o nosuid,nodev,mode=1777 tmp "$root/tmp"
+	# /tmp as on the host (no nosuid/nodev: tests bind and remount in it)
+	mount -t tmpfs -o mode=1777 tmp "$root/tmp"
 	for f in berth-integration.lock berth-harness.lock; do
 		: >"$root/run/$f"
 		mount --bind "/run/$f" "$root/run/$f"
@@ -231,8 +235,11 @@ holder() { # ROOT SRCDIR
 	mount --bind "$src" "$root$src"
 	mount -o remount,bind,ro "$root$src"
 	cd "$root"
+	mkdir -p .berth-old-root
+	pivot_root . .berth-old-root
 	# bash as pid 1 reaps the orphans (slurmstepd, daemons' children)
-	exec chroot . /bin/bash -c 'cd / && : >/run/berth-chroot.ready && while :; do sleep 3600 & wait $!; done'
+	exec /bin/bash -c 'umount -l /.berth-old-root && rmdir /.berth-old-root && cd / &&
+		: >/run/berth-chroot.ready && while :; do sleep 3600 & wait $!; done'
 }
 
 # Start a session; prints the holder's pid.  The holder inherits the open
