@@ -22,6 +22,8 @@
 # and build are never touched.  The cluster in the chroot uses the same ports,
 # bridge and cgroups as the host's: every cluster start holds
 # /run/berth-integration.lock (integration/run.sh takes it; smoke and demo here).
+# BERTH_RELEASE_CHROOT=1: the host's release too in a chroot of its suite
+# (tests the chroot harness itself against the suite the host runs).
 set -euo pipefail
 
 HARNESS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -69,7 +71,12 @@ release_suite() { # RELEASE
 		echo "release: error: no Debian suite known for Slurm '$1' (known: ${RELEASES[*]})" >&2
 		return 1
 	}
-	if [ "$1" = "$(host_release)" ] || [ "$suite" = "$(host_codename)" ]; then echo host; else echo "$suite"; fi
+	if [ "${BERTH_RELEASE_CHROOT:-0}" != 1 ] &&
+		{ [ "$1" = "$(host_release)" ] || [ "$suite" = "$(host_codename)" ]; }; then
+		echo host
+	else
+		echo "$suite"
+	fi
 }
 
 cmd_list() {
