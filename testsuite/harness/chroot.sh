@@ -17,7 +17,7 @@
 # A session is a mount + pid namespace whose root is the chroot (pivot_root);
 # it has /proc (its own), /sys (rbind, the cgroup v1 hierarchies with it),
 # /dev (rbind: loop devices, /dev/pts), a fresh tmpfs on /run (so /run/netns,
-# /run/munge are the chroot's own) and on /tmp, and the source tree read-only
+# /run/munge are the chroot's own), /tmp emptied, and the source tree read-only
 # at its host path.  The host's /run/berth-integration.lock and
 # /run/berth-harness.lock are bound into /run, so a cluster in the chroot and
 # one on the host exclude each other (the network namespaces' bridge, the
@@ -223,8 +223,6 @@ holder() { # ROOT SRCDIR
 	mount --rbind /sys "$root/sys"
 	mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 	mount -t tmpfs -o nosuid,nodev,mode=0755 run "$root/run"
-	# /tmp as on the host (no nosuid/nodev: tests bind and remount in it)
-	mount -t tmpfs -o mode=1777 tmp "$root/tmp"
 	for f in berth-integration.lock berth-harness.lock; do
 		: >"$root/run/$f"
 		mount --bind "/run/$f" "$root/run/$f"
@@ -251,6 +249,9 @@ session_start() { # SUITE
 	[ -z "$(chroot_mounts "$root")" ] || die "$suite: mounts under $root in the host's namespace: $(chroot_mounts "$root" | tr '\n' ' ')"
 	for f in berth-integration.lock berth-harness.lock; do [ -e "/run/$f" ] || : >>"/run/$f"; done
 	shared_state >"$BASE/$suite/shared-before"
+	# /tmp is the chroot's own directory, part of its root as on the host
+	# (a job without --image must see no mount there), emptied per session
+	find "$root/tmp" -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system {} +
 	setsid unshare --mount --pid --fork --propagation private -- \
 		"$HARNESS/chroot.sh" __holder "$root" "$SRCDIR" </dev/null >"$BASE/$suite/session.log" 2>&1 &
 	up=$!
