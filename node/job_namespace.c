@@ -27,6 +27,7 @@
 #include "berth_log.h"
 #include "fs_util.h"
 #include "job_namespace.h"
+#include "sshd_launch.h"
 
 static int write_full(int fd, const void *buf, size_t len)
 {
@@ -304,4 +305,10 @@ int berth_ns_delete(const struct berth_job_paths *paths, struct berth_error *err
 	berth_umount_all(paths->ns);
 	berth_umount_all(paths->dir);
 	return berth_remove_tree(paths->dir, err);
+}
+
+int berth_job_teardown(const struct berth_job_paths *paths, struct berth_error *err)
+{
+	berth_sshd_stop(paths);
+	return berth_ns_delete(paths, err);
 }

@@ -50,4 +50,10 @@ int berth_ns_open(const struct berth_job_paths *paths);
  * under it included (idempotent). */
 int berth_ns_delete(const struct berth_job_paths *paths, struct berth_error *err);
 
+/* The job's end on this node: stop its sshd if one still runs (it would
+ * keep the namespace alive), then berth_ns_delete.  Called by the extern
+ * step's stepd_delete and, as backstops, by job_container's delete (up to
+ * 23.11), SPANK job_epilog and restore at slurmd start. */
+int berth_job_teardown(const struct berth_job_paths *paths, struct berth_error *err);
+
 #endif

@@ -53,17 +53,19 @@
 
 #define LISTEN_WAIT_MS 3000
 
-/* What stepd_create prepared for add_cont, in the extern slurmstepd. */
-static struct {
-	bool prepared;
+/* What the start needs, re-read from the job's files: stepd_create
+ * (job_container plugin) prepares, the extern step's SPANK task_post_fork
+ * (berth.so, another dlopen'ed object of the same slurmstepd) starts. */
+struct sshd_launch {
 	uint32_t job_id;
 	uid_t uid;
 	gid_t gid;
 	gid_t groups[256];
 	size_t ngroups;
 	unsigned port;
-	char dir[1100], ns[1100], root[1100], log[1200];
-} current;
+	const char *dir, *ns, *root;
+	char log[1200];
+};
 
 void berth_sshd_request_path(const struct berth_job_paths *paths, char *buf, size_t size)
 {
@@ -208,15 +210,21 @@ static int refused_client(const struct berth_job_paths *paths, const char *reaso
 	return rc;
 }
 
-static void user_groups(const char *user, gid_t gid)
+/* The user's groups (the sshd runs with them), from the passwd entry. */
+static int user_groups(struct sshd_launch *l, struct berth_error *err)
 {
-	int n = (int)(sizeof(current.groups) / sizeof(current.groups[0]));
+	struct passwd pw, *pwp = NULL;
+	char pwbuf[4096];
+	int n = (int)(sizeof(l->groups) / sizeof(l->groups[0]));
 
-	if (getgrouplist(user, gid, current.groups, &n) < 0 || n < 1) {
-		current.groups[0] = gid;
+	if (getpwuid_r(l->uid, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 || !pwp)
+		return berth_error_set(err, ENOENT, "user %u has no passwd entry", (unsigned)l->uid);
+	if (getgrouplist(pw.pw_name, l->gid, l->groups, &n) < 0 || n < 1) {
+		l->groups[0] = l->gid;
 		n = 1;
 	}
-	current.ngroups = (size_t)n;
+	l->ngroups = (size_t)n;
+	return 0;
 }
 
 int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_paths *paths,
@@ -230,7 +238,6 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 	int found, rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	current.prepared = false;
 	berth_sshd_request_path(paths, request, sizeof(request));
 	if ((found = berth_sshd_request_read(request, &req, err)) <= 0)
 		return found < 0 ? berth_error_prefix(err, "sshd") : 0;
@@ -252,16 +259,6 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 		 write_configs(dir, &req, pw.pw_name, err) == 0 && add_mounts(tree, bundle, dir, err) == 0)
 		rc = 0;
 	if (rc == 0) {
-		current.prepared = true;
-		current.job_id = job_id;
-		current.uid = spec->uid;
-		current.gid = spec->gid;
-		current.port = req.port;
-		user_groups(pw.pw_name, spec->gid);
-		snprintf(current.dir, sizeof(current.dir), "%s", paths->dir);
-		snprintf(current.ns, sizeof(current.ns), "%s", paths->ns);
-		snprintf(current.root, sizeof(current.root), "%s", paths->root);
-		snprintf(current.log, sizeof(current.log), "%s/sshd.log", paths->dir);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		berth_info("job %u: sshd prepared in %.1f ms", job_id,
 			   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
@@ -276,10 +273,10 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
  * namespace and tree, no way back to privileges.  System calls only. */
 static int enter_container(void *arg)
 {
+	const struct sshd_launch *l = arg;
 	int fd, saved;
 
-	(void)arg;
-	if ((fd = open(current.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+	if ((fd = open(l->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
 		return -1;
 	if (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0) {
 		saved = errno;
@@ -288,7 +285,7 @@ static int enter_container(void *arg)
 		return -1;
 	}
 	close(fd);
-	if ((fd = open(current.ns, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(l->ns, O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
 	if (setns(fd, CLONE_NEWNS) < 0) {
 		saved = errno;
@@ -297,7 +294,7 @@ static int enter_container(void *arg)
 		return -1;
 	}
 	close(fd);
-	if (chdir(current.root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+	if (chdir(l->root) < 0 || chroot(".") < 0 || chdir("/") < 0)
 		return -1;
 	for (int cap = 0; cap <= 63; cap++)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
@@ -320,8 +317,10 @@ static bool port_open(unsigned port)
 }
 
 /* Until the sshd accepts connections: a job's first `ssh` must not race it. */
-static int wait_listening(pid_t pid, unsigned port, struct berth_error *err)
+static int wait_listening(const struct sshd_launch *l, pid_t pid, struct berth_error *err)
 {
+	unsigned port = l->port;
+
 	for (int waited = 0; waited < LISTEN_WAIT_MS; waited += 5) {
 		int status;
 
@@ -330,14 +329,14 @@ static int wait_listening(pid_t pid, unsigned port, struct berth_error *err)
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return berth_error_set(err, EIO, "sshd exited at start (status %d; see %s)",
 					       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-					       current.log);
+					       l->log);
 		nanosleep(&(struct timespec){ 0, 5 * 1000 * 1000 }, NULL);
 	}
 	return berth_error_set(err, ETIMEDOUT, "sshd not listening on port %u after %d ms (see %s)",
-			       port, LISTEN_WAIT_MS, current.log);
+			       port, LISTEN_WAIT_MS, l->log);
 }
 
-static void join_cgroups(pid_t pid)
+static void join_cgroups(uint32_t job_id, pid_t pid)
 {
 	enum berth_cgroup_mode mode = berth_cgroup_detect(BERTH_CGROUP_ROOT);
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -349,15 +348,15 @@ static void join_cgroups(pid_t pid)
 	if (fd >= 0)
 		close(fd);
 	self[n > 0 ? n : 0] = '\0';
-	joined = berth_cgroup_adopt_extern(BERTH_CGROUP_ROOT, mode, self, current.job_id, pid, mem,
+	joined = berth_cgroup_adopt_extern(BERTH_CGROUP_ROOT, mode, self, job_id, pid, mem,
 					   sizeof(mem), &err);
 	if (joined < 0)
-		berth_err("job %u: sshd: %s", current.job_id, err.msg);
+		berth_err("job %u: sshd: %s", job_id, err.msg);
 	else if (!mem[0])
 		berth_info("job %u: sshd (pid %d) is in no memory cgroup of the job (cgroup %s, %d joined)",
-			   current.job_id, (int)pid, berth_cgroup_mode_name(mode), joined);
+			   job_id, (int)pid, berth_cgroup_mode_name(mode), joined);
 	else
-		berth_debug("job %u: sshd (pid %d) in %s (%d hierarchies, cgroup %s)", current.job_id,
+		berth_debug("job %u: sshd (pid %d) in %s (%d hierarchies, cgroup %s)", job_id,
 			    (int)pid, mem, joined, berth_cgroup_mode_name(mode));
 }
 
@@ -394,7 +393,41 @@ static unsigned long long start_time(pid_t pid)
 	return start_time_state(pid, &zombie);
 }
 
-int berth_sshd_start(uint32_t job_id, struct berth_error *err)
+/* Fill l from the job's files: 1 when a prepared sshd is to start, 0 when
+ * the job has none (not asked, refused, not prepared, container failed). */
+static int launch_from_files(const struct berth_job_paths *paths, uint32_t job_id,
+			     struct sshd_launch *l, struct berth_error *err)
+{
+	struct berth_sshd_request req;
+	struct berth_job_spec spec;
+	char request[1200], config[1300], reason[BERTH_ERROR_MSG_MAX];
+	struct stat st;
+	int found;
+
+	berth_sshd_request_path(paths, request, sizeof(request));
+	if ((found = berth_sshd_request_read(request, &req, err)) <= 0)
+		return found;
+	l->port = req.port;
+	found = !req.refused;
+	berth_sshd_request_free(&req);
+	snprintf(config, sizeof(config), "%s/ssh/sshd_config", paths->dir);
+	if (!found || lstat(config, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    berth_job_error_read(paths, reason, sizeof(reason)) > 0)
+		return 0;
+	if ((found = berth_job_spec_read(paths, &spec, err)) <= 0)
+		return found;
+	l->job_id = job_id;
+	l->uid = spec.uid;
+	l->gid = spec.gid;
+	berth_job_spec_free(&spec);
+	l->dir = paths->dir;
+	l->ns = paths->ns;
+	l->root = paths->root;
+	snprintf(l->log, sizeof(l->log), "%s/sshd.log", paths->dir);
+	return user_groups(l, err) < 0 ? -1 : 1;
+}
+
+int berth_sshd_start(const struct berth_job_paths *paths, uint32_t job_id, struct berth_error *err)
 {
 	const char *argv[] = { BERTH_SSH_CTR_BUNDLE "/ld.so", "--inhibit-cache", "--library-path",
 			       BERTH_SSH_CTR_BUNDLE "/lib", BERTH_SSH_CTR_BUNDLE "/bin/sshd", "-D", "-e",
@@ -402,34 +435,37 @@ int berth_sshd_start(uint32_t job_id, struct berth_error *err)
 	const char *envp[] = { "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", NULL };
 	struct berth_run_spec spec = { .argv = argv, .envp = envp, .as_user = true,
 				       .child_setup = enter_container, .timeout_ms = 10000 };
+	struct sshd_launch l;
 	struct timespec t0, t1;
 	char text[64];
 	pid_t pid;
+	int found;
 
-	if (!current.prepared || current.job_id != job_id)
-		return 0;
-	current.prepared = false;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	spec.uid = current.uid;
-	spec.gid = current.gid;
-	spec.groups = current.groups;
-	spec.ngroups = current.ngroups;
+	memset(&l, 0, sizeof(l));
+	if ((found = launch_from_files(paths, job_id, &l, err)) <= 0)
+		return found < 0 ? berth_error_prefix(err, "sshd") : 0;
+	spec.uid = l.uid;
+	spec.gid = l.gid;
+	spec.groups = l.groups;
+	spec.ngroups = l.ngroups;
+	spec.child_arg = &l;
 	if (berth_run_spawn(&spec, &pid, err) < 0)
 		return berth_error_prefix(err, "sshd");
-	join_cgroups(pid);
+	join_cgroups(job_id, pid);
 	/* pid and start time: the backstop in slurmd must never hit a
 	 * recycled pid */
 	snprintf(text, sizeof(text), "%d %llu\n", (int)pid, start_time(pid));
-	if (write_text(current.dir, "sshd.pid", text, 0600, err) < 0)
+	if (write_text(l.dir, "sshd.pid", text, 0600, err) < 0)
 		berth_err("job %u: %s", job_id, err->msg);
-	if (wait_listening(pid, current.port, err) < 0) {
+	if (wait_listening(&l, pid, err) < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
 		return berth_error_prefix(err, "sshd");
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	berth_info("job %u: sshd (pid %d) listening on port %u after %.1f ms", job_id, (int)pid,
-		   current.port, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		   l.port, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 	return 0;
 }
 

@@ -6,11 +6,15 @@
  *   stepd_create: berth_sshd_prepare() reads <job dir>/sshd.request (written
  *     by job_prolog), generates <job dir>/ssh/ (host key, configs), and
  *     adds the read-only mounts to the container tree before it is built;
- *   add_cont: berth_sshd_start() starts the sshd in the container as the user
- *     and moves it into the extern step's cgroups (Slurm's proctrack then
- *     kills it and everything started through it when the step ends);
- *   stepd_delete (and slurmd's delete as a backstop): berth_sshd_stop() kills
- *     whatever is left, before the namespace goes.
+ *   SPANK task_post_fork of the extern step (berth.so, right after Slurm's
+ *     proctrack has adopted the step; every release - add_cont is gone from
+ *     24.05): berth_sshd_start() re-reads what stepd_create left in the job
+ *     directory, starts the sshd in the container as the user and moves it
+ *     into the extern step's cgroups (Slurm's proctrack then kills it and
+ *     everything started through it when the step ends);
+ *   stepd_delete (backstops: job_container's delete up to 23.11, SPANK
+ *     job_epilog, restore): berth_sshd_stop() kills whatever is left, before
+ *     the namespace goes (berth_job_teardown).
  */
 #ifndef BERTH_SSHD_LAUNCH_H_
 #define BERTH_SSHD_LAUNCH_H_
@@ -34,8 +38,9 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 		    const struct berth_job_spec *spec, uint32_t job_id, struct berth_job_tree_input *tree,
 		    struct berth_error *err);
 
-/* Start the prepared sshd (no-op if none was prepared in this process). */
-int berth_sshd_start(uint32_t job_id, struct berth_error *err);
+/* Start the sshd stepd_create prepared for the job (0 and nothing done when
+ * there is none: not asked for, refused, or the container failed). */
+int berth_sshd_start(const struct berth_job_paths *paths, uint32_t job_id, struct berth_error *err);
 
 /* Kill the job's sshd if it still runs (pid file in the job dir). */
 void berth_sshd_stop(const struct berth_job_paths *paths);

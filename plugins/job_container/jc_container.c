@@ -15,6 +15,7 @@
 #include "job_namespace.h"
 #include "sshd_launch.h"
 #include "job_tree.h"
+#include "slurm_compat.h"
 
 
 static double elapsed_ms(const struct timespec *t0)
@@ -36,8 +37,8 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((found = berth_job_spec_read(paths, &spec, err)) <= 0)
 		return found;
-	if (spec.error || spec.uid != uid) {
-		if (spec.uid != uid)
+	if (spec.error || (uid != (uid_t)-1 && spec.uid != uid)) {
+		if (!spec.error)
 			berth_err("job %u: spec is for uid %u, job runs as %u", job_id, spec.uid, (unsigned)uid);
 		berth_job_spec_free(&spec);
 		return 0;
@@ -102,13 +103,22 @@ void jc_restore(const struct berth_config *cfg, const char *spool_dir)
 		if (*end || entry->d_name[0] == '\0' || entry->d_name[0] == '.' ||
 		    job_running(spool_dir, node, entry->d_name))
 			continue;
-		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0)
-			berth_sshd_stop(&paths);   /* an orphan would keep the namespace */
 		if (berth_job_paths(cfg, node, (uint32_t)job, &paths, &err) == 0 &&
-		    berth_ns_delete(&paths, &err) == 0)
+		    berth_job_teardown(&paths, &err) == 0)
 			berth_info("restore: removed state of ended job %lu on %s", job, node);
 		else
 			berth_err("restore: job %lu: %s", job, err.msg);
 	}
 	closedir(dir);
+}
+
+int jc_check_slurm_flags(uint64_t prolog_flags, uint64_t conf_flags, struct berth_error *err)
+{
+	if (BERTH_PROLOG_FLAG_RUN_IN_JOB && (prolog_flags & BERTH_PROLOG_FLAG_RUN_IN_JOB))
+		return berth_error_set(err, EINVAL,
+				       "PrologFlags=RunInJob is not supported: the job's prolog would run after its container is built; remove RunInJob from slurm.conf");
+	if (BERTH_CONF_FLAG_CONTAIN_SPANK && (conf_flags & BERTH_CONF_FLAG_CONTAIN_SPANK))
+		return berth_error_set(err, EINVAL,
+				       "SlurmdParameters=contain_spank is not supported: berth's SPANK hooks must run on the host; remove contain_spank from slurm.conf");
+	return 0;
 }

@@ -23,6 +23,7 @@
 #include "job_request.h"
 #include "js_env.h"
 #include "js_pin.h"
+#include "slurm_compat.h"
 #include "slurm_shim.h"
 
 const char plugin_name[] = "berth job_submit plugin";
@@ -34,11 +35,17 @@ const uint32_t plugin_version = SLURM_VERSION_NUMBER;
 /* Opaque: the record is internal to slurmctld and berth never looks inside. */
 struct job_record;
 
-/* The symbols slurmctld's job_submit loader looks up (22.05). */
+/* The symbols slurmctld's job_submit loader looks up (22.05 - 26.05;
+ * job_modify has a message for the user from 23.02). */
 int init(void);
 int fini(void);
 int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg);
+#if BERTH_SLURM_AT_LEAST(23, 2)
+int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid,
+	       char **err_msg);
+#else
 int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid);
+#endif
 
 static struct berth_config submit_config;
 static bool submit_config_loaded;
@@ -196,20 +203,36 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	return rc;
 }
 
-/* scontrol update cannot change a job's SPANK environment in 22.05 (the
- * controller ignores it), so a pinned image can never be changed after
- * submission; a request that carries one anyway is refused, not half
- * applied.  job_modify has no message channel in 22.05: the refusal is
- * ESLURM_NOT_SUPPORTED for the client and a line in slurmctld's log. */
-int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid)
+/* scontrol update cannot change a job's SPANK environment (the controller
+ * ignores it), so a pinned image can never be changed after submission; a
+ * request that carries one anyway is refused, not half applied: with
+ * ESLURM_NOT_SUPPORTED, a line in slurmctld's log and, from 23.02, the
+ * reason for the user. */
+static int modify(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 {
-	(void)job_ptr;
+	static const char refusal[] = "the image of a submitted job cannot be changed; submit a new job";
+
 	if (!submit_config_loaded || !job_desc->spank_job_env_size)
 		return SLURM_SUCCESS;
 	if (js_env_count(job_desc->spank_job_env, job_desc->spank_job_env_size, BERTH_ENV_IMAGE)) {
-		berth_info("job_modify: uid %u: the image of a submitted job cannot be changed; submit a new job",
-			   submit_uid);
+		berth_info("job_modify: uid %u: %s", submit_uid, refusal);
+		set_user_message(err_msg, refusal);
 		return ESLURM_NOT_SUPPORTED;
 	}
 	return SLURM_SUCCESS;
 }
+
+#if BERTH_SLURM_AT_LEAST(23, 2)
+int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid,
+	       char **err_msg)
+{
+	(void)job_ptr;
+	return modify(job_desc, submit_uid, err_msg);
+}
+#else
+int job_modify(job_desc_msg_t *job_desc, struct job_record *job_ptr, uint32_t submit_uid)
+{
+	(void)job_ptr;
+	return modify(job_desc, submit_uid, NULL);
+}
+#endif

@@ -107,6 +107,20 @@ int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
 	return berth_spank_job_prolog(sp);
 }
 
+int slurm_spank_job_epilog(spank_t sp, int ac, char **av)
+{
+	if (setup(ac, av) < 0)
+		return -1;
+	return berth_spank_job_epilog(sp);
+}
+
+int slurm_spank_task_post_fork(spank_t sp, int ac, char **av)
+{
+	if (spank_context() != S_CTX_REMOTE || setup(ac, av) < 0)
+		return 0;
+	return berth_spank_extern_post_fork(sp);
+}
+
 int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 {
 	if (setup(ac, av) < 0)

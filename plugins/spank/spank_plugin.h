@@ -5,7 +5,8 @@
  *   spank_options.c  option table and callbacks (every context)
  *   spank_client.c   sbatch/salloc/srun: validation, export of --volume
  *   spank_prolog.c   job_prolog on the node: the per-job spec file
- *   spank_remote.c   slurmstepd: tasks enter the container (spank_enter.c)
+ *   spank_remote.c   slurmstepd: tasks enter the container (spank_enter.c),
+ *                    the extern step starts the sshd; job_epilog tears down
  *   spank_step.c     slurmstepd: a step's private container (srun --image/--volume)
  */
 #ifndef BERTH_SPANK_PLUGIN_H_
@@ -75,6 +76,10 @@ int berth_spank_job_prolog(spank_t sp);
 
 /* spank_remote.c: slurmstepd */
 int berth_spank_task_init_privileged(spank_t sp);
+/* task_post_fork of the extern step: the per-job sshd starts (enable_sshd). */
+int berth_spank_extern_post_fork(spank_t sp);
+/* job_epilog (JOB_SCRIPT context, root): the backstop teardown. */
+int berth_spank_job_epilog(spank_t sp);
 /* The job's spec (1), none (0: not a berth job) or -1. */
 int berth_spank_read_job_spec(spank_t sp, struct berth_job_spec *spec, struct berth_job_paths *paths,
 			      struct berth_error *err);

@@ -13,8 +13,10 @@
 #include <slurm/spank.h>
 
 #include "berth_log.h"
+#include "job_namespace.h"
 #include "job_spec.h"
 #include "spank_plugin.h"
+#include "sshd_launch.h"
 
 int berth_spank_read_job_spec(spank_t sp, struct berth_job_spec *spec, struct berth_job_paths *paths,
 			 struct berth_error *err)
@@ -65,4 +67,53 @@ int berth_spank_task_init_privileged(spank_t sp)
 	if (found)
 		berth_job_spec_free(&spec);
 	return rc;
+}
+
+static int job_paths_of(spank_t sp, uint32_t *job_id, struct berth_job_paths *paths,
+			struct berth_error *err)
+{
+	char node[BERTH_NODE_NAME_MAX];
+
+	if (!berth_spank.config_loaded)
+		return berth_error_set(err, EINVAL, "%s", berth_spank.config_error.msg);
+	if (spank_get_item(sp, S_JOB_ID, job_id) != ESPANK_SUCCESS)
+		return berth_error_set(err, EINVAL, "cannot get the job id");
+	if (berth_node_name(node, sizeof(node), err) < 0)
+		return -1;
+	return berth_job_paths(&berth_spank.config, node, *job_id, paths, err);
+}
+
+int berth_spank_extern_post_fork(spank_t sp)
+{
+	struct berth_error err = BERTH_ERROR_INIT, write_err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+	uint32_t step_id, job_id = 0;
+
+	if (!berth_spank.args.enable_sshd ||
+	    spank_get_item(sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS || step_id != SLURM_EXTERN_CONT)
+		return 0;
+	if (job_paths_of(sp, &job_id, &paths, &err) < 0) {
+		berth_err("job %u: sshd: %s", job_id, err.msg);
+		return 0;
+	}
+	/* a failed sshd fails the job's steps with the reason, never the
+	 * extern step (which would drain the node) */
+	if (berth_sshd_start(&paths, job_id, &err) < 0) {
+		berth_err("job %u: %s", job_id, err.msg);
+		if (berth_job_error_write(&paths, err.msg, &write_err) < 0)
+			berth_err("job %u: %s", job_id, write_err.msg);
+	}
+	return 0;
+}
+
+int berth_spank_job_epilog(spank_t sp)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+	uint32_t job_id = 0;
+
+	/* Normally the extern step's stepd_delete has cleaned up already. */
+	if (job_paths_of(sp, &job_id, &paths, &err) < 0 || berth_job_teardown(&paths, &err) < 0)
+		berth_err("job_epilog: job %u: %s", job_id, err.msg);
+	return 0;
 }

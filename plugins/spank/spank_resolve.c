@@ -28,6 +28,7 @@
 
 #include "berth_log.h"
 #include "image_resolve.h"
+#include "slurm_compat.h"
 #include "spank_plugin.h"
 
 /* The digest job_submit recorded for request in the job's AdminComment. */
@@ -42,7 +43,7 @@ static bool job_pinned_digest(const char *request, char *digest)
 	job_id = id_text ? strtoul(id_text, &end, 10) : 0;
 	if (!job_id || !end || *end || job_id > UINT32_MAX)
 		return false;
-	if (slurm_load_job(&msg, (uint32_t)job_id, SHOW_DETAIL) != 0 || !msg)
+	if (berth_slurm_load_job(&msg, (uint32_t)job_id, SHOW_DETAIL) != 0 || !msg)
 		return false;
 	found = msg->record_count &&
 		berth_comment_find(msg->job_array[0].admin_comment, request, digest);

@@ -29,6 +29,7 @@
 
 #include "berth_log.h"
 #include "run.h"
+#include "slurm_compat.h"
 #include "slurm_shim.h"
 #include "spank_plugin.h"
 #include "sshd_job.h"
@@ -116,23 +117,39 @@ int berth_spank_ssh_client(spank_t sp)
 
 /* ------------------------------------------------------------ job_prolog */
 
-static unsigned tasks_on(const slurm_job_info_t *job, const char *node, size_t index, size_t n)
+/* CPUs of the job on the index-th node of alloc->node_list: the
+ * allocation's run-length list (cpus_per_node[g] for cpu_count_reps[g]
+ * nodes), exact for uneven nodes; 0 if unknown. */
+static unsigned cpus_on(const resource_allocation_response_msg_t *alloc, size_t index)
+{
+	for (uint32_t g = 0; alloc && g < alloc->num_cpu_groups; g++) {
+		if (index < alloc->cpu_count_reps[g])
+			return alloc->cpus_per_node[g];
+		index -= alloc->cpu_count_reps[g];
+	}
+	return 0;
+}
+
+static unsigned tasks_on(const slurm_job_info_t *job, const resource_allocation_response_msg_t *alloc,
+			 size_t index, size_t n)
 {
 	unsigned cpt = job->cpus_per_task && job->cpus_per_task != NO_VAL16 ? job->cpus_per_task : 1;
-	int cpus;
+	unsigned cpus;
 
 	if (job->ntasks_per_node && job->ntasks_per_node != NO_VAL16)
 		return job->ntasks_per_node;
 	if (job->num_tasks && job->num_tasks != NO_VAL && job->num_tasks >= n)
 		return (unsigned)(job->num_tasks / n + (index < job->num_tasks % n));
-	cpus = slurm_job_cpus_allocated_on_node(job->job_resrcs, node);
-	return cpus > 0 ? (unsigned)cpus / cpt : 1;
+	cpus = cpus_on(alloc, index);
+	return cpus >= cpt ? cpus / cpt : 1;
 }
 
-/* "name=address/tasks ..." of the job's nodes. */
-static int job_hosts(const slurm_job_info_t *job, char **out, struct berth_error *err)
+/* "name=address/tasks ..." of the job's nodes (in the allocation's node
+ * order, which its CPU counts follow). */
+static int job_hosts(const slurm_job_info_t *job, const resource_allocation_response_msg_t *alloc,
+		     char **out, struct berth_error *err)
 {
-	hostlist_t list = slurm_hostlist_create(job->nodes);
+	berth_hostlist_t list = slurm_hostlist_create(alloc && alloc->node_list ? alloc->node_list : job->nodes);
 	size_t size, n = (size_t)(job->num_nodes ? job->num_nodes : 1), i = 0;
 	FILE *f = open_memstream(out, &size);
 	char *name;
@@ -148,7 +165,7 @@ static int job_hosts(const slurm_job_info_t *job, char **out, struct berth_error
 		char *addr = slurm_conf_get_address(name);
 
 		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr && *addr ? addr : name,
-			tasks_on(job, name, i, n));
+			tasks_on(job, alloc, i, n));
 		i++;
 		if (addr)
 			slurm_xfree((void **)&addr);
@@ -164,6 +181,7 @@ static int job_hosts(const slurm_job_info_t *job, char **out, struct berth_error
 static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reason)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
+	resource_allocation_response_msg_t *alloc = NULL;
 	job_info_msg_t *info = NULL;
 	const char *key = getenv(BERTH_ENV_CONTROL_PREFIX BERTH_ENV_SSH_PUBKEY);
 
@@ -176,20 +194,22 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 			*reason = NULL;
 		return;
 	}
-	if (slurm_load_job(&info, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !info ||
-	    info->record_count < 1) {
+	if (berth_slurm_load_job(&info, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !info ||
+	    info->record_count < 1 || berth_slurm_allocation_lookup(job_id, &alloc) != SLURM_SUCCESS) {
 		if (asprintf(reason, "no sshd: cannot look up job %u: %s", job_id,
-			     slurm_strerror(slurm_get_errno())) < 0)
+			     slurm_strerror(errno)) < 0)
 			*reason = NULL;
 	} else if (info->job_array[0].shared != 0) {
 		*reason = strdup("no sshd: the allocation is shared with other jobs; "
 				 "ssh between the nodes needs an exclusive one (--exclusive)");
-	} else if (job_hosts(&info->job_array[0], &req->hosts, &err) < 0) {
+	} else if (job_hosts(&info->job_array[0], alloc, &req->hosts, &err) < 0) {
 		if (asprintf(reason, "no sshd: %s", err.msg) < 0)
 			*reason = NULL;
 	}
 	if (info)
 		slurm_free_job_info_msg(info);
+	if (alloc)
+		slurm_free_resource_allocation_response_msg(alloc);
 }
 
 int berth_spank_ssh_prolog(uint32_t job_id, const struct berth_job_paths *paths,

@@ -232,10 +232,21 @@ init_lab() {
 	done
 }
 
+# The slurm.conf line of the node plugin built for this Slurm, as configure
+# chose it: NamespaceType=namespace/berth from 25.11, JobContainerType=
+# job_container/berth before.
+node_plugin_line() {
+	local line
+	line=$(sed -n 's/^slurm_container_conf = //p' "$BUILDDIR/Makefile" 2>/dev/null)
+	echo "${line:-JobContainerType=job_container/berth}"
+}
+
 check_plugins() {
-	local n
+	local n node
 	[ "$PLUGINS" = 1 ] || return 0
-	for n in berth job_submit_berth job_container_berth; do
+	node=job_container_berth
+	[ "$(node_plugin_line)" = "NamespaceType=namespace/berth" ] && node=namespace_berth
+	for n in berth job_submit_berth "$node"; do
 		[ -f "$BUILDDIR/plugins/.libs/$n.so" ] ||
 			die "$BUILDDIR/plugins/.libs/$n.so not built (run make, or set BERTH_LAB_PLUGINS=0)"
 	done
@@ -248,7 +259,7 @@ write_configs() {
 	if [ "$PLUGINS" = 1 ]; then
 		check_plugins
 		plugindir=$SLURM_PLUGINDIR:$BUILDDIR/plugins/.libs
-		plugin_lines=$'JobSubmitPlugins=berth\nJobContainerType=job_container/berth'
+		plugin_lines="JobSubmitPlugins=berth"$'\n'"$(node_plugin_line)"
 		# per-job sshd (exclusive jobs only) and --ccm (needs the sshd)
 		printf 'required %s enable_ccm=1 enable_sshd=1\n' "$BUILDDIR/plugins/.libs/berth.so" >"$LAB/etc/plugstack.conf"
 	else

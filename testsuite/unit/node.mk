@@ -1,7 +1,8 @@
 # testsuite/unit/node.mk: unit tests of the node runtime's site rules,
 # modules and namespace pinning (included from testsuite/local.mk).
 if HAVE_CHECK
-NODE_UNIT_TESTS = testsuite/unit/test_site_rules testsuite/unit/test_job_namespace
+NODE_UNIT_TESTS = testsuite/unit/test_site_rules testsuite/unit/test_job_namespace \
+	testsuite/unit/test_jc_container
 check_PROGRAMS += $(NODE_UNIT_TESTS)
 TESTS += $(NODE_UNIT_TESTS)
 testsuite_unit_test_site_rules_SOURCES = testsuite/unit/test_site_rules.c testsuite/unit/unit.h
@@ -10,4 +11,10 @@ testsuite_unit_test_site_rules_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_job_namespace_SOURCES = testsuite/unit/test_job_namespace.c testsuite/unit/unit.h
 testsuite_unit_test_job_namespace_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_job_namespace_LDADD = $(UNIT_LDADD)
+# jc_container.c, built from the plugin's own source (no Slurm symbol used)
+testsuite_unit_test_jc_container_SOURCES = testsuite/unit/test_jc_container.c testsuite/unit/unit.h \
+	plugins/job_container/jc_container.c plugins/job_container/jc_container.h
+testsuite_unit_test_jc_container_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/plugins/job_container
+testsuite_unit_test_jc_container_CFLAGS = $(UNIT_CFLAGS)
+testsuite_unit_test_jc_container_LDADD = $(UNIT_LDADD)
 endif
