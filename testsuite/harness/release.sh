@@ -9,6 +9,7 @@
 #   release.sh list               the releases this harness knows
 #   release.sh build RELEASE      chroot up to date, sources copied into it, configure + make
 #   release.sh check RELEASE      build, then `make check`: unit tests + integration suite
+#   release.sh integration RELEASE [PYTEST ARGS]  build, then only the integration suite
 #   release.sh smoke RELEASE      build (what compiles), start the cluster of that Slurm
 #                                 without berth's plugins, a plain sbatch and srun, stop
 #   release.sh demo RELEASE       build, then the demo in a session that stays up
@@ -52,7 +53,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 need_root() { [ "$(id -u)" = 0 ] || die "'$1' needs root"; }
@@ -160,6 +161,16 @@ cmd_check() {
 	# run.sh (in make check) takes the lock around the integration suite
 	timed "make check in $SUITE" in_chroot "$CSRC/testsuite/harness/release.sh" __check
 	say "Slurm $1 ($SUITE): check passed in $((SECONDS - t0)) s"
+}
+
+cmd_integration() {
+	[ $# -ge 1 ] || usage
+	local rel=$1
+	shift
+	setup "$rel" integration
+	build strict
+	timed "integration suite in $SUITE" in_chroot env "BERTH_BUILDDIR=$COBJ" "BERTH_SRCDIR=$CSRC" \
+		"$CSRC/testsuite/integration/run.sh" "$@"
 }
 
 cmd_smoke() {
@@ -299,6 +310,7 @@ main() {
 	list) cmd_list ;;
 	build) cmd_build "$@" ;;
 	check) cmd_check "$@" ;;
+	integration) cmd_integration "$@" ;;
 	smoke) cmd_smoke "$@" ;;
 	demo) cmd_demo "$@" ;;
 	demo-stop) cmd_demo_stop "$@" ;;
@@ -307,7 +319,7 @@ main() {
 	__check) chroot_check ;;
 	__smoke) chroot_smoke ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$cmd' (suite list build check smoke demo demo-stop shell)" ;;
+	*) die "unknown command '$cmd' (suite list build check integration smoke demo demo-stop shell)" ;;
 	esac
 }
 
