@@ -354,7 +354,10 @@ cmd_run() {
 	pid=$(session_start "$suite")
 	trap 'session_stop "$suite" || true' EXIT
 	trap 'exit 130' INT TERM
-	enter "$pid" "$@" || rc=$?
+	# in the background, so that INT/TERM end the session at once (bash runs
+	# traps only between commands); stdin stays ours
+	enter "$pid" "$@" <&0 &
+	wait $! || rc=$?
 	trap - EXIT
 	session_stop "$suite" || { [ $rc != 0 ] || rc=1; }
 	return $rc
