@@ -228,7 +228,10 @@ holder() { # ROOT SRCDIR
 		mount --bind "/run/$f" "$root/run/$f"
 	done
 	# a host lab's network namespaces and cgroups: cluster.sh in here sees them
-	if [ -f /run/berth-harness.owner ]; then cp /run/berth-harness.owner "$root/run/"; fi
+	if [ -f /run/berth-harness.owner ]; then
+		cp /run/berth-harness.owner "$root/run/"
+		cp /run/berth-harness.owner "$root/run/berth-chroot.host-owner"
+	fi
 	mkdir -p "$root$src"
 	mount --bind "$src" "$root$src"
 	mount -o remount,bind,ro "$root$src"
@@ -272,10 +275,11 @@ session_start() { # SUITE
 # A lab the session's cluster.sh left running (its /run/berth-harness.owner):
 # stopped through the harness, as the host's would be.  Prints its directory.
 session_lab() { # PID
-	local owner=/proc/$1/root/run/berth-harness.owner
+	local owner=/proc/$1/root/run/berth-harness.owner host=/proc/$1/root/run/berth-chroot.host-owner
 	[ -f "$owner" ] || return 1
 	# copied in from the host at start: the host's lab, not ours
 	[ -f /run/berth-harness.owner ] && return 1
+	[ -f "$host" ] && [ "$(cat "$host")" = "$(cat "$owner")" ] && return 1
 	cat "$owner"
 }
 

@@ -158,7 +158,9 @@ cmd_check() {
 	local t0=$SECONDS
 	setup "$1" check
 	build strict
-	# run.sh (in make check) takes the lock around the integration suite
+	# before the session starts: it notes the host's lab then (a running one
+	# makes cluster.sh in the chroot refuse); run.sh sees the lock passed down
+	take_lock
 	timed "make check in $SUITE" in_chroot "$CSRC/testsuite/harness/release.sh" __check
 	say "Slurm $1 ($SUITE): check passed in $((SECONDS - t0)) s"
 }
@@ -169,6 +171,7 @@ cmd_integration() {
 	shift
 	setup "$rel" integration
 	build strict
+	take_lock
 	timed "integration suite in $SUITE" in_chroot env "BERTH_BUILDDIR=$COBJ" "BERTH_SRCDIR=$CSRC" \
 		"$CSRC/testsuite/integration/run.sh" "$@"
 }
