@@ -92,7 +92,7 @@ EXTRA_DIST += testsuite/harness testsuite/integration
 if ENABLE_INTEGRATION
 # The integration suite needs root (it starts munged, slurmctld, 3 slurmd and a
 # registry, and submits as an ordinary user).  It runs after the unit tests.
-check-local: all
+check-local: berth-release-guard all
 	BERTH_BUILDDIR=$(abs_top_builddir) BERTH_SRCDIR=$(abs_top_srcdir) \
 		$(abs_top_srcdir)/testsuite/integration/run.sh
 endif

@@ -68,8 +68,14 @@ start_mariadb() {
 }
 
 # The database user slurmdbd connects as, with a new password each start.
+# The database is made here, not by slurmdbd: slurmdbd reconnects with the
+# handle whose connect failed ("Unknown database"), and MariaDB's Connector/C
+# 3.4 (Debian 13 and later) then fails every query that returns rows (error
+# 5027, "Number of columns in result (=1) set exceeds maximum allowed number
+# of columns (=0)"), so slurmdbd 24.11 and 26.05 die at their first start.
 db_grant() { # PASSWORD
-	db_sql "CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1';
+	db_sql "CREATE DATABASE IF NOT EXISTS \`$DB_NAME\`;
+		CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1';
 		ALTER USER 'slurm'@'127.0.0.1' IDENTIFIED BY '$1';
 		GRANT ALL ON \`$DB_NAME\`.* TO 'slurm'@'127.0.0.1';" ||
 		die "mariadb: cannot create the slurm database user"

@@ -2,11 +2,15 @@
 # Install every Debian package berth needs to build, test and run its demo.
 # Idempotent; run as root on Debian 12. Services are not started by the packages
 # (policy-rc.d): the harness starts only what it needs, by pid.
+#
+#   install-deps.sh          install what is missing (PKGS and HOST_PKGS)
+#   install-deps.sh --list   print PKGS, one a line: what a chroot of another
+#                            Debian release needs too (chroot.sh create)
 set -euo pipefail
 
 PKGS=(
 	# build
-	autoconf automake libtool pkg-config make gcc clang libfuzzer-14-dev
+	autoconf automake libtool pkg-config make gcc libc6-dev
 	# Slurm + munge
 	slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
 	# libraries
@@ -26,6 +30,23 @@ PKGS=(
 	# benchmarks (testsuite/bench): peak RSS through /usr/bin/time
 	time
 )
+# Only on the host: builds the chroots of newer Slurm releases (chroot.sh);
+# the libFuzzer targets (testsuite/fuzz: the libFuzzer package is named by
+# its LLVM version, which differs between suites; a chroot skips them).
+HOST_PKGS=(mmdebstrap clang libfuzzer-14-dev)
+
+case ${1:-} in
+'') ;;
+--list)
+	printf '%s\n' "${PKGS[@]}"
+	exit 0
+	;;
+*)
+	echo "usage: install-deps.sh [--list]" >&2
+	exit 2
+	;;
+esac
+PKGS+=("${HOST_PKGS[@]}")
 
 missing=()
 for p in "${PKGS[@]}"; do

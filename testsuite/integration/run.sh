@@ -15,6 +15,27 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 
+# One cluster at a time on this machine (its ports, bridge and cgroups are
+# global; a chroot of another release shares them): hold the lock for the whole
+# suite, unless a caller (`flock /run/berth-integration.lock make check`,
+# release.sh) already holds it and passed it down to us as an open file.
+lock=/run/berth-integration.lock
+lock_inherited() {
+	local fd want
+	want=$(stat -L -c '%d:%i' "$lock" 2>/dev/null) || return 1
+	for fd in "/proc/$$/fd"/*; do
+		[ "$(stat -L -c '%d:%i' "$fd" 2>/dev/null)" = "$want" ] && return 0
+	done
+	return 1
+}
+if ! lock_inherited; then
+	exec 7>>"$lock"
+	if ! flock -n 7; then
+		echo "integration: waiting for $lock (another integration run holds it)"
+		flock 7
+	fi
+fi
+
 export BERTH_LAB=${BERTH_LAB:-/var/tmp/berth-check}
 cd "$BERTH_SRCDIR/testsuite/integration"
 # -p no:cacheprovider: leave nothing behind in the source tree
