@@ -45,6 +45,21 @@ static inline slurm_step_id_t berth_slurm_job_step_id(uint32_t job_id)
 #define berth_slurm_allocation_lookup(job_id, resp) slurm_allocation_lookup((job_id), (resp))
 #endif
 
+/* Before the first Slurm API call (an RPC to slurmctld) from SPANK's
+ * job_prolog: from 23.02 that runs in a process of its own where nothing has
+ * called slurm_init() (24.11: "No hash plugins loaded"). */
+static inline void berth_slurm_api_init(void)
+{
+#if BERTH_SLURM_AT_LEAST(23, 2)
+	static int done;
+
+	if (!done) {
+		slurm_init(NULL);
+		done = 1;
+	}
+#endif
+}
+
 /* 24.05: opt-ins that break berth's assumptions (refused at plugin init):
  * PrologFlags=RunInJob runs job_prolog after the container is built, and
  * SlurmdParameters=contain_spank runs SPANK hooks inside the job's
