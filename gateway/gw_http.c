@@ -74,7 +74,7 @@ int gw_http_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
 {
 	char host[INET6_ADDRSTRLEN + 2], quoted[BERTH_QUOTE_SIZE];
 	const char *colon, *start = text, *end;
-	unsigned port;
+	unsigned port = 0;  /* (set by parse_port; gcc 14 cannot see it) */
 
 	memset(addr, 0, sizeof(*addr));
 	if (*text == '[') {

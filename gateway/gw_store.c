@@ -154,7 +154,7 @@ static int pragma_int(struct gw_store *st, const char *sql, int *out, struct ber
 
 static int setup_schema(struct gw_store *st, struct berth_error *err)
 {
-	int version;
+	int version = 0;  /* (set by pragma_int; gcc 14 cannot see it) */
 	char sql[64];
 
 	if (exec_sql(st, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "

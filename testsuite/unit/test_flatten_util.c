@@ -250,7 +250,12 @@ static void ustar_header(unsigned char *h, const char *name, char type, uint64_t
 	memcpy(h + 100, "0000644", 8);
 	memcpy(h + 108, "0000000", 8);
 	memcpy(h + 116, "0000000", 8);
-	snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
+	{
+		char octal[24];   /* (room for any uint64: gcc 14's -Wformat-truncation) */
+
+		snprintf(octal, sizeof(octal), "%011llo", (unsigned long long)(size & 077777777777ULL));
+		memcpy(h + 124, octal, 12);
+	}
 	snprintf((char *)h + 136, 12, "%011o", TL_MTIME);
 	memset(h + 148, ' ', 8);
 	h[156] = (unsigned char)type;
