@@ -229,7 +229,16 @@ chroot_build() { # strict|lenient
 	in_chroot_only
 	flags="--with-slurm=/usr --enable-werror ${BERTH_CONFIGURE_FLAGS:-}"
 	cd "$CSRC"
-	[ -x configure ] || ./autogen.sh >/dev/null
+	# autogen (automake --add-missing) again when the build system changed:
+	# automake's own rebuild rules do not add new auxiliary files (a new test
+	# driver, say)
+	local inputs
+	inputs=$(find . -maxdepth 3 \( -name configure.ac -o -name Makefile.am -o -name '*.mk' \) \
+		-print0 | sort -z | xargs -0 cat | md5sum)
+	if [ ! -x configure ] || [ "$(cat .berth-autogen 2>/dev/null)" != "$inputs" ]; then
+		./autogen.sh >/dev/null
+		echo "$inputs" >.berth-autogen
+	fi
 	install -d "$COBJ"
 	cd "$COBJ"
 	# shellcheck disable=SC2016 # a dpkg-query format
