@@ -233,6 +233,32 @@ out:
 	return rc;
 }
 
+int berth_job_spec_write_or_fail_job(const struct berth_job_spec *spec,
+				     const struct berth_job_paths *paths, struct berth_error *err)
+{
+	struct berth_job_spec copy = *spec, failed = { .version = SPEC_VERSION };
+	char reason[BERTH_ERROR_MSG_MAX + 64];
+	int rc;
+
+	if (spec->error) {
+		if (!(copy.error = strdup(spec->error)))
+			return berth_error_errno(err, ENOMEM, "job spec");
+		berth_error_sanitize(copy.error);
+	}
+	rc = berth_job_spec_write(&copy, paths, err);
+	free(copy.error);
+	if (rc == 0 || (err->code != EINVAL && err->code != E2BIG))
+		return rc;
+	snprintf(reason, sizeof(reason), "the job's request cannot be written to the node: %s",
+		 err->msg);
+	berth_error_sanitize(reason);
+	failed.uid = spec->uid;
+	failed.gid = spec->gid;
+	failed.error = reason;
+	*err = (struct berth_error)BERTH_ERROR_INIT;
+	return berth_job_spec_write(&failed, paths, err);
+}
+
 int berth_job_spec_read(const struct berth_job_paths *paths, struct berth_job_spec *spec,
 			struct berth_error *err)
 {
