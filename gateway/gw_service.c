@@ -212,7 +212,9 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	remove_stray(cfg->image_dir, false);
 	remove_stray(svc->layers_dir, false);
 	remove_stray(svc->tmp_dir, true);
-	if (recover(svc, err) < 0 || gw_workers_start(svc, err) < 0 ||
+	/* migration too: images published before .access existed (0644) */
+	if (recover(svc, err) < 0 || gw_access_sync_all(svc, err) < 0 ||
+	    gw_workers_start(svc, err) < 0 ||
 	    gw_autoexpire_timer_start(svc, err) < 0)
 		goto fail;
 	free(db_path);
