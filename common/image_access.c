@@ -66,8 +66,9 @@ int berth_image_access_write(const char *path, const struct berth_image_access *
 		     acc->gids ? acc->gids : "", acc->site ? "site = yes\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(text))
 		return berth_error_set(err, E2BIG, "image access: more than %zu bytes", sizeof(text));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return berth_error_set(err, ENAMETOOLONG, "path \"%s\" is too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);   /* 0600, a name of its own */
 	if (fd < 0)
 		return berth_error_errno(err, errno, "create \"%s\"", tmp);
 	/* fchmod: the umask must not decide who reads it */

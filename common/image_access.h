@@ -57,7 +57,7 @@ int berth_image_access_path(const char *image_dir, const char *digest, char *buf
 int berth_image_access_read(const char *path, struct berth_image_access *acc,
 			    struct berth_error *err);
 
-/* Atomically (path.tmp, fsync, rename) with mode; uids and gids must be
+/* Atomically (path.tmp.XXXXXX, fsync, rename) with mode; uids and gids must be
  * lists of digits and commas. */
 int berth_image_access_write(const char *path, const struct berth_image_access *acc, mode_t mode,
 			     struct berth_error *err);

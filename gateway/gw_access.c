@@ -12,6 +12,7 @@
  * runnable from the image_dir shortcut, before the ACL is known.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,25 +36,6 @@ static int image_file(const struct gw_service *svc, const char *digest, const ch
 	return 0;
 }
 
-int gw_access_publish_private(struct gw_service *svc, const char *digest, struct berth_error *err)
-{
-	struct berth_image_access nobody = { .is_public = false };
-	char path[4096], sqfs[4096];
-	struct stat st;
-
-	if (berth_image_access_path(svc->cfg->image_dir, digest, path, sizeof(path), err) < 0 ||
-	    image_file(svc, digest, "sqfs", sqfs, sizeof(sqfs), err) < 0)
-		return -1;
-	/* The admin's image (there, without .access): readable by all already,
-	 * and the admin's choice; a private pull of the same digest must not
-	 * take it away from everybody. */
-	if (stat(sqfs, &st) == 0 && access(path, F_OK) < 0 && errno == ENOENT) {
-		nobody.is_public = nobody.site = true;
-		return berth_image_access_write(path, &nobody, BERTH_IMAGE_MODE_PUBLIC, err);
-	}
-	return berth_image_access_write(path, &nobody, BERTH_IMAGE_MODE_PRIVATE, err);
-}
-
 /* An .access with site = yes stays public, whatever the records say. */
 static bool site_image(const char *path)
 {
@@ -66,6 +48,38 @@ static bool site_image(const char *path)
 	site = now.site;
 	berth_image_access_free(&now);
 	return site;
+}
+
+/* The admin's image: in image_dir, without .access, and no READY record
+ * (an older gateway's images have one: they are migrated, not adopted).
+ * Readable by all already, and the admin's choice: a private pull of the
+ * same digest must not take it away from everybody. */
+static bool admin_image(struct gw_service *svc, const char *digest, const char *access_path)
+{
+	struct berth_error ignored = BERTH_ERROR_INIT;
+	char sqfs[4096];
+	struct stat st;
+
+	if (image_file(svc, digest, "sqfs", sqfs, sizeof(sqfs), &ignored) < 0 ||
+	    stat(sqfs, &st) < 0 || access(access_path, F_OK) == 0 || errno != ENOENT)
+		return false;
+	return gw_store_digest_ready(svc->store, digest, &ignored) == 0;
+}
+
+int gw_access_publish_private(struct gw_service *svc, const char *digest, struct berth_error *err)
+{
+	struct berth_image_access acc = { .is_public = false };
+	char path[4096];
+
+	if (berth_image_access_path(svc->cfg->image_dir, digest, path, sizeof(path), err) < 0)
+		return -1;
+	if (site_image(path))
+		return 0;
+	if (admin_image(svc, digest, path)) {
+		acc.is_public = acc.site = true;
+		return berth_image_access_write(path, &acc, BERTH_IMAGE_MODE_PUBLIC, err);
+	}
+	return berth_image_access_write(path, &acc, BERTH_IMAGE_MODE_PRIVATE, err);
 }
 
 /* chmod the image's files (an absent one is fine: not published yet). */
@@ -135,7 +149,7 @@ int gw_access_sync(struct gw_service *svc, const char *digest, struct berth_erro
 		goto out;
 	acc.uids = uids;
 	acc.gids = gids;
-	if (site_image(path))
+	if (site_image(path) || admin_image(svc, digest, path))
 		acc.is_public = acc.site = true;
 	mode = acc.is_public ? BERTH_IMAGE_MODE_PUBLIC : BERTH_IMAGE_MODE_PRIVATE;
 	if (unchanged(svc, path, &acc, mode)) {
@@ -165,11 +179,17 @@ void gw_access_sync_logged(struct gw_service *svc, const char *digest)
 
 int gw_access_sync_all(struct gw_service *svc, struct berth_error *err)
 {
+	/* Workers and request threads both sync: one at a time, so the modes
+	 * of one image are never set by two of them in crossed order. */
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct gw_store_row *rows;
 	size_t n, synced = 0;
 
-	if (gw_store_all(svc->store, &rows, &n, err) < 0)
+	pthread_mutex_lock(&lock);
+	if (gw_store_all(svc->store, &rows, &n, err) < 0) {
+		pthread_mutex_unlock(&lock);
 		return -1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		bool seen = false;
 
@@ -181,6 +201,7 @@ int gw_access_sync_all(struct gw_service *svc, struct berth_error *err)
 		synced++;
 	}
 	free(rows);
-	berth_verbose("gateway: access of %zu published image(s) checked", synced);
+	pthread_mutex_unlock(&lock);
+	berth_debug("gateway: access of %zu published image(s) checked", synced);
 	return 0;
 }

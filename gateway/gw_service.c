@@ -74,7 +74,8 @@ static void remove_stray(const char *dir, bool all)
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (all || !strncmp(e->d_name, ".tmp", 4) || strstr(e->d_name, ".json.tmp.")) {
+		if (all || !strncmp(e->d_name, ".tmp", 4) || strstr(e->d_name, ".json.tmp.") ||
+		    strstr(e->d_name, ".access.tmp.")) {
 			char *p = path_join(dir, e->d_name);
 			struct berth_error err = BERTH_ERROR_INIT;
 

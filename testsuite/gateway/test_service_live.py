@@ -404,6 +404,25 @@ def test_public_pull_opens_a_private_image(tmp_path, basic_registry):
     assert access_text(g2, rec["digest"]).startswith("public = yes\n")
 
 
+def test_admin_image_stays_public(tmp_path, basic_registry):
+    """An image the admin put in image_dir by hand (no .access) is not
+    taken away from everybody by a private pull of the same digest."""
+    ref = f"{basic_registry.host}/private:v1"
+    first = Gateway(tmp_path / "a", insecure=[basic_registry.host])
+    digest = final(first.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))[0]["digest"]
+    g = Gateway(tmp_path / "b", insecure=[basic_registry.host])
+    os.makedirs(g.image_dir, exist_ok=True)
+    for ext in ("sqfs", "json"):
+        path = os.path.join(g.image_dir, f"{digest}.{ext}")
+        with open(path, "w") as f:
+            f.write("admin's\n")
+        os.chmod(path, 0o644)
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is True
+    assert image_modes(g, digest) == {"access": 0o644, "json": 0o644, "sqfs": 0o644}
+    assert access_text(g, digest) == 'public = yes\nuids = ",1000,"\ngids = ""\nsite = yes\n'
+
+
 def test_private_image_token_auth(tmp_path, token_registry):
     g = Gateway(tmp_path, insecure=[token_registry.host, token_registry.tokens.host])
     ref = f"{token_registry.host}/private:v1"
