@@ -50,10 +50,12 @@ static bool site_image(const char *path)
 	return site;
 }
 
-/* The admin's image: in image_dir, without .access, and no READY record
- * (an older gateway's images have one: they are migrated, not adopted).
- * Readable by all already, and the admin's choice: a private pull of the
- * same digest must not take it away from everybody. */
+/* The admin's image: in image_dir, without .access, not owned by the
+ * gateway's user (what a gateway published is its own, whatever version:
+ * leftovers of an older one stay private) and no READY record (an older
+ * gateway's images have one: they are migrated, not adopted).  Readable
+ * by all already, and the admin's choice: a private pull of the same
+ * digest must not take it away from everybody. */
 static bool admin_image(struct gw_service *svc, const char *digest, const char *access_path)
 {
 	struct berth_error ignored = BERTH_ERROR_INIT;
@@ -61,7 +63,8 @@ static bool admin_image(struct gw_service *svc, const char *digest, const char *
 	struct stat st;
 
 	if (image_file(svc, digest, "sqfs", sqfs, sizeof(sqfs), &ignored) < 0 ||
-	    stat(sqfs, &st) < 0 || access(access_path, F_OK) == 0 || errno != ENOENT)
+	    stat(sqfs, &st) < 0 || st.st_uid == geteuid() || access(access_path, F_OK) == 0 ||
+	    errno != ENOENT)
 		return false;
 	return gw_store_digest_ready(svc->store, digest, &ignored) == 0;
 }

@@ -417,6 +417,7 @@ def test_admin_image_stays_public(tmp_path, basic_registry):
         with open(path, "w") as f:
             f.write("admin's\n")
         os.chmod(path, 0o644)
+        os.chown(path, 65534, 65534)   # not the gateway's own: the admin's
     rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
     assert rec["status"] == "READY" and rec["private"] is True
     assert image_modes(g, digest) == {"access": 0o644, "json": 0o644, "sqfs": 0o644}
