@@ -8,11 +8,15 @@
 #include <sys/stat.h>
 
 #include "gateway_client_int.h"
+#include "image_access.h"
 #include "image_resolve.h"
 
 #define SHOWN_MAX 120
 
-/* <image_dir>/<digest>.sqfs is a regular file. */
+/* <image_dir>/<digest>.sqfs is a regular file, and the image is public (or
+ * an admin's, without .access): a private image's files are unreadable here
+ * (slurmctld's SlurmUser, a user's srun), so only the gateway, which knows
+ * its ACL, may say who runs it. */
 static bool digest_in_image_dir(const struct berth_config *cfg, const char *digest)
 {
 	char path[4096];
@@ -24,7 +28,8 @@ static bool digest_in_image_dir(const struct berth_config *cfg, const char *dige
 	n = snprintf(path, sizeof(path), "%s/%s.sqfs", cfg->image_dir, digest);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return false;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       berth_image_access_shortcut_ok(cfg->image_dir, digest);
 }
 
 /* The gateway's answer, held against what the user may run. */

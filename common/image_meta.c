@@ -632,7 +632,7 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-int berth_image_meta_write(const struct berth_image_meta *m, const char *path,
+int berth_image_meta_write(const struct berth_image_meta *m, const char *path, mode_t mode,
 			   struct berth_error *err)
 {
 	char tmp[4200], *text;
@@ -648,7 +648,7 @@ int berth_image_meta_write(const struct berth_image_meta *m, const char *path,
 		free(text);
 		return -1;
 	}
-	if (fchmod(fd, 0644) < 0 || write_all(fd, text, len) < 0 || write_all(fd, "\n", 1) < 0 ||
+	if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 || write_all(fd, "\n", 1) < 0 ||
 	    fsync(fd) < 0)
 		berth_error_errno(err, errno, "write \"%s\"", tmp);
 	else if (rename(tmp, path) < 0)

@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "berth_error.h"
 
@@ -102,9 +103,10 @@ int berth_image_meta_check(const struct berth_image_meta *m, struct berth_error 
 int berth_image_meta_to_json(const struct berth_image_meta *m, char **out, size_t *len,
 			     struct berth_error *err);
 
-/* Write m to path atomically (path.tmp.XXXXXX, fsync, rename) with mode
- * 0644: tasks read it as root, the gateway publishes it for all nodes. */
-int berth_image_meta_write(const struct berth_image_meta *m, const char *path,
+/* Write m to path atomically (path.tmp.XXXXXX, fsync, rename) with mode:
+ * the gateway publishes it 0600 and opens it (0644) once the image is known
+ * to be public (image_access.h); tasks read it as root. */
+int berth_image_meta_write(const struct berth_image_meta *m, const char *path, mode_t mode,
 			   struct berth_error *err);
 
 /* Value of NAME in m->env, or NULL. */

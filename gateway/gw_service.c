@@ -74,7 +74,8 @@ static void remove_stray(const char *dir, bool all)
 	while ((e = readdir(d))) {
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (all || !strncmp(e->d_name, ".tmp", 4) || strstr(e->d_name, ".json.tmp.")) {
+		if (all || !strncmp(e->d_name, ".tmp", 4) || strstr(e->d_name, ".json.tmp.") ||
+		    strstr(e->d_name, ".access.tmp.")) {
 			char *p = path_join(dir, e->d_name);
 			struct berth_error err = BERTH_ERROR_INIT;
 
@@ -212,7 +213,9 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	remove_stray(cfg->image_dir, false);
 	remove_stray(svc->layers_dir, false);
 	remove_stray(svc->tmp_dir, true);
-	if (recover(svc, err) < 0 || gw_workers_start(svc, err) < 0 ||
+	/* migration too: images published before .access existed (0644) */
+	if (recover(svc, err) < 0 || gw_access_sync_all(svc, err) < 0 ||
+	    gw_workers_start(svc, err) < 0 ||
 	    gw_autoexpire_timer_start(svc, err) < 0)
 		goto fail;
 	free(db_path);

@@ -59,6 +59,8 @@ static void unpublish_if_unused(struct gw_service *svc, const char *digest)
 		berth_info("gateway: removed %s", path);
 	snprintf(path, sizeof(path), "%s/%s.json", svc->cfg->image_dir, digest);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s.access", svc->cfg->image_dir, digest);
+	unlink(path);
 }
 
 /* Published files no READY record uses any more (a tag that moved, an
@@ -113,6 +115,9 @@ static int expire_matching(struct gw_service *svc, expire_match_fn match, const 
 		if (match(&rows[i], arg) && !gw_status_in_progress(rows[i].rec.status))
 			unpublish_if_unused(svc, rows[i].rec.digest);
 	pthread_mutex_unlock(&svc->lock);
+	/* a digest whose public record expired is private now */
+	if (rc == 0)
+		rc = gw_access_sync_all(svc, err);
 	free(rows);
 	return rc;
 }

@@ -97,6 +97,15 @@ void gw_job_set_phase(struct gw_service *svc, struct gw_job *job, enum gw_status
 /* A unique temp name "<dir>/.tmp.<tag>.<pid>.<n>". */
 void gw_tmp_name(struct gw_service *svc, const char *dir, const char *tag, char *buf, size_t size);
 
+/* gw_access.c: <digest>.access and the image files' modes from the records
+ * (common/image_access.h).  publish_private: before the squashfs is named,
+ * an .access that lets nobody in; sync: after every change of the digest's
+ * READY records; sync_all: at start (migrates images published before). */
+int gw_access_publish_private(struct gw_service *svc, const char *digest, struct berth_error *err);
+int gw_access_sync(struct gw_service *svc, const char *digest, struct berth_error *err);
+void gw_access_sync_logged(struct gw_service *svc, const char *digest);
+int gw_access_sync_all(struct gw_service *svc, struct berth_error *err);
+
 /* gw_service_expire.c: the thread running autoexpire every
  * cfg->autoexpire_interval_ms (none if 0); stop wakes and joins it. */
 int gw_autoexpire_timer_start(struct gw_service *svc, struct berth_error *err);

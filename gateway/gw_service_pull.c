@@ -168,6 +168,7 @@ static int pull_locked(struct gw_service *svc, struct pull_ctx *ctx, const struc
 				   .owner = ctx->login ? (int64_t)ctx->caller->uid : GW_OWNER_PUBLIC,
 				   .acl = &acl, .download_size = download_size(&ctx->manifest),
 				   .now = gw_now(), .keep_ready = true };
+	struct berth_error sync_err = BERTH_ERROR_INIT;
 	struct gw_store_row row;
 	struct gw_job *job;
 
@@ -190,6 +191,10 @@ static int pull_locked(struct gw_service *svc, struct pull_ctx *ctx, const struc
 	*accepted = p.status != GW_STATUS_READY;
 	if (gw_store_upsert(svc->store, &p, &row, err) < 0)
 		return -1;
+	/* a READY record now (a published digest pulled by someone else, or
+	 * publicly), or a moved tag's new ACL */
+	if (gw_access_sync_all(svc, &sync_err) < 0)
+		berth_err("gateway: %s", sync_err.msg);
 	job = gw_job_find_digest(svc, p.digest);
 	if (job)
 		row.rec.progress = job->progress;

@@ -50,7 +50,7 @@
 enum stmt_id {
 	ST_BY_REF, ST_BY_DIGEST, ST_TOUCH, ST_FIND_KEY, ST_INSERT, ST_UPDATE_PULL,
 	ST_UPDATE_DIGEST, ST_UPDATE_DIGEST_SIZE, ST_UPDATE_ID, ST_DIGEST_READY, ST_ALL,
-	ST_SET_PENDING, ST_PENDING_READY, ST_PENDING_FAILED, ST_COUNT
+	ST_SET_PENDING, ST_PENDING_READY, ST_PENDING_FAILED, ST_AUDIENCE, ST_COUNT
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -74,6 +74,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 		"download_size = CASE WHEN ?6 > 0 THEN ?6 ELSE download_size END WHERE id = ?1",
 	[ST_DIGEST_READY] = "SELECT 1 FROM records WHERE digest = ?1 AND status = 4 LIMIT 1",
 	[ST_ALL] = "SELECT " ROW_COLUMNS " FROM records ORDER BY ref, owner",
+	[ST_AUDIENCE] = "SELECT owner, acl_uids, acl_gids FROM records WHERE digest = ?1 AND status = 4",
 	/* a READY record whose tag moved: keeps serving its digest meanwhile */
 	[ST_SET_PENDING] = "UPDATE records SET pending_digest = ?3, message = '', private = ?5, "
 		"acl_uids = ?6, acl_gids = ?7, last_pull = ?10 WHERE id = ?1",
@@ -565,6 +566,58 @@ int gw_store_digest_ready(struct gw_store *st, const char *digest, struct berth_
 	sqlite3_clear_bindings(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ",a,b," + ",c," -> ",a,b,c,": append list (the store's id text) to buf,
+ * whole or not at all (a cut number would name another id). */
+static void append_ids(char *buf, size_t size, const char *list)
+{
+	size_t len = strlen(buf), n;
+
+	if (!list)
+		return;
+	list += strspn(list, ",");
+	n = strlen(list);
+	if (n == 0 || (len ? len : 1) + n + 2 > size)
+		return;
+	if (len == 0)
+		buf[len++] = ',';
+	memcpy(buf + len, list, n);
+	len += n;
+	if (buf[len - 1] != ',')
+		buf[len++] = ',';
+	buf[len] = '\0';
+}
+
+int gw_store_digest_audience(struct gw_store *st, const char *digest, bool *is_public, char *uids,
+			     char *gids, size_t size, struct berth_error *err)
+{
+	sqlite3_stmt *s = st->stmt[ST_AUDIENCE];
+	int rc;
+
+	*is_public = false;
+	uids[0] = gids[0] = '\0';
+	pthread_mutex_lock(&st->lock);
+	sqlite3_bind_text(s, 1, digest, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t owner = sqlite3_column_int64(s, 0);
+		char id[24];
+
+		if (owner == GW_OWNER_PUBLIC) {
+			*is_public = true;
+			continue;
+		}
+		snprintf(id, sizeof(id), "%" PRId64, owner);
+		append_ids(uids, size, id);
+		append_ids(uids, size, (const char *)sqlite3_column_text(s, 1));
+		append_ids(gids, size, (const char *)sqlite3_column_text(s, 2));
+	}
+	if (rc != SQLITE_DONE)
+		db_error(st, err, "audience of digest");
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int collect(struct gw_store *st, const struct gw_caller *caller, bool in_progress_only,

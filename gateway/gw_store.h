@@ -97,6 +97,13 @@ int gw_store_update_id(struct gw_store *st, int64_t id, const char *digest, enum
 /* Is some record with this digest READY?  (1 yes, 0 no, -1 error) */
 int gw_store_digest_ready(struct gw_store *st, const char *digest, struct berth_error *err);
 
+/* Who may run digest, over its READY records: *is_public if one is public;
+ * else uids (owners and shared-with users) and gids as ",a,b," lists of at
+ * most size bytes (longer lists are cut at a comma: fewer readers, never
+ * more). */
+int gw_store_digest_audience(struct gw_store *st, const char *digest, bool *is_public, char *uids,
+			     char *gids, size_t size, struct berth_error *err);
+
 /* Records visible to caller (admins see all), sorted by ref then owner;
  * in_progress_only keeps INIT..CONVERTING and records with a pending digest.  free(*out). */
 int gw_store_list(struct gw_store *st, const struct gw_caller *caller, bool in_progress_only,

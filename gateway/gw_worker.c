@@ -30,6 +30,7 @@
 #include "berth_log.h"
 #include "flatten.h"
 #include "gw_service_internal.h"
+#include "image_access.h"
 #include "image_meta.h"
 
 void gw_tmp_name(struct gw_service *svc, const char *dir, const char *tag, char *buf, size_t size)
@@ -334,7 +335,7 @@ static int write_meta(const struct gw_job *job, const char *config, size_t confi
 
 	rc = berth_image_meta_from_oci_config(config, config_len, job->digest, &meta, err);
 	if (rc == 0)
-		rc = berth_image_meta_write(&meta, path, err);
+		rc = berth_image_meta_write(&meta, path, BERTH_IMAGE_MODE_PRIVATE, err);
 	berth_image_meta_free(&meta);
 	return rc < 0 ? berth_error_prefix(err, "image config") : 0;
 }
@@ -400,6 +401,15 @@ int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *c
 	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "publish");
 	if (write_meta(job, config, config_len, json, err) < 0) {
 		unlink(tmp);
+		return -1;
+	}
+	/* Private until a READY record says otherwise (gw_access.c). */
+	if (chmod(tmp, BERTH_IMAGE_MODE_PRIVATE) < 0 ||
+	    gw_access_publish_private(svc, job->digest, err) < 0) {
+		if (!err->code)
+			berth_error_errno(err, errno, "publish %s", sqfs);
+		unlink(tmp);
+		unlink(json);
 		return -1;
 	}
 	if (rename(tmp, sqfs) < 0) {
@@ -594,6 +604,9 @@ static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struc
 	}
 	prune_cache(svc);   /* layer_cache_max 0: keep no blob after its jobs */
 	pthread_mutex_unlock(&svc->lock);
+	/* records changed digest or became READY: who may run what changed */
+	if (!cancelled && gw_access_sync_all(svc, &e) < 0)
+		berth_err("gateway: %s", e.msg);
 	if (e.code)
 		berth_err("gateway: %s: %s", job->ref_text, e.msg);
 	gw_job_free(job);

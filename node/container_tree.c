@@ -213,14 +213,22 @@ static void deepest_existing(const struct tree_ctx *ctx, const char *path, char 
 	}
 }
 
+/* A missing mount point is made only on the tree's own layers: the root
+ * tmpfs (or overlay, whose upper is the staging tmpfs) and the split
+ * tmpfs; never on what is bound from the host. */
 static int make_point(struct tree_ctx *ctx, const char *path, bool dir, int *fd_out,
 		      struct berth_error *err)
 {
-	if (dir)
-		return berth_open_in_root(ctx->tree_fd, path, O_PATH | O_DIRECTORY, 0, true,
-					  fd_out, err);
-	return berth_open_in_root(ctx->tree_fd, path, O_RDONLY | O_CREAT | O_NOFOLLOW, 0644, true,
-				  fd_out, err);
+	dev_t devs[TREE_SPLIT_MAX + 1];
+	size_t n = 0;
+	struct stat st;
+
+	if (fstat(ctx->tree_fd, &st) < 0)
+		return berth_error_errno(err, errno, "tree root");
+	devs[n++] = st.st_dev;
+	for (size_t i = 0; i < ctx->n_split; i++)
+		devs[n++] = ctx->split[i].dev;
+	return berth_make_in_root(ctx->tree_fd, path, dir, devs, n, fd_out, err);
 }
 
 int tree_mount_point(struct tree_ctx *ctx, const char *path, bool dir, bool trusted,

@@ -58,9 +58,12 @@
  * spec->forbidden; then resolved INSIDE the tree (image symlinks included)
  * and its real path in the tree checked again, against the forbidden
  * destinations as written and as they resolve in the tree.  A missing
- * destination is created where the tree is writable (the tmpfs root), once
- * its deepest existing directory passed the same check; inside the
- * read-only image that is an error.  Always nosuid and nodev; read-only if
+ * destination is created only on the tree's own layers (the tmpfs root,
+ * the writable overlay, split directories), once its deepest existing
+ * directory passed the same check; inside the read-only image that is an
+ * error, and so is any host filesystem (a site mount, another volume, /tmp):
+ * root never creates anything there for a user (berth_make_in_root).  The
+ * same rule holds for the mount points of site mounts and host paths.  Always nosuid and nodev; read-only if
  * the volume is ro; recursive if rec.  The source's kind (directory or
  * file) must match the destination's.
  *

@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 
 #include "conf_parser.h"
 #include "fs_util.h"
+#include "image_access.h"
 #include "job_spec.h"
 
 #define SPEC_VERSION 1
@@ -118,8 +121,35 @@ int berth_image_files(const struct berth_config *cfg, const char *digest, char *
 	return 0;
 }
 
+/* The gateway's ACL as it left it beside the image (image_access.h), read
+ * as root: a private image runs only for its audience; anyone else gets the
+ * message of an unknown image (existence is not confirmed).  No .access: an
+ * admin's image.  Unreadable or malformed: nobody. */
+static bool image_allowed(const struct berth_config *cfg, const char *digest, uid_t uid, gid_t gid)
+{
+	struct berth_error ignored = BERTH_ERROR_INIT;
+	struct berth_image_access acc;
+	struct passwd pw, *pwp = NULL;
+	gid_t groups[256];
+	int n = 256, rc;
+	char path[4096], buf[16384];
+	bool ok;
+
+	if (berth_image_access_path(cfg->image_dir, digest, path, sizeof(path), &ignored) < 0 ||
+	    (rc = berth_image_access_read(path, &acc, &ignored)) < 0)
+		return false;
+	if (rc == 0)
+		return true;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || !pwp ||
+	    getgrouplist(pw.pw_name, gid, groups, &n) < 0)
+		n = 0;
+	ok = berth_image_access_allows(&acc, uid, gid, groups, (size_t)n);
+	berth_image_access_free(&acc);
+	return ok;
+}
+
 static int spec_set_image(const struct berth_job_request *req, const struct berth_config *cfg,
-			  struct berth_job_spec *spec, struct berth_error *err)
+			  uid_t uid, gid_t gid, struct berth_job_spec *spec, struct berth_error *err)
 {
 	char canonical[BERTH_IMAGE_REF_MAX + 128], sqfs[4096], json[4096];
 	struct stat st;
@@ -130,7 +160,8 @@ static int spec_set_image(const struct berth_job_request *req, const struct bert
 				       req->image_text);
 	if (berth_image_files(cfg, req->image.digest, sqfs, sizeof(sqfs), json, sizeof(json), err) < 0)
 		return -1;
-	if (stat(sqfs, &st) < 0 || !S_ISREG(st.st_mode))
+	if (stat(sqfs, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !image_allowed(cfg, req->image.digest, uid, gid))
 		return berth_error_set(err, ENOENT, "image %s is not in the image directory %s",
 				       req->image.digest, cfg->image_dir);
 	if (berth_image_ref_format(&req->image, canonical, sizeof(canonical), err) < 0)
@@ -149,7 +180,7 @@ int berth_job_spec_from_request(const struct berth_job_request *req, const struc
 	spec->uid = uid;
 	spec->gid = gid;
 	spec->ccm = req->ccm;
-	if (req->image_text && spec_set_image(req, cfg, spec, err) < 0)
+	if (req->image_text && spec_set_image(req, cfg, uid, gid, spec, err) < 0)
 		goto fail;
 	if (req->volumes.count && berth_volume_list_format(&req->volumes, &spec->volumes, err) < 0)
 		goto fail;
@@ -231,6 +262,32 @@ out:
 		unlink(tmp);
 	free(buf);
 	return rc;
+}
+
+int berth_job_spec_write_or_fail_job(const struct berth_job_spec *spec,
+				     const struct berth_job_paths *paths, struct berth_error *err)
+{
+	struct berth_job_spec copy = *spec, failed = { .version = SPEC_VERSION };
+	char reason[BERTH_ERROR_MSG_MAX + 64];
+	int rc;
+
+	if (spec->error) {
+		if (!(copy.error = strdup(spec->error)))
+			return berth_error_errno(err, ENOMEM, "job spec");
+		berth_error_sanitize(copy.error);
+	}
+	rc = berth_job_spec_write(&copy, paths, err);
+	free(copy.error);
+	if (rc == 0 || (err->code != EINVAL && err->code != E2BIG))
+		return rc;
+	snprintf(reason, sizeof(reason), "the job's request cannot be written to the node: %s",
+		 err->msg);
+	berth_error_sanitize(reason);
+	failed.uid = spec->uid;
+	failed.gid = spec->gid;
+	failed.error = reason;
+	*err = (struct berth_error)BERTH_ERROR_INIT;
+	return berth_job_spec_write(&failed, paths, err);
 }
 
 int berth_job_spec_read(const struct berth_job_paths *paths, struct berth_job_spec *spec,

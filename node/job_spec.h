@@ -69,6 +69,16 @@ int berth_job_spec_from_request(const struct berth_job_request *req, const struc
 int berth_job_spec_write(const struct berth_job_spec *spec, const struct berth_job_paths *paths,
 			 struct berth_error *err);
 
+/* job_prolog's writer: every value of spec comes from the job, so a value
+ * the file cannot carry (a newline, more than the size limit) must fail the
+ * job, not the prolog (Slurm would drain the node).  Writes spec with its
+ * error sanitised to one printable line; if its content cannot be written,
+ * writes instead a spec with only uid, gid and error="the job's request
+ * cannot be written to the node: <why>", so every step fails with that.
+ * -1 only when the file cannot be written at all (the node's fault). */
+int berth_job_spec_write_or_fail_job(const struct berth_job_spec *spec,
+				     const struct berth_job_paths *paths, struct berth_error *err);
+
 /* Read paths->spec.  Returns 1 and fills spec, 0 when there is no spec (not a
  * berth job), -1 on error. */
 int berth_job_spec_read(const struct berth_job_paths *paths, struct berth_job_spec *spec,

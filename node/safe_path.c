@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -316,10 +317,42 @@ static int resolve(int root_fd, const char *path, int flags, mode_t mode, int *f
 	return resolve_walk(root_fd, path, flags, mode, fd);
 }
 
+/* Where create_parents may create: the filesystems (st_dev) of the caller's
+ * own layers.  NULL: anywhere the caller may write. */
+struct create_guard {
+	const dev_t *devs;
+	size_t n_devs;
+};
+
+/* dir_fd is where a directory or file named prefix is about to be made: on
+ * one of the guard's filesystems, or refused (EROFS on a read-only mount,
+ * as a plain mkdirat would say, so callers that split read-only image
+ * directories still do). */
+static int guard_check(int dir_fd, const struct create_guard *guard, const char *prefix,
+		       struct berth_error *err)
+{
+	char shown[BERTH_PATH_SHOWN_SIZE];
+	struct statvfs vfs;
+	struct stat st;
+
+	if (!guard)
+		return 0;
+	berth_path_shown(prefix, shown, sizeof(shown));
+	if (fstat(dir_fd, &st) < 0)
+		return berth_error_errno(err, errno, "\"%s\"", shown);
+	for (size_t i = 0; i < guard->n_devs; i++)
+		if (st.st_dev == guard->devs[i])
+			return 0;
+	if (fstatvfs(dir_fd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY))
+		return berth_error_errno(err, EROFS, "cannot create directory \"%s\"", shown);
+	return berth_error_set(err, EPERM, "cannot create \"%s\" on a host filesystem", shown);
+}
+
 /* Create the missing directories of path, each resolved afresh from the
- * root (so symlinks and ".." mean what they mean for the final open). */
+ * root (so symlinks and ".." mean what they mean for the final open); each
+ * made with mkdirat in the fd of its parent, checked against guard. */
 static int create_parents(int root_fd, const char *path, bool include_last,
-			  struct berth_error *err)
+			  const struct create_guard *guard, struct berth_error *err)
 {
 	char prefix[PATH_MAX], shown[BERTH_PATH_SHOWN_SIZE];
 	size_t len = strlen(path);
@@ -360,6 +393,10 @@ static int create_parents(int root_fd, const char *path, bool include_last,
 		if (parent < 0)
 			return berth_error_errno(err, errno, "\"%s\"",
 						 berth_path_shown(prefix, shown, sizeof(shown)));
+		if (guard_check(parent, guard, prefix, err) < 0) {
+			close(parent);
+			return -1;
+		}
 		bad = !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0;
 		if (bad || (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)) {
 			int saved = bad ? ENOENT : errno;
@@ -382,9 +419,58 @@ int berth_open_in_root(int root_fd, const char *path, int flags, mode_t mode_for
 	*fd_out = -1;
 	if (!path || !*path)
 		return berth_error_set(err, EINVAL, "empty path");
-	if (create_dirs && create_parents(root_fd, path, is_dir, err) < 0)
+	if (create_dirs && create_parents(root_fd, path, is_dir, NULL, err) < 0)
 		return -1;
 	if (resolve(root_fd, path, flags, mode_for_create, fd_out) < 0) {
+		*fd_out = -1;
+		return berth_error_errno(err, errno, "\"%s\"",
+					 berth_path_shown(path, shown, sizeof(shown)));
+	}
+	return 0;
+}
+
+/* The file at the end of path, made in the fd of its (checked) parent. */
+static int make_file(int root_fd, const char *path, const struct create_guard *guard, int *fd_out,
+		     struct berth_error *err)
+{
+	char parent_path[PATH_MAX], shown[BERTH_PATH_SHOWN_SIZE];
+	const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+	int parent;
+
+	berth_path_shown(path, shown, sizeof(shown));
+	if (!slash || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    (size_t)(slash - path) >= sizeof(parent_path))
+		return berth_error_set(err, EINVAL, "\"%s\" does not name a file", shown);
+	snprintf(parent_path, sizeof(parent_path), "%.*s", slash == path ? 1 : (int)(slash - path),
+		 path);
+	if (resolve(root_fd, parent_path, O_PATH | O_DIRECTORY, 0, &parent) < 0)
+		return berth_error_errno(err, errno, "\"%s\"", shown);
+	if (guard_check(parent, guard, path, err) < 0) {
+		close(parent);
+		return -1;
+	}
+	*fd_out = openat(parent, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	close(parent);
+	if (*fd_out < 0)
+		return berth_error_errno(err, errno, "\"%s\"", shown);
+	return 0;
+}
+
+int berth_make_in_root(int root_fd, const char *path, bool dir, const dev_t *devs, size_t n_devs,
+		       int *fd_out, struct berth_error *err)
+{
+	const struct create_guard guard = { devs, n_devs };
+	char shown[BERTH_PATH_SHOWN_SIZE];
+
+	*fd_out = -1;
+	if (!path || path[0] != '/')
+		return berth_error_set(err, EINVAL, "\"%s\" is not an absolute path",
+				       path ? berth_path_shown(path, shown, sizeof(shown)) : "");
+	if (create_parents(root_fd, path, dir, &guard, err) < 0)
+		return -1;
+	if (!dir)
+		return make_file(root_fd, path, &guard, fd_out, err);
+	if (resolve(root_fd, path, O_PATH | O_DIRECTORY, 0, fd_out) < 0) {
 		*fd_out = -1;
 		return berth_error_errno(err, errno, "\"%s\"",
 					 berth_path_shown(path, shown, sizeof(shown)));

@@ -71,6 +71,22 @@ int berth_open_as_user(const char *path, uid_t uid, gid_t gid, const gid_t *grou
 int berth_open_in_root(int root_fd, const char *path, int flags, mode_t mode_for_create,
 		       bool create_dirs, int *fd_out, struct berth_error *err);
 
+/* A mount point at path inside the tree rooted at root_fd, made where
+ * missing (directories 0755; with dir false the last component a regular
+ * file 0644) -- but only inside directories whose filesystem (st_dev) is
+ * one of devs[n_devs]: the tree's own tmpfs layers.  Root never creates
+ * anything on a host filesystem (a site mount such as /home, a user's
+ * volume, the job's /tmp) for a user.  Each directory and the file are made
+ * with mkdirat/openat in the fd of the directory just checked, so a symlink
+ * changed meanwhile cannot send the creation elsewhere.  *fd_out: O_PATH
+ * (directory) or O_RDONLY (file).
+ *
+ * Messages: `cannot create "/home/bob/x" on a host filesystem` (EPERM);
+ * `cannot create directory "/usr/x": Read-only file system` (EROFS, on a
+ * read-only mount: callers may split the directory and try again). */
+int berth_make_in_root(int root_fd, const char *path, bool dir, const dev_t *devs, size_t n_devs,
+		       int *fd_out, struct berth_error *err);
+
 /* Lexical normalisation of an absolute path into buf: repeated '/', "."
  * and trailing '/' removed, ".." removes the previous component (and stops
  * at "/").  EINVAL for a relative path, ENAMETOOLONG if it does not fit. */

@@ -76,17 +76,26 @@ static bool one_line(const char *s)
 	return !s || (!strchr(s, '\n') && !strchr(s, '\r') && !strchr(s, '"'));
 }
 
-int berth_sshd_request_write(const char *path, const struct berth_sshd_request *req,
-			     struct berth_error *err)
+/* The refusal is free text for the user, often quoting what the user sent
+ * (error messages put names in double quotes): written with '"' as '\''
+ * and control characters as '?', never refused. */
+static char *refused_text(const char *reason)
 {
-	char tmp[4200];
-	FILE *f;
-	int fd;
+	char *copy = strdup(reason);
 
-	if (!one_line(req->user_key) || !one_line(req->hosts) || !one_line(req->refused))
-		return berth_error_set(err, EINVAL, "sshd request value with a newline or quote");
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	for (char *p = copy; p && *p; p++)
+		if (*p == '"')
+			*p = '\'';
+	berth_error_sanitize(copy);
+	return copy;
+}
+
+static int request_print(const char *tmp, const struct berth_sshd_request *req,
+			 const char *refused, struct berth_error *err)
+{
+	FILE *f;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		if (fd >= 0)
 			close(fd);
@@ -97,15 +106,49 @@ int berth_sshd_request_write(const char *path, const struct berth_sshd_request *
 		fprintf(f, "user_key = \"%s\"\n", req->user_key);
 	if (req->hosts)
 		fprintf(f, "hosts = \"%s\"\n", req->hosts);
-	if (req->refused)
-		fprintf(f, "refused = \"%s\"\n", req->refused);
+	if (refused)
+		fprintf(f, "refused = \"%s\"\n", refused);
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0) {
 		fclose(f);
 		return berth_error_errno(err, errno, "write \"%s\"", tmp);
 	}
-	if (fclose(f) != 0 || rename(tmp, path) < 0)
-		return berth_error_errno(err, errno, "write \"%s\"", path);
-	return 0;
+	return fclose(f) != 0 ? berth_error_errno(err, errno, "write \"%s\"", tmp) : 0;
+}
+
+int berth_sshd_request_write(const char *path, const struct berth_sshd_request *req,
+			     struct berth_error *err)
+{
+	char tmp[4200], *refused = NULL;
+	int rc;
+
+	if (!one_line(req->user_key) || !one_line(req->hosts))
+		return berth_error_set(err, EINVAL, "sshd request value with a newline or quote");
+	if (req->refused && !(refused = refused_text(req->refused)))
+		return berth_error_errno(err, ENOMEM, "sshd request");
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	rc = request_print(tmp, req, refused, err);
+	free(refused);
+	if (rc == 0 && rename(tmp, path) < 0)
+		rc = berth_error_errno(err, errno, "write \"%s\"", path);
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+int berth_sshd_request_write_or_refuse(const char *path, const struct berth_sshd_request *req,
+				       struct berth_error *err)
+{
+	struct berth_sshd_request refusal = { .port = req->port };
+	char reason[BERTH_ERROR_MSG_MAX + 16];
+
+	if (berth_sshd_request_write(path, req, err) == 0)
+		return 0;
+	if (err->code != EINVAL)
+		return -1;
+	snprintf(reason, sizeof(reason), "no sshd: %s", err->msg);
+	refusal.refused = reason;
+	berth_error_clear(err);
+	return berth_sshd_request_write(path, &refusal, err);
 }
 
 int berth_sshd_request_read(const char *path, struct berth_sshd_request *req,

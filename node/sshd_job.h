@@ -59,8 +59,16 @@ struct berth_sshd_request {
  * the first word must be the type). */
 int berth_ssh_pubkey_check(const char *line, char **normalized, struct berth_error *err);
 
+/* refused is written with '"' as '\'' and control characters as '?' (it is
+ * free text that often quotes the user's value); a user_key or hosts that
+ * the file cannot carry is EINVAL. */
 int berth_sshd_request_write(const char *path, const struct berth_sshd_request *req,
 			     struct berth_error *err);
+/* job_prolog's writer: a request the file cannot carry becomes a refusal
+ * ("no sshd: <why>"), so no value from the job fails the prolog; -1 only
+ * when the file cannot be written at all. */
+int berth_sshd_request_write_or_refuse(const char *path, const struct berth_sshd_request *req,
+				       struct berth_error *err);
 /* 1 read, 0 no such file, -1 error. */
 int berth_sshd_request_read(const char *path, struct berth_sshd_request *req,
 			    struct berth_error *err);

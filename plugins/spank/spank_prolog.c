@@ -110,7 +110,7 @@ int berth_spank_job_prolog(spank_t sp)
 	} else {
 		spec_set_request(&spec);
 	}
-	if (berth_job_spec_write(&spec, &paths, &err) < 0) {
+	if (berth_job_spec_write_or_fail_job(&spec, &paths, &err) < 0) {
 		berth_err("job_prolog: job %u: %s", job_id, err.msg);
 		goto out;
 	}

@@ -235,7 +235,7 @@ int berth_spank_ssh_prolog(uint32_t job_id, const struct berth_job_paths *paths,
 		berth_info("job_prolog: job %u: %s", job_id, reason);
 	}
 	snprintf(path, sizeof(path), "%s/sshd.request", paths->dir);
-	if (berth_sshd_request_write(path, &req, &err) < 0) {
+	if (berth_sshd_request_write_or_refuse(path, &req, &err) < 0) {
 		berth_err("job_prolog: job %u: %s", job_id, err.msg);
 		rc = -1;
 	}

@@ -42,13 +42,13 @@ FUZZ_DEPS = $(top_srcdir)/testsuite/fuzz/fuzz_util.h $(top_srcdir)/common/berth_
 	$(top_srcdir)/common/job_wire.h $(top_srcdir)/common/image_meta.h \
 	$(top_srcdir)/common/env_rules.h $(top_srcdir)/common/task_env.h \
 	$(top_srcdir)/common/modules.h $(top_srcdir)/common/fs_util.h \
-	$(top_srcdir)/node/job_spec.h
+	$(top_srcdir)/common/image_access.h $(top_srcdir)/node/job_spec.h
 # What berth.conf and a job request need (the module loader, env rules).
 FUZZ_REQUEST_SRCS = $(top_srcdir)/common/job_request.c $(top_srcdir)/common/modules.c \
 	$(top_srcdir)/common/conf_parser.c $(top_srcdir)/common/berth_conf.c \
 	$(top_srcdir)/common/env_rules.c $(top_srcdir)/common/task_env.c \
 	$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/volume.c \
-	$(top_srcdir)/common/image_ref.c
+	$(top_srcdir)/common/image_ref.c $(top_srcdir)/common/image_access.c
 FUZZ_REGISTRY_SRCS = $(top_srcdir)/gateway/registry.c $(top_srcdir)/gateway/registry_http.c \
 	$(top_srcdir)/gateway/registry_auth.c $(top_srcdir)/gateway/registry_manifest.c \
 	$(top_srcdir)/gateway/registry_digest.c $(top_srcdir)/gateway/registry_policy.c \

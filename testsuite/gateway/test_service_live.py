@@ -225,7 +225,7 @@ def test_pull_special_image(gw, registry, images, tmp_path):
     digest = images.images["special"]["digest"]
     assert rec["digest"] == digest and rec["private"] is False
     assert rec["ref"] == f"docker:{ref}"
-    assert gw.files() == [digest + ".json", digest + ".sqfs"]
+    assert gw.files() == [digest + ".access", digest + ".json", digest + ".sqfs"]
     assert rec["size"] == os.path.getsize(os.path.join(gw.image_dir, digest + ".sqfs"))
     assert rec["download_size"] == sum(len(b) for b in images.images["special"]["blobs"])
     assert counters["blob_downloads"] == 2 and counters["conversions"] == 1
@@ -366,6 +366,62 @@ def test_private_image(tmp_path, basic_registry):
     assert g.run("lookup", ref, uid=1003).error == unknown.error.replace("private:other", "private:v1")
     assert objs(g.run("list", uid=1003)) == []
     assert [r["ref"] for r in objs(g.run("list", uid=1001))] == [f"docker:{ref}"]
+    # private on disk too: no one but the gateway (and root) reads the files;
+    # the audience beside them is what nodes check
+    assert image_modes(g, rec["digest"]) == {"access": 0o600, "json": 0o600, "sqfs": 0o600}
+    assert access_text(g, rec["digest"]) == 'public = no\nuids = ",1000,1001,"\ngids = ",500,"\n'
+    # an image published by an older gateway (0644, no .access) is fixed at start
+    os.unlink(os.path.join(g.image_dir, rec["digest"] + ".access"))
+    for ext in ("json", "sqfs"):
+        os.chmod(os.path.join(g.image_dir, f"{rec['digest']}.{ext}"), 0o644)
+    objs(g.run("list", uid=1000))
+    assert image_modes(g, rec["digest"]) == {"access": 0o600, "json": 0o600, "sqfs": 0o600}
+
+
+def image_modes(g, digest):
+    return {ext: os.stat(os.path.join(g.image_dir, f"{digest}.{ext}")).st_mode & 0o7777
+            for ext in ("access", "json", "sqfs")}
+
+
+def access_text(g, digest):
+    with open(os.path.join(g.image_dir, f"{digest}.access")) as f:
+        return f.read()
+
+
+def test_public_pull_opens_a_private_image(tmp_path, basic_registry):
+    """The same digest pulled privately, then with site credentials
+    (public): readable by all from then on."""
+    g = Gateway(tmp_path, insecure=[basic_registry.host])
+    ref = f"{basic_registry.host}/private:v1"
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert image_modes(g, rec["digest"]) == {"access": 0o600, "json": 0o600, "sqfs": 0o600}
+    creds = tmp_path / "creds.json"
+    creds.write_text(json.dumps({basic_registry.host: {"username": "alice", "password": USERS["alice"]}}))
+    g2 = Gateway(tmp_path, insecure=[basic_registry.host], credentials_file=str(creds))
+    pub, _ = final(g2.run("pull", ref, "--wait", 60, uid=1001))
+    assert pub["private"] is False and pub["digest"] == rec["digest"]
+    assert image_modes(g2, rec["digest"]) == {"access": 0o644, "json": 0o644, "sqfs": 0o644}
+    assert access_text(g2, rec["digest"]).startswith("public = yes\n")
+
+
+def test_admin_image_stays_public(tmp_path, basic_registry):
+    """An image the admin put in image_dir by hand (no .access) is not
+    taken away from everybody by a private pull of the same digest."""
+    ref = f"{basic_registry.host}/private:v1"
+    first = Gateway(tmp_path / "a", insecure=[basic_registry.host])
+    digest = final(first.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))[0]["digest"]
+    g = Gateway(tmp_path / "b", insecure=[basic_registry.host])
+    os.makedirs(g.image_dir, exist_ok=True)
+    for ext in ("sqfs", "json"):
+        path = os.path.join(g.image_dir, f"{digest}.{ext}")
+        with open(path, "w") as f:
+            f.write("admin's\n")
+        os.chmod(path, 0o644)
+        os.chown(path, 65534, 65534)   # not the gateway's own: the admin's
+    rec, _ = final(g.run("pull", ref, "--login", f"alice:{USERS['alice']}", "--wait", 60, uid=1000))
+    assert rec["status"] == "READY" and rec["private"] is True
+    assert image_modes(g, digest) == {"access": 0o644, "json": 0o644, "sqfs": 0o644}
+    assert access_text(g, digest) == 'public = yes\nuids = ",1000,"\ngids = ""\nsite = yes\n'
 
 
 def test_private_image_token_auth(tmp_path, token_registry):
@@ -523,7 +579,7 @@ def test_restart_with_pull_in_progress(tmp_path, images):
         rec = objs(g.run("wait", ref, 60))[0]
         assert rec["status"] == "READY", rec
         assert rec["digest"] == images.images["simple"]["digest"]
-        assert g.files() == [rec["digest"] + ".json", rec["digest"] + ".sqfs"]
+        assert g.files() == [rec["digest"] + ".access", rec["digest"] + ".json", rec["digest"] + ".sqfs"]
         assert layer_files(g, ".tmp") == []
 
 
@@ -834,9 +890,10 @@ def test_autoexpire_removes_unreferenced_files(tmp_path):
     final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
     second = docker_save(archive, [tar_layer([("v", "file", b"2")])])
     final(g.run("import", "localhost/imp:v1", archive, "--wait", 60, importer=True))
-    assert g.files() == sorted([first + ".json", first + ".sqfs", second + ".json", second + ".sqfs"])
+    assert g.files() == sorted([first + ".access", first + ".json", first + ".sqfs",
+                               second + ".access", second + ".json", second + ".sqfs"])
     assert objs(g.run("autoexpire", admin=True)) == [{"expired": []}]
-    assert g.files() == [second + ".json", second + ".sqfs"]
+    assert g.files() == [second + ".access", second + ".json", second + ".sqfs"]
 
 
 def test_lookup_rate(gw, registry):

@@ -357,6 +357,45 @@ START_TEST(t_volume_refusals)
 }
 END_TEST
 
+/* Root makes no mount point on what the host provides: not in a site
+ * mount (rw, like /home), not in the job's /tmp, not through a symlink;
+ * nothing appears there.  (An image directory or the tmpfs root still
+ * works: t_volumes.) */
+START_TEST(t_volume_host_fs_refused)
+{
+	static const char reason[] =
+		"destination \"%s\" does not exist and lies on a host filesystem: berth does not create it there, create it first";
+	struct berth_volume site = { 0 };
+	char why[512], path[PATH_MAX];
+	const char *dsts[] = { "/site/made", "/site/made/deeper", "/tmp/made", "/site/link/made" };
+	struct job job;
+
+	REQUIRE_ROOT();
+	if (_i)
+		berth_safe_path_force_fallback(BERTH_FALLBACK_OPENAT2 | BERTH_FALLBACK_MOUNT_API |
+					       BERTH_FALLBACK_PIDFD);
+	job_init(&job, "hostfs");
+	site.src = job.dirs.site;
+	site.dst = "/site";
+	site.flags = BERTH_VOLUME_RW;
+	job.spec.site_mounts = &site;
+	job.spec.n_site_mounts = 1;
+	snprintf(path, sizeof(path), "%s/link", job.dirs.site);
+	unlink(path);
+	ck_assert_int_eq(symlink("/tmp", path), 0);
+	for (size_t i = 0; i < ARRAY_LEN(dsts); i++) {
+		snprintf(why, sizeof(why), reason, dsts[i]);
+		refuse(&job, dsts[i], why);
+	}
+	snprintf(path, sizeof(path), "%s/made", job.dirs.site);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/made", job.dirs.tmp);
+	ck_assert_int_eq(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "%s/link", job.dirs.site);
+	unlink(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------ two trees */
 
 static void shm_tmp_write(void *arg)
@@ -694,6 +733,7 @@ static Suite *tree_suite(void)
 	tcase_add_loop_test(tc, t_volumes, 0, 2);
 	tcase_add_test(tc, t_volume_unreadable_source);
 	tcase_add_loop_test(tc, t_volume_refusals, 0, 2);
+	tcase_add_loop_test(tc, t_volume_host_fs_refused, 0, 2);
 	tcase_add_test(tc, t_two_trees);
 	tcase_add_test(tc, t_writable_overlay);
 	tcase_add_test(tc, t_ccm);

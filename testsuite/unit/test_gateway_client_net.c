@@ -488,6 +488,42 @@ START_TEST(resolve_from_image_dir)
 }
 END_TEST
 
+/* A private image (its .access says so, or cannot be read) is the
+ * gateway's to grant: no shortcut, whoever names its digest. */
+START_TEST(resolve_private_needs_the_gateway)
+{
+	static const char *const texts[] = { "public = no\nuids = \",2001,\"\n", "garbage\n",
+					     "public = yes\n" };
+	struct berth_resolve_opts ropts = { .uid = getuid() };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_resolved out;
+	char gw_url[64], path[256];
+	FILE *f;
+
+	ropts.munge_socket = test_munged_socket();
+	snprintf(gw_url, sizeof(gw_url), "http://127.0.0.1:%u", closed_port());
+	cfg.gateway_url = gw_url;
+	snprintf(path, sizeof(path), "%s/%s.access", image_dir, DIGEST);
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		fputs(texts[i], f);
+		fclose(f);
+		if (i < 2) {
+			ck_assert_int_eq(berth_image_resolve(&cfg, "id:" DIGEST, &ropts, &out, &err), -1);
+			ck_assert_int_eq(err.code, ECONNREFUSED);
+			ck_assert_int_eq(berth_image_resolve(&cfg, "x@" DIGEST, &ropts, &out, &err), -1);
+			ck_assert_int_eq(err.code, ECONNREFUSED);
+		} else {
+			ck_assert_msg(berth_image_resolve(&cfg, "id:" DIGEST, &ropts, &out, &err) == 0,
+				      "%s", err.msg);
+			ck_assert(out.from_image_dir);
+		}
+	}
+	unlink(path);
+	cfg.gateway_url = NULL;
+}
+END_TEST
+
 START_TEST(resolve_bad_input)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -530,6 +566,7 @@ static Suite *gateway_client_net_suite(void)
 	tcase_add_test(res, resolve_ready);
 	tcase_add_loop_test(res, resolve_refused, 0, ARRAY_LEN(resolve_refusals));
 	tcase_add_test(res, resolve_from_image_dir);
+	tcase_add_test(res, resolve_private_needs_the_gateway);
 	tcase_add_test(res, resolve_bad_input);
 	suite_add_tcase(s, res);
 	return s;

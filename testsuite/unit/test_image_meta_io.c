@@ -153,7 +153,7 @@ START_TEST(test_write_load)
 	snprintf(path, sizeof(path), "%s/" DIGEST ".json", dir);
 	ck_assert_int_eq(berth_image_meta_parse(json, strlen(json), &m, &err), 0);
 	umask(077);
-	ck_assert_msg(berth_image_meta_write(&m, path, &err) == 0, "%s", err.msg);
+	ck_assert_msg(berth_image_meta_write(&m, path, 0644, &err) == 0, "%s", err.msg);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert_uint_eq(st.st_mode & 07777, 0644);
 	ck_assert_uint_eq(count_entries(dir), 1);
@@ -164,7 +164,7 @@ START_TEST(test_write_load)
 	/* overwrite, atomically */
 	free(m.user);
 	m.user = strdup("2000");
-	ck_assert_int_eq(berth_image_meta_write(&m, path, &err), 0);
+	ck_assert_int_eq(berth_image_meta_write(&m, path, 0644, &err), 0);
 	ck_assert_int_eq(berth_image_meta_load(path, &back, &err), 0);
 	ck_assert_str_eq(back.user, "2000");
 	ck_assert_uint_eq(count_entries(dir), 1);
@@ -196,7 +196,7 @@ START_TEST(test_write_errors)
 	m.schema = 1;
 	m.digest = "sha256:x";
 	snprintf(path, sizeof(path), "%s/meta.json", dir);
-	ck_assert_int_eq(berth_image_meta_write(&m, path, &err), -1);
+	ck_assert_int_eq(berth_image_meta_write(&m, path, 0644, &err), -1);
 	ck_assert_str_eq(err.msg, "digest \"sha256:x\" is not sha256:<64 lowercase hex digits>");
 	ck_assert_uint_eq(count_entries(dir), 0);
 
@@ -204,13 +204,13 @@ START_TEST(test_write_errors)
 	snprintf(path, sizeof(path), "%s/missing/meta.json", dir);
 	snprintf(expected, sizeof(expected),
 		 "create a temporary file beside \"%s\": No such file or directory", path);
-	ck_assert_int_eq(berth_image_meta_write(&m, path, &err), -1);
+	ck_assert_int_eq(berth_image_meta_write(&m, path, 0644, &err), -1);
 	ck_assert_str_eq(err.msg, expected);
 
 	/* rename onto a directory fails and leaves no temporary file */
 	snprintf(path, sizeof(path), "%s/adir", dir);
 	ck_assert_int_eq(mkdir(path, 0755), 0);
-	ck_assert_int_eq(berth_image_meta_write(&m, path, &err), -1);
+	ck_assert_int_eq(berth_image_meta_write(&m, path, 0644, &err), -1);
 	ck_assert_int_eq(err.code, EISDIR);
 	ck_assert_uint_eq(count_entries(dir), 1);
 	remove_dir(dir);
@@ -383,7 +383,7 @@ START_TEST(test_oci_write_load)
 	snprintf(path, sizeof(path), "%s/m.json", dir);
 	ck_assert_int_eq(berth_image_meta_from_oci_config(OCI_FULL, strlen(OCI_FULL), DIGEST, &m,
 							  &err), 0);
-	ck_assert_int_eq(berth_image_meta_write(&m, path, &err), 0);
+	ck_assert_int_eq(berth_image_meta_write(&m, path, 0644, &err), 0);
 	ck_assert_int_eq(berth_image_meta_load(path, &back, &err), 0);
 	ck_assert_int_eq(berth_image_meta_to_json(&m, &a, NULL, &err), 0);
 	ck_assert_int_eq(berth_image_meta_to_json(&back, &b, NULL, &err), 0);

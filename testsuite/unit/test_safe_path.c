@@ -304,6 +304,46 @@ START_TEST(t_create_dirs)
 }
 END_TEST
 
+/* Mount points only on the filesystems the caller names: the tree's own
+ * (here: the test directory's) yes, elsewhere EPERM and nothing made. */
+START_TEST(t_make_only_on_own_layers)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct stat st, own;
+	dev_t other = 0;
+	char p[256];
+	int root = open_tree_root(), fd;
+
+	set_mode(_i);
+	ck_assert_int_eq(fstat(root, &own), 0);
+	ck_assert_msg(berth_make_in_root(root, "/data/m/n", true, &own.st_dev, 1, &fd, &err) == 0,
+		      "%s", err.msg);
+	close(fd);
+	ck_assert_msg(berth_make_in_root(root, "/evil/m/file", false, &own.st_dev, 1, &fd, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	close(fd);
+	at(p, sizeof(p), "tree/etc/m/file");
+	ck_assert_int_eq(stat(p, &st), 0);
+	/* Another filesystem (none of the caller's): refused, nothing made. */
+	other = own.st_dev + 1;
+	ck_assert_int_eq(berth_make_in_root(root, "/data/q/r", true, &other, 1, &fd, &err), -1);
+	ck_assert_int_eq(err.code, EPERM);
+	ck_assert_str_eq(err.msg, "cannot create \"/data/q\" on a host filesystem");
+	ck_assert_int_eq(berth_make_in_root(root, "/data/file2", false, &other, 1, &fd, &err), -1);
+	ck_assert_str_eq(err.msg, "cannot create \"/data/file2\" on a host filesystem");
+	at(p, sizeof(p), "tree/data/q");
+	ck_assert_int_eq(stat(p, &st), -1);
+	at(p, sizeof(p), "tree/data/file2");
+	ck_assert_int_eq(stat(p, &st), -1);
+	/* What exists is opened whatever the filesystem. */
+	ck_assert_int_eq(berth_make_in_root(root, "/data/m", true, &other, 1, &fd, &err), 0);
+	close(fd);
+	close(root);
+}
+END_TEST
+
 START_TEST(t_create_read_only)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -544,6 +584,7 @@ static Suite *safe_path_suite(void)
 	tcase_add_loop_test(res, t_root_and_dot, 0, modes);
 	tcase_add_loop_test(res, t_magic_link, 0, modes);
 	tcase_add_loop_test(res, t_create_dirs, 0, modes);
+	tcase_add_loop_test(res, t_make_only_on_own_layers, 0, modes);
 	tcase_add_loop_test(res, t_create_read_only, 0, modes);
 	tcase_add_loop_test(user, t_as_user_ok, 0, modes);
 	tcase_add_loop_test(user, t_as_user_refused, 0, modes);
