@@ -34,7 +34,9 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(state_dir));
 	ck_assert_msg(berth_config_load("/nonexistent/berth.conf", true, &config, &err) == 0, "%s",
 		      err.msg);
-	config.state_dir = state_dir;
+	free(config.state_dir);   /* the default's copy: the config owns its strings */
+	config.state_dir = strdup(state_dir);
+	ck_assert_ptr_nonnull(config.state_dir);
 	huge = malloc(200 * 1024);
 	memset(huge, 'A', 200 * 1024 - 1);
 	huge[200 * 1024 - 1] = '\0';
@@ -46,6 +48,7 @@ static void teardown(void)
 
 	ck_assert_int_eq(berth_remove_tree(state_dir, &err), 0);
 	memcpy(state_dir + strlen(state_dir) - 6, "XXXXXX", 6);
+	berth_config_free(&config);
 	free(huge);
 }
 
