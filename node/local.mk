@@ -15,9 +15,22 @@ node_libberth_node_la_SOURCES = \
 	node/sshd_job.c node/sshd_job.h \
 	node/job_namespace.c node/job_namespace.h \
 	node/job_tree.c node/job_tree.h \
-	node/sshd_launch.c node/sshd_bundle.c node/sshd_launch.h
+	node/sshd_launch.c node/sshd_bundle.c node/sshd_launch.h \
+	node/bundle_exec_blob.S
 node_libberth_node_la_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)
 node_libberth_node_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBCAP_CFLAGS)
 node_libberth_node_la_LIBADD = $(LIBCAP_LIBS)
 # Link node/libberth_node.la before common/libberth_common.la.
 NODE_LIBS = node/libberth_node.la common/libberth_common.la
+
+# berth-bundle-exec (bundle_exec.c): static, run inside containers from the
+# sshd bundle; embedded into the runtime by bundle_exec_blob.S (.incbin), not
+# installed.  No sanitizer and no hardening flags: a static program of its own.
+noinst_PROGRAMS += node/berth-bundle-exec
+node_berth_bundle_exec_SOURCES = node/bundle_exec.c
+node_berth_bundle_exec_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)
+node_berth_bundle_exec_CFLAGS = -std=gnu11 -Os -Wall -Wextra
+node_berth_bundle_exec_LDFLAGS = -all-static -s
+node_libberth_node_la_CCASFLAGS = -DBERTH_BUNDLE_EXEC_PATH='"node/berth-bundle-exec"'
+# (.incbin reads the program: every object of the library waits for it)
+$(node_libberth_node_la_OBJECTS): node/berth-bundle-exec

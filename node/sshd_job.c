@@ -264,7 +264,8 @@ static int finish(FILE *f, char **out, struct berth_error *err)
 	return 0;
 }
 
-int berth_sshd_config_text(unsigned port, const char *user, char **out, struct berth_error *err)
+int berth_sshd_config_text(unsigned port, const char *user, unsigned split, char **out,
+			   struct berth_error *err)
 {
 	size_t size;
 	FILE *f = open_memstream(out, &size);
@@ -296,6 +297,10 @@ int berth_sshd_config_text(unsigned port, const char *user, char **out, struct b
 		"Subsystem sftp internal-sftp\n"
 		"LogLevel INFO\n",
 		user, port, user);
+	if (split & BERTH_SSHD_SPLIT_SESSION)
+		fputs("SshdSessionPath " BERTH_SSH_CTR_BUNDLE "/bin/sshd-session\n", f);
+	if (split & BERTH_SSHD_SPLIT_AUTH)
+		fputs("SshdAuthPath " BERTH_SSH_CTR_BUNDLE "/bin/sshd-auth\n", f);
 	return finish(f, out, err);
 }
 

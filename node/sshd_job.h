@@ -40,6 +40,11 @@
 #define BERTH_SSH_CTR_HOSTSFILE "/var/hostsfile"
 #define BERTH_SSH_CTR_CONFIG "/etc/ssh/ssh_config"
 
+/* OpenSSH's split server: programs sshd execs by path, which the bundle
+ * provides as bin/NAME (berth-bundle-exec) over libexec/NAME. */
+#define BERTH_SSHD_SPLIT_SESSION 1u /* 9.8+: sshd-session, SshdSessionPath */
+#define BERTH_SSHD_SPLIT_AUTH 2u    /* 10.0+: sshd-auth, SshdAuthPath */
+
 struct berth_sshd_host {
 	char *name;
 	char *address;
@@ -81,7 +86,10 @@ int berth_sshd_hosts_parse(const char *text, struct berth_sshd_host **hosts, siz
 void berth_sshd_hosts_free(struct berth_sshd_host *hosts, size_t n);
 
 /* Generated text (malloc'd into *out). */
-int berth_sshd_config_text(unsigned port, const char *user, char **out, struct berth_error *err);
+/* split: BERTH_SSHD_SPLIT_* of the bundle (the Sshd*Path lines; an older
+ * sshd would refuse them as unknown). */
+int berth_sshd_config_text(unsigned port, const char *user, unsigned split, char **out,
+			   struct berth_error *err);
 int berth_ssh_client_config_text(unsigned port, const struct berth_sshd_host *hosts, size_t n,
 				 char **out, struct berth_error *err);
 /* /var/hostsfile: "name slots=N" per node (Open MPI's hostfile syntax). */

@@ -10,8 +10,11 @@
  * (berth_sshd_bundle.c), makes it independent of the image's libc: a static
  * busybox image and a Debian image work alike.  The sshd runs as the user
  * (never root), with no privilege separation to set up, no PAM, no
- * re-exec (-r), in the foreground (-D), logging to stderr (-e) which goes
- * to <job dir>/sshd.log on the node.
+ * re-exec (-r: sshd up to OpenSSH 9.7 would re-exec itself by path, past the
+ * bundle's loader; 9.8+ always execs sshd-session, which the bundle wraps:
+ * berth_sshd_bundle.c; 10.0 warns that -r is deprecated and goes on), in
+ * the foreground (-D), logging to stderr (-e) which goes to <job
+ * dir>/sshd.log on the node.
  *
  * Per job, in <job dir>/ssh/ (mounted read-only at /.berth/job):
  *   ssh_host_ed25519_key[.pub]  made here on the node for this job (owned
@@ -119,7 +122,7 @@ static int make_host_key(const char *dir, uint32_t job_id, uid_t uid, gid_t gid,
 }
 
 static int write_configs(const char *dir, const struct berth_sshd_request *req,
-			 const char *user, struct berth_error *err)
+			 const char *user, unsigned split, struct berth_error *err)
 {
 	struct berth_sshd_host *hosts = NULL;
 	char *sshd = NULL, *client = NULL, *hostsfile = NULL, *wrapper = NULL, *keys = NULL;
@@ -130,7 +133,7 @@ static int write_configs(const char *dir, const struct berth_sshd_request *req,
 	if (rc == 0 && berth_ssh_pubkey_check(req->user_key ? req->user_key : "", &keys, err) < 0)
 		rc = -1;
 	if (rc == 0)
-		rc = berth_sshd_config_text(req->port, user, &sshd, err);
+		rc = berth_sshd_config_text(req->port, user, split, &sshd, err);
 	if (rc == 0)
 		rc = berth_ssh_client_config_text(req->port, hosts, n, &client, err);
 	if (rc == 0)
@@ -235,6 +238,7 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 	char request[1200], dir[1200], bundle[2200], pwbuf[4096];
 	struct passwd pw, *pwp = NULL;
 	struct timespec t0, t1;
+	unsigned split = 0;
 	int found, rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -254,9 +258,9 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 	snprintf(dir, sizeof(dir), "%s/ssh", paths->dir);
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		berth_error_errno(err, errno, "mkdir \"%s\"", dir);
-	else if (berth_sshd_bundle(cfg->state_dir, bundle, sizeof(bundle), err) == 0 &&
+	else if (berth_sshd_bundle(cfg->state_dir, bundle, sizeof(bundle), &split, err) == 0 &&
 		 make_host_key(dir, job_id, spec->uid, spec->gid, err) == 0 &&
-		 write_configs(dir, &req, pw.pw_name, err) == 0 && add_mounts(tree, bundle, dir, err) == 0)
+		 write_configs(dir, &req, pw.pw_name, split, err) == 0 && add_mounts(tree, bundle, dir, err) == 0)
 		rc = 0;
 	if (rc == 0) {
 		clock_gettime(CLOCK_MONOTONIC, &t1);

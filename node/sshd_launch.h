@@ -46,7 +46,9 @@ int berth_sshd_start(const struct berth_job_paths *paths, uint32_t job_id, struc
 void berth_sshd_stop(const struct berth_job_paths *paths);
 
 /* berth_sshd_bundle.c: <state_dir>/ssh-bundle/<stamp> into out, made if
- * missing. */
-int berth_sshd_bundle(const char *state_dir, char *out, size_t size, struct berth_error *err);
+ * missing; *split: the BERTH_SSHD_SPLIT_* programs of the host's OpenSSH
+ * (sshd_job.h), which the bundle runs through berth-bundle-exec. */
+int berth_sshd_bundle(const char *state_dir, char *out, size_t size, unsigned *split,
+		      struct berth_error *err);
 
 #endif

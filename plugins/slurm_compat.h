@@ -45,6 +45,34 @@ static inline slurm_step_id_t berth_slurm_job_step_id(uint32_t job_id)
 #define berth_slurm_allocation_lookup(job_id, resp) slurm_allocation_lookup((job_id), (resp))
 #endif
 
+/* The address of each node of a list, as slurmctld resolves it (NodeAddr,
+ * else the name): from 23.11 one RPC for the whole list.  The answer lists
+ * the nodes (node_list, a ranged list in the controller's node order) and
+ * their addresses in that order.  Before 23.11 there is no such RPC
+ * (berth_slurm_node_addrs fails): callers fall back to slurm.conf as this
+ * process parsed it (slurm_conf_get_address), which from 24.11 the SPANK
+ * job_prolog process never has. */
+#if BERTH_SLURM_AT_LEAST(23, 11)
+typedef slurm_node_alias_addrs_t berth_node_addrs_t;
+static inline int berth_slurm_node_addrs(const char *node_list, berth_node_addrs_t **out)
+{
+	return slurm_get_node_alias_addrs((char *)node_list, out);
+}
+#else
+typedef struct {
+	char *node_list;
+	slurm_addr_t *node_addrs;
+	uint32_t node_cnt;
+	char *net_cred;
+} berth_node_addrs_t;
+static inline int berth_slurm_node_addrs(const char *node_list, berth_node_addrs_t **out)
+{
+	(void)node_list;
+	*out = NULL;
+	return SLURM_ERROR;
+}
+#endif
+
 /* Before the first Slurm API call (an RPC to slurmctld) from SPANK's
  * job_prolog: from 23.02 that runs in a process of its own where nothing has
  * called slurm_init() (24.11: "No hash plugins loaded"). */

@@ -17,10 +17,13 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -144,14 +147,95 @@ static unsigned tasks_on(const slurm_job_info_t *job, const resource_allocation_
 	return cpus >= cpt ? cpus / cpt : 1;
 }
 
+/* The job's nodes and their addresses, from slurmctld (berth_slurm_node_addrs):
+ * names[i] has addrs[i] (numeric, malloc'd). */
+struct node_addrs {
+	char **names, **addrs;
+	size_t n;
+};
+
+static void node_addrs_free(struct node_addrs *na)
+{
+	for (size_t i = 0; i < na->n; i++) {
+		free(na->names[i]);
+		free(na->addrs[i]);
+	}
+	free(na->names);
+	free(na->addrs);
+	memset(na, 0, sizeof(*na));
+}
+
+static void free_answer(berth_node_addrs_t *answer)
+{
+	slurm_xfree((void **)&answer->node_list);
+	slurm_xfree((void **)&answer->node_addrs);
+	slurm_xfree((void **)&answer->net_cred);
+	slurm_xfree((void **)&answer);
+}
+
+/* Empty (and 0) when slurmctld cannot tell: the caller falls back. */
+static int node_addrs_fetch(const char *node_list, struct node_addrs *na)
+{
+	berth_node_addrs_t *answer = NULL;
+	berth_hostlist_t list;
+	char *name;
+	size_t i = 0;
+
+	memset(na, 0, sizeof(*na));
+	if (berth_slurm_node_addrs(node_list, &answer) != SLURM_SUCCESS || !answer)
+		return 0;
+	list = answer->node_list ? slurm_hostlist_create(answer->node_list) : NULL;
+	na->names = calloc(answer->node_cnt + 1, sizeof(char *));
+	na->addrs = calloc(answer->node_cnt + 1, sizeof(char *));
+	while (list && na->names && na->addrs && i < answer->node_cnt &&
+	       (name = slurm_hostlist_shift(list))) {
+		char host[NI_MAXHOST];
+		const struct sockaddr *sa = (const struct sockaddr *)&answer->node_addrs[i];
+		socklen_t len = sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+							    sizeof(struct sockaddr_in);
+
+		if ((sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+		    getnameinfo(sa, len, host, sizeof(host), NULL, 0, NI_NUMERICHOST) == 0) {
+			na->names[na->n] = strdup(name);
+			na->addrs[na->n] = strdup(host);
+			if (na->names[na->n] && na->addrs[na->n])
+				na->n++;
+		}
+		free(name);
+		i++;
+	}
+	if (list)
+		slurm_hostlist_destroy(list);
+	free_answer(answer);
+	return 0;
+}
+
+/* Address of a node: slurmctld's answer, else slurm.conf as this process
+ * read it, else the name (resolved by ssh in the container). malloc'd. */
+static char *node_address(const struct node_addrs *na, const char *name)
+{
+	char *conf, *addr;
+
+	for (size_t i = 0; i < na->n; i++)
+		if (strcmp(na->names[i], name) == 0)
+			return strdup(na->addrs[i]);
+	conf = slurm_conf_get_address(name);
+	addr = strdup(conf && *conf ? conf : name);
+	if (conf)
+		slurm_xfree((void **)&conf);
+	return addr;
+}
+
 /* "name=address/tasks ..." of the job's nodes (in the allocation's node
  * order, which its CPU counts follow). */
 static int job_hosts(const slurm_job_info_t *job, const resource_allocation_response_msg_t *alloc,
 		     char **out, struct berth_error *err)
 {
-	berth_hostlist_t list = slurm_hostlist_create(alloc && alloc->node_list ? alloc->node_list : job->nodes);
+	const char *nodes = alloc && alloc->node_list ? alloc->node_list : job->nodes;
+	berth_hostlist_t list = slurm_hostlist_create(nodes);
 	size_t size, n = (size_t)(job->num_nodes ? job->num_nodes : 1), i = 0;
 	FILE *f = open_memstream(out, &size);
+	struct node_addrs na;
 	char *name;
 
 	if (!list || !f) {
@@ -161,16 +245,17 @@ static int job_hosts(const slurm_job_info_t *job, const resource_allocation_resp
 			fclose(f);
 		return berth_error_set(err, ENOMEM, "node list of the job");
 	}
+	node_addrs_fetch(nodes, &na);
 	while ((name = slurm_hostlist_shift(list))) {
-		char *addr = slurm_conf_get_address(name);
+		char *addr = node_address(&na, name);
 
-		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr && *addr ? addr : name,
+		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr ? addr : name,
 			tasks_on(job, alloc, i, n));
 		i++;
-		if (addr)
-			slurm_xfree((void **)&addr);
+		free(addr);
 		free(name);
 	}
+	node_addrs_free(&na);
 	slurm_hostlist_destroy(list);
 	if (fclose(f) != 0)
 		return berth_error_set(err, ENOMEM, "node list of the job");

@@ -156,12 +156,24 @@ START_TEST(generated_texts)
 	struct berth_sshd_host hosts[] = { { "n1", "10.77.0.11", 2 }, { "n2", "n2", 0 } };
 	char *text;
 
-	ck_assert_int_eq(berth_sshd_config_text(1204, "alice", &text, &err), 0);
+	ck_assert_int_eq(berth_sshd_config_text(1204, "alice", 0, &text, &err), 0);
 	ck_assert_ptr_nonnull(strstr(text, "\nPort 1204\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nAllowUsers alice\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nPermitRootLogin no\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nPasswordAuthentication no\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\nUsePAM no\n"));
+	/* OpenSSH before 9.8 refuses the Sshd*Path keywords */
+	ck_assert_ptr_null(strstr(text, "SshdSessionPath"));
+	ck_assert_ptr_null(strstr(text, "SshdAuthPath"));
+	free(text);
+	ck_assert_int_eq(berth_sshd_config_text(1204, "alice", BERTH_SSHD_SPLIT_SESSION, &text, &err), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nSshdSessionPath /.berth/ssh/bin/sshd-session\n"));
+	ck_assert_ptr_null(strstr(text, "SshdAuthPath"));
+	free(text);
+	ck_assert_int_eq(berth_sshd_config_text(1204, "alice", BERTH_SSHD_SPLIT_SESSION | BERTH_SSHD_SPLIT_AUTH,
+						&text, &err), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nSshdSessionPath /.berth/ssh/bin/sshd-session\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nSshdAuthPath /.berth/ssh/bin/sshd-auth\n"));
 	free(text);
 	ck_assert_int_eq(berth_ssh_client_config_text(1204, hosts, 2, &text, &err), 0);
 	ck_assert_ptr_nonnull(strstr(text, "Host n1 10.77.0.11\n    HostName 10.77.0.11\n"));
