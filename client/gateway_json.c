@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gateway_client_int.h"
+#include "json_ascii.h"
 
 static const char *const known_status[] = {
 	"INIT", "PENDING", "PULLING", "CONVERTING", "READY", "FAILURE", "EXPIRED", NULL,
@@ -37,15 +38,27 @@ struct json_object *berth_gw_json_parse(const char *text, size_t len, struct ber
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
-	size_t end;
+	char *ascii = NULL;
+	size_t end, ascii_len;
 
 	if (!text || !len)
 		return berth_error_set(err, EIO, "bad reply: empty body"), NULL;
 	if (memchr(text, '\0', len))
 		return berth_error_set(err, EIO, "bad reply: NUL byte in the body"), NULL;
+	if (berth_json_ascii(text, len, &ascii, &ascii_len, err) < 0) {
+		berth_error_prefix(err, "bad reply");
+		err->code = EIO;   /* a bad reply, whatever in it was bad */
+		return NULL;
+	}
+	if (ascii) {
+		text = ascii;
+		len = ascii_len;
+	}
 	tok = json_tokener_new_ex(BERTH_GW_JSON_DEPTH);
-	if (!tok)
+	if (!tok) {
+		free(ascii);
 		return berth_error_set(err, ENOMEM, "out of memory"), NULL;
+	}
 #ifdef JSON_TOKENER_VALIDATE_UTF8
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 #else
@@ -55,14 +68,15 @@ struct json_object *berth_gw_json_parse(const char *text, size_t len, struct ber
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
+	while (obj && jerr == json_tokener_success && end < len && strchr(" \t\r\n", text[end]))
+		end++;
+	free(ascii);
 	if (!obj || jerr != json_tokener_success) {
 		json_object_put(obj);
 		return berth_error_set(err, EIO, "bad reply: %s",
 				       jerr == json_tokener_continue ? "JSON cut short"
 				       : json_tokener_error_desc(jerr)), NULL;
 	}
-	while (end < len && strchr(" \t\r\n", text[end]))
-		end++;
 	if (end != len) {
 		json_object_put(obj);
 		return berth_error_set(err, EIO, "bad reply: data after the JSON document"), NULL;

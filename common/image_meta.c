@@ -22,6 +22,7 @@
 #include <json-c/json.h>
 
 #include "image_meta.h"
+#include "json_ascii.h"
 
 #define SHOWN_MAX  BERTH_QUOTE_MAX            /* untrusted text quoted in a message */
 #define SHOWN_SIZE BERTH_QUOTE_SIZE
@@ -178,6 +179,36 @@ static int check_labels(const char *what, const struct berth_image_label *labels
 	return 0;
 }
 
+/* JSON text is UTF-8 (RFC 8259); a meta file must parse on every json-c
+ * (json_ascii.h), so no string of it may be anything else. */
+static int check_utf8_list(const char *what, char *const *list, size_t count, struct berth_error *err)
+{
+	for (size_t i = 0; i < count; i++)
+		if (list[i] && !berth_utf8_valid(list[i], strlen(list[i])))
+			return berth_error_set(err, EILSEQ, "%s[%zu] is not UTF-8", what, i);
+	return 0;
+}
+
+static int check_utf8(const struct berth_image_meta *m, const struct field_names *names,
+		      struct berth_error *err)
+{
+	const char *texts[] = { m->workdir, m->user, m->created };
+	const char *what[] = { names->workdir, names->user, names->created };
+
+	if (check_utf8_list(names->env, m->env, m->env_count, err) < 0 ||
+	    check_utf8_list(names->entrypoint, m->entrypoint, m->entrypoint_count, err) < 0 ||
+	    check_utf8_list(names->cmd, m->cmd, m->cmd_count, err) < 0)
+		return -1;
+	for (size_t i = 0; i < 3; i++)
+		if (texts[i] && !berth_utf8_valid(texts[i], strlen(texts[i])))
+			return berth_error_set(err, EILSEQ, "\"%s\" is not UTF-8", what[i]);
+	for (size_t i = 0; i < m->label_count; i++)
+		if (!berth_utf8_valid(m->labels[i].key, strlen(m->labels[i].key)) ||
+		    !berth_utf8_valid(m->labels[i].value, strlen(m->labels[i].value)))
+			return berth_error_set(err, EILSEQ, "%s entry %zu is not UTF-8", names->labels, i);
+	return 0;
+}
+
 static int check_meta(const struct berth_image_meta *m, const struct field_names *names,
 		      struct berth_error *err)
 {
@@ -191,7 +222,8 @@ static int check_meta(const struct berth_image_meta *m, const struct field_names
 	    check_text(names->workdir, m->workdir, BERTH_IMAGE_META_PATH_MAX, true, err) < 0 ||
 	    check_text(names->user, m->user, BERTH_IMAGE_META_SHORT_MAX, false, err) < 0 ||
 	    check_labels(names->labels, m->labels, m->label_count, err) < 0 ||
-	    check_text(names->created, m->created, BERTH_IMAGE_META_SHORT_MAX, false, err) < 0)
+	    check_text(names->created, m->created, BERTH_IMAGE_META_SHORT_MAX, false, err) < 0 ||
+	    check_utf8(m, names, err) < 0)
 		return -1;
 	return 0;
 }
@@ -208,13 +240,22 @@ static int parse_json(const char *text, size_t len, size_t max, struct json_obje
 {
 	struct json_tokener *tok;
 	enum json_tokener_error jerr;
-	size_t end;
+	char *ascii = NULL;
+	size_t end, ascii_len;
 
 	*root = NULL;
 	if (len > max)
 		return berth_error_set(err, EFBIG, "document is larger than %zu bytes", max);
-	if (!(tok = json_tokener_new()))
+	if (berth_json_ascii(text, len, &ascii, &ascii_len, err) < 0)
+		return berth_error_prefix(err, "not valid JSON");
+	if (ascii) {
+		text = ascii;
+		len = ascii_len;
+	}
+	if (!(tok = json_tokener_new())) {
+		free(ascii);
 		return berth_error_errno(err, ENOMEM, "JSON parser");
+	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	*root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
@@ -232,6 +273,7 @@ static int parse_json(const char *text, size_t len, size_t max, struct json_obje
 		end++;
 	if (jerr == json_tokener_success && end < len)
 		jerr = json_tokener_error_parse_unexpected;
+	free(ascii);
 	if (jerr != json_tokener_success) {
 		json_object_put(*root);
 		*root = NULL;

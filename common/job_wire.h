@@ -43,6 +43,13 @@
  * id:<digest> (set by job_submit, and by srun for a step it pins). */
 #define BERTH_ENV_IMAGE_REQUEST "BERTH_IMAGE_REQUEST"
 
+/* The id:<digest> srun pinned a step's --image to (inside an allocation),
+ * beside BERTH_ENV_IMAGE: from 24.05 slurmstepd ignores an option's
+ * environment variable when the launch request carries the option, and
+ * clears it before init_post_opt.  Taken only when BERTH_ENV_IMAGE_REQUEST
+ * equals the step's --image; no more than --image=id:<digest> could ask. */
+#define BERTH_ENV_IMAGE_PINNED "BERTH_IMAGE_PINNED"
+
 /* The public key that may log in to the job's sshd (job control env). */
 #define BERTH_ENV_SSH_PUBKEY "BERTH_SSH_PUBKEY"
 

@@ -16,6 +16,7 @@ common_libberth_common_la_SOURCES = \
 	common/job_wire.c common/job_wire.h \
 	common/fs_util.c common/fs_util.h \
 	common/image_meta.c common/image_meta.h \
+	common/json_ascii.c common/json_ascii.h \
 	common/image_access.c common/image_access.h \
 	common/task_env.c common/task_env.h \
 	common/env_rules.c common/env_rules.h \

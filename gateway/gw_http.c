@@ -488,14 +488,40 @@ static void raise_fd_limit(const struct gw_config *cfg)
 			   (unsigned long long)rl.rlim_cur, FD_RESERVE);
 }
 
+/* The TCP listening socket, made here rather than by libmicrohttpd: the
+ * error is the bind's own (MHD 1.0 reports EBADF for a port in use), and
+ * the port is known when the config asked for port 0. */
+static int open_listener(const struct sockaddr_storage *addr, socklen_t len, const char *listen_text,
+			 unsigned *port, struct berth_error *err)
+{
+	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), on = 1;
+	struct sockaddr_storage bound;
+	socklen_t bound_len = sizeof(bound);
+
+	if (fd < 0)
+		return berth_error_errno(err, errno, "cannot listen on %s", listen_text);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    (addr->ss_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) < 0) ||
+	    bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, SOMAXCONN) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {
+		int code = errno;
+
+		close(fd);
+		return berth_error_errno(err, code, "cannot listen on %s", listen_text);
+	}
+	*port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						  : ((struct sockaddr_in *)&bound)->sin_port);
+	return fd;
+}
+
 /* ---- start, stop ------------------------------------------------------ */
 struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *svc,
 			      struct berth_error *err)
 {
 	struct sockaddr_storage addr;
-	const union MHD_DaemonInfo *info;
 	struct gw_http *http;
 	socklen_t len;
+	int fd;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL_LINUX_ONLY |
 			 MHD_USE_ERROR_LOG;
 
@@ -509,10 +535,13 @@ struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *sv
 	http->ctx.cfg = cfg;
 	http->ctx.svc = svc;
 	raise_fd_limit(cfg);
-	http->daemon = MHD_start_daemon(flags | (addr.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0), 0,
-		NULL, NULL, on_request, &http->ctx,
+	if ((fd = open_listener(&addr, len, cfg->listen, &http->port, err)) < 0) {
+		free(http);
+		return NULL;
+	}
+	http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &http->ctx,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, seconds(cfg->header_timeout_ms),
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned int)cfg->connection_limit,
@@ -520,14 +549,11 @@ struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *sv
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
 		MHD_OPTION_END);
 	if (!http->daemon) {
-		int code = errno ? errno : EADDRNOTAVAIL;
-
+		close(fd);
 		free(http);
-		berth_error_errno(err, code, "cannot listen on %s", cfg->listen);
+		berth_error_set(err, EIO, "cannot serve on %s (libmicrohttpd refused to start)", cfg->listen);
 		return NULL;
 	}
-	info = MHD_get_daemon_info(http->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	http->port = info ? info->port : 0;
 	if (*cfg->proxy_socket && start_proxy(http, flags, err) < 0) {
 		gw_http_stop(http);
 		return NULL;

@@ -75,16 +75,21 @@ static inline int berth_slurm_node_addrs(const char *node_list, berth_node_addrs
 
 /* Before the first Slurm API call (an RPC to slurmctld) from SPANK's
  * job_prolog: from 23.02 that runs in a process of its own where nothing has
- * called slurm_init() (24.11: "No hash plugins loaded"). */
-static inline void berth_slurm_api_init(void)
+ * called slurm_init() (24.11: "No hash plugins loaded").  conf_path: the
+ * slurm.conf the daemon uses (berth_slurm_conf_path()); without it, 24.11
+ * found no file, tried a DNS SRV lookup for a configless controller and
+ * waited 5 s in every such prolog. */
+static inline void berth_slurm_api_init(const char *conf_path)
 {
 #if BERTH_SLURM_AT_LEAST(23, 2)
 	static int done;
 
 	if (!done) {
-		slurm_init(NULL);
+		slurm_init(conf_path);
 		done = 1;
 	}
+#else
+	(void)conf_path;
 #endif
 }
 

@@ -3,10 +3,11 @@
  * (LOCAL context).  Such a step never passes through job_submit, so srun
  * pins the image itself: berth_image_resolve() as the user (no proxy; the
  * gateway's ACLs apply to the user directly), the same rules and messages
- * as job_submit.  The pinned id:<digest> replaces the option in srun's
- * environment, which slurmstepd reads after the launch request's options
- * (the last value wins), and the request as written stays in
- * BERTH_IMAGE_REQUEST.
+ * as job_submit.  The pinned id:<digest> goes to the step in srun's
+ * environment: as the option's variable (which slurmstepd up to 23.11 reads
+ * after the launch request's options: the last value wins) and as
+ * BERTH_IMAGE_PINNED (24.05+, taken by spank_step.c), with the request as
+ * written in BERTH_IMAGE_REQUEST.
  *
  * srun that creates its own allocation is left to job_submit (it pins as the
  * trusted proxy and records the AdminComment); inside a batch job the job's
@@ -80,7 +81,7 @@ int berth_spank_resolve_step_image(spank_t sp)
 		berth_err("--image: out of memory");
 		return -1;
 	}
-	if (setenv(BERTH_ENV_IMAGE, pinned, 1) < 0 ||
+	if (setenv(BERTH_ENV_IMAGE, pinned, 1) < 0 || setenv(BERTH_ENV_IMAGE_PINNED, pinned, 1) < 0 ||
 	    setenv(BERTH_ENV_IMAGE_REQUEST, request, 1) < 0 ||
 	    berth_job_request_set_image(req, pinned, berth_spank.config.default_type, &err) < 0) {
 		berth_err("--image: cannot pass the pinned image to the step: %s",

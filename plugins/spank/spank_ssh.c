@@ -279,7 +279,7 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 			*reason = NULL;
 		return;
 	}
-	berth_slurm_api_init();
+	berth_slurm_api_init(berth_slurm_conf_path());
 	if (berth_slurm_load_job(&info, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !info ||
 	    info->record_count < 1 || berth_slurm_allocation_lookup(job_id, &alloc) != SLURM_SUCCESS) {
 		if (asprintf(reason, "no sshd: cannot look up job %u: %s", job_id,

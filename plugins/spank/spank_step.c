@@ -230,6 +230,24 @@ static int start(spank_t sp, uint32_t step_id, struct berth_error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* The step's --image as srun pinned it (BERTH_ENV_IMAGE_PINNED): a tag
+ * here means the launch request's option won over the pinned variable. */
+static void adopt_pinned_image(spank_t sp, struct berth_job_request *req)
+{
+	char request[BERTH_IMAGE_REF_MAX + 1], pinned[BERTH_DIGEST_LEN + 8];
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	if (!req->image_text || req->image.type != BERTH_IMAGE_DOCKER)
+		return;
+	if (spank_getenv(sp, BERTH_ENV_IMAGE_REQUEST, request, sizeof(request)) != ESPANK_SUCCESS ||
+	    strcmp(request, req->image_text) != 0 ||
+	    spank_getenv(sp, BERTH_ENV_IMAGE_PINNED, pinned, sizeof(pinned)) != ESPANK_SUCCESS ||
+	    strncmp(pinned, "id:", 3) != 0)
+		return;
+	if (berth_job_request_set_image(req, pinned, berth_spank.config.default_type, &err) < 0)
+		berth_info("step: ignoring %s=%s: %s", BERTH_ENV_IMAGE_PINNED, pinned, err.msg);
+}
+
 int berth_spank_step_start(spank_t sp)
 {
 	struct berth_spank_step *step = &berth_spank.step;
@@ -240,6 +258,8 @@ int berth_spank_step_start(spank_t sp)
 		return 0;
 	if (berth_job_request_empty(&berth_spank.request))
 		return 0;
+	adopt_pinned_image(sp, &berth_spank.request);
+	spank_unsetenv(sp, BERTH_ENV_IMAGE_PINNED);
 	if (!berth_spank.config_loaded) {
 		snprintf(step->error, sizeof(step->error), "%s", berth_spank.config_error.msg);
 		return 0;

@@ -51,6 +51,12 @@ static const struct good_case good_cases[] = {
 	  DOC(",\"entrypoint\":[\"x\"],\"cmd\":[\"\",\" \"]") },
 	{ DOC(",\"workdir\":\"/../..\",\"user\":\"root\""),
 	  DOC(",\"workdir\":\"/../..\",\"user\":\"root\"") },
+	/* UTF-8 as json-c writes it (raw), parsed back on every json-c
+	 * (json_ascii.c: 0.18's strict mode refuses raw bytes >= 0x80) */
+	{ DOC(",\"env\":[\"E=\xf0\x9f\x90\xb3 \xe2\x82\xac \xc3\xa9\"]"),
+	  DOC(",\"env\":[\"E=\xf0\x9f\x90\xb3 \xe2\x82\xac \xc3\xa9\"]") },
+	{ DOC(",\"env\":[\"E=\\ud83d\\udc33\"]"), DOC(",\"env\":[\"E=\xf0\x9f\x90\xb3\"]") },
+	{ DOC(",\"env\":[\"B=\\\\\xc3\xa9\"]"), DOC(",\"env\":[\"B=\\\\\xc3\xa9\"]") },
 };
 
 START_TEST(test_parse_good)
@@ -147,6 +153,14 @@ static const struct bad_case bad_cases[] = {
 	{ "{} {}", "not valid JSON (unexpected character)" },
 	{ "{\"schema\":1,}", "not valid JSON (unexpected character)" },
 	{ "{\"schema\":tru}", "not valid JSON (boolean expected)" },
+	/* malformed UTF-8 (json_ascii.c): refused alike on every json-c */
+	{ "{\"a\":\"\xff\"}", "not valid JSON: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"caf\xc3\"}", "not valid JSON: invalid UTF-8 at byte 9" },
+	{ "{\"a\":\"\xc0\xaf\"}", "not valid JSON: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"\xed\xa0\x80\"}", "not valid JSON: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"\xf4\x90\x80\x80\"}", "not valid JSON: invalid UTF-8 at byte 6" },
+	{ "{\"a\":\"\\\xc3\xa9\"}", "not valid JSON: invalid escape at byte 7" },
+	{ "{\"a\":1\xc3\xa9}", "not valid JSON (number expected)" },
 	{ "1", "not a JSON object" },
 	{ "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
 	  "not valid JSON (nesting too deep)" },

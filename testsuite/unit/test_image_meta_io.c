@@ -24,7 +24,7 @@
  * to_json + parse unchanged. */
 START_TEST(test_round_trip_struct)
 {
-	char *env[] = { "Q=\"quoted\" \\ back/slash\n\t\x01 caf\xc3\xa9 \xff", "EMPTY=", NULL };
+	char *env[] = { "Q=\"quoted\" \\ back/slash\n\t\x01 caf\xc3\xa9 \xf0\x9f\x90\xb3", "EMPTY=", NULL };
 	char *entrypoint[] = { "/bin/sh", "", NULL };
 	char *cmd[] = { "a\"b", "{}[],:", NULL };
 	struct berth_image_label labels[] = { { "k\"ey", "v\nal" }, { "a/b", "\xe2\x82\xac" } };
@@ -62,6 +62,8 @@ START_TEST(test_check_struct)
 	char *two[] = { "A=1", NULL, NULL };
 	char *dup[] = { "A=1", "A=2", NULL };
 	struct berth_image_label nokey[] = { { NULL, "v" } };
+	struct berth_image_label latin1[] = { { "k", "caf\xe9" } };
+	char *latin1_cmd[] = { "echo", "caf\xe9", NULL };
 	static const char *const messages[] = {
 		"schema 0 is not supported (expected 1)",
 		"\"digest\" is missing",
@@ -71,6 +73,10 @@ START_TEST(test_check_struct)
 		"labels entry 0 is missing",
 		"workdir \"w\" is not an absolute path",
 		"\"env\" has more than 1024 entries",
+		/* JSON is UTF-8: a file json-c 0.18 could not read back is never written */
+		"labels entry 0 is not UTF-8",
+		"cmd[1] is not UTF-8",
+		"\"workdir\" is not UTF-8",
 	};
 	struct berth_image_meta cases[ARRAY_LEN(messages)];
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -88,6 +94,9 @@ START_TEST(test_check_struct)
 	cases[5].labels = nokey, cases[5].label_count = 1;
 	cases[6].workdir = "w";
 	cases[7].env = two, cases[7].env_count = 1025;
+	cases[8].labels = latin1, cases[8].label_count = 1;
+	cases[9].cmd = latin1_cmd, cases[9].cmd_count = 2;
+	cases[10].workdir = "/caf\xe9";
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		char *text = (char *)"unchanged";
 
@@ -320,6 +329,7 @@ static const struct oci_case oci_cases[] = {
 	{ "{\"config\":{\"Env\":[\"NOVALUE\"]}}", NULL, "config.Env[0] \"NOVALUE\" is not NAME=value" },
 	{ "{\"config\":{\"Env\":[\"my-var=1\"]}}", NULL,
 	  "config.Env[0] \"my-var=1\": invalid variable name \"my-var\"" },
+	{ "{\"config\":{\"Env\":[\"A=\xff\"]}}", NULL, "not valid JSON: invalid UTF-8 at byte 21" },
 	{ "{\"config\":{\"Env\":[\"A=1\",\"A=2\"]}}", NULL,
 	  "config.Env[1] \"A=2\": variable \"A\" is set twice" },
 	{ "{\"config\":{\"Entrypoint\":\"/bin/sh -c\"}}", NULL, "\"config.Entrypoint\" is not an array" },

@@ -4,6 +4,7 @@
  * bypass client-side checks.  Prints "submitted <jobid>" or the error and
  * Slurm's user message on stderr.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ int main(int argc, char **argv)
 	desc.spank_job_env = spank_env;
 	desc.spank_job_env_size = argc > 1 ? (uint32_t)(argc - 1) : 1;
 	if (slurm_submit_batch_job(&desc, &resp) != SLURM_SUCCESS) {
-		fprintf(stderr, "submit failed: %s\n", slurm_strerror(slurm_get_errno()));
+		fprintf(stderr, "submit failed: %s\n", slurm_strerror(errno));
 		if (resp && resp->job_submit_user_msg)
 			fprintf(stderr, "%s\n", resp->job_submit_user_msg);
 		return 1;
