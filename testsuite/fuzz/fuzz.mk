@@ -47,7 +47,7 @@ FUZZ_DEPS = $(top_srcdir)/testsuite/fuzz/fuzz_util.h $(top_srcdir)/common/berth_
 FUZZ_REQUEST_SRCS = $(top_srcdir)/common/job_request.c $(top_srcdir)/common/modules.c \
 	$(top_srcdir)/common/conf_parser.c $(top_srcdir)/common/berth_conf.c \
 	$(top_srcdir)/common/env_rules.c $(top_srcdir)/common/task_env.c \
-	$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/volume.c \
+	$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c $(top_srcdir)/common/volume.c \
 	$(top_srcdir)/common/image_ref.c $(top_srcdir)/common/image_access.c
 FUZZ_REGISTRY_SRCS = $(top_srcdir)/gateway/registry.c $(top_srcdir)/gateway/registry_http.c \
 	$(top_srcdir)/gateway/registry_auth.c $(top_srcdir)/gateway/registry_manifest.c \
@@ -88,15 +88,15 @@ testsuite/fuzz/fuzz_job_spec: $(top_srcdir)/testsuite/fuzz/fuzz_job_spec.c \
 		$(top_srcdir)/common/fs_util.c $(FUZZ_REQUEST_SRCS) $(FUZZ_UTIL) $(JSONC_LIBS)
 testsuite/fuzz/fuzz_image_meta: $(top_srcdir)/testsuite/fuzz/fuzz_image_meta.c \
 		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/testsuite/fuzz/fuzz_meta.h \
-		$(top_srcdir)/common/image_meta.c $(FUZZ_UTIL) $(FUZZ_DEPS)
+		$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c $(FUZZ_UTIL) $(FUZZ_DEPS)
 	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_image_meta.c \
-		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/common/image_meta.c \
+		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c \
 		$(FUZZ_UTIL) $(JSONC_LIBS)
 testsuite/fuzz/fuzz_oci_config: $(top_srcdir)/testsuite/fuzz/fuzz_oci_config.c \
 		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/testsuite/fuzz/fuzz_meta.h \
-		$(top_srcdir)/common/image_meta.c $(FUZZ_UTIL) $(FUZZ_DEPS)
+		$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c $(FUZZ_UTIL) $(FUZZ_DEPS)
 	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_oci_config.c \
-		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/common/image_meta.c \
+		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c \
 		$(FUZZ_UTIL) $(JSONC_LIBS)
 testsuite/fuzz/fuzz_manifest: $(top_srcdir)/testsuite/fuzz/fuzz_manifest.c \
 		$(FUZZ_REGISTRY_SRCS) $(FUZZ_UTIL) $(FUZZ_GATEWAY_DEPS)

@@ -10,6 +10,8 @@
 #   release.sh build RELEASE      chroot up to date, sources copied into it, configure + make
 #   release.sh check RELEASE      build, then `make check`: unit tests + integration suite
 #   release.sh integration RELEASE [PYTEST ARGS]  build, then only the integration suite
+#   release.sh bench RELEASE SCRIPT [ARGS]  build, then testsuite/bench/SCRIPT in the chroot
+#                                 (its own lab, the lock held): the same figures on that Slurm
 #   release.sh smoke RELEASE      build (what compiles), start the cluster of that Slurm
 #                                 without berth's plugins, a plain sbatch and srun, stop
 #   release.sh demo RELEASE       build, then the demo in a session that stays up
@@ -176,6 +178,18 @@ cmd_integration() {
 		"$CSRC/testsuite/integration/run.sh" "$@"
 }
 
+cmd_bench() {
+	[ $# -ge 2 ] || usage
+	local rel=$1 script=$2
+	shift 2
+	[ -x "$SRCDIR/testsuite/bench/$script" ] || die "no benchmark testsuite/bench/$script"
+	setup "$rel" bench
+	build strict
+	take_lock
+	timed "bench $script in $SUITE" in_chroot env "BERTH_BUILDDIR=$COBJ" "BERTH_SRCDIR=$CSRC" \
+		"$CSRC/testsuite/bench/$script" "$@"
+}
+
 cmd_smoke() {
 	[ $# = 1 ] || usage
 	setup "$1" smoke
@@ -323,6 +337,7 @@ main() {
 	build) cmd_build "$@" ;;
 	check) cmd_check "$@" ;;
 	integration) cmd_integration "$@" ;;
+	bench) cmd_bench "$@" ;;
 	smoke) cmd_smoke "$@" ;;
 	demo) cmd_demo "$@" ;;
 	demo-stop) cmd_demo_stop "$@" ;;
@@ -331,7 +346,7 @@ main() {
 	__check) chroot_check ;;
 	__smoke) chroot_smoke ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$cmd' (suite list build check integration smoke demo demo-stop shell)" ;;
+	*) die "unknown command '$cmd' (suite list build check integration bench smoke demo demo-stop shell)" ;;
 	esac
 }
 
