@@ -178,7 +178,10 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
             break
         time.sleep(0.05)
 
-    final = {job: cluster.wait(job, timeout=max(5, 80 - (time.monotonic() - t0))) for job in ids}
+    # 22.05 runs the 50 jobs in ~60 s here; 24.11's controller stalls for a few seconds at
+    # times under this load (its RPCs wait, with or without berth), so the budget is wide:
+    # this test is about what is left behind, not throughput
+    final = {job: cluster.wait(job, timeout=max(5, 240 - (time.monotonic() - t0))) for job in ids}
     left = wait_clean(nsfs_before)
     # a `srun true` job seen starting may finish before its scancel lands
     raced = {j for j, s in final.items() if s == "COMPLETED" and cancelled.get(j, "").startswith("setup")}
