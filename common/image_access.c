@@ -82,7 +82,7 @@ int berth_image_access_write(const char *path, const struct berth_image_access *
 	return rc;
 }
 
-static bool id_in(const char *list, unsigned long id)
+bool berth_id_list_contains(const char *list, unsigned long id)
 {
 	if (!list || !id_list_valid(list))
 		return false;
@@ -105,10 +105,10 @@ static bool id_in(const char *list, unsigned long id)
 bool berth_image_access_allows(const struct berth_image_access *acc, uid_t uid, gid_t gid,
 			       const gid_t *groups, size_t ngroups)
 {
-	if (acc->is_public || uid == 0 || id_in(acc->uids, uid) || id_in(acc->gids, gid))
+	if (acc->is_public || uid == 0 || berth_id_list_contains(acc->uids, uid) || berth_id_list_contains(acc->gids, gid))
 		return true;
 	for (size_t i = 0; i < ngroups; i++)
-		if (id_in(acc->gids, groups[i]))
+		if (berth_id_list_contains(acc->gids, groups[i]))
 			return true;
 	return false;
 }

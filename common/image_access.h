@@ -62,6 +62,11 @@ int berth_image_access_read(const char *path, struct berth_image_access *acc,
 int berth_image_access_write(const char *path, const struct berth_image_access *acc, mode_t mode,
 			     struct berth_error *err);
 
+/* Whether a list of ids ("1001,1002", commas anywhere) holds id; a list
+ * holding anything but digits and commas holds nothing.  The one parser of
+ * such lists: the gateway's ACL columns use it too (gw_store.c). */
+bool berth_id_list_contains(const char *list, unsigned long id);
+
 /* May uid (primary gid, supplementary groups) run the image?  Public: yes;
  * root: yes; else uid in uids or a group in gids.  A list holding anything
  * but digits and commas allows nobody. */

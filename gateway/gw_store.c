@@ -43,6 +43,7 @@
 #include <sqlite3.h>
 
 #include "gw_store.h"
+#include "image_access.h"
 
 #define ROW_COLUMNS "id, ref, owner, digest, status, message, private, acl_uids, acl_gids, " \
 	"size, download_size, created, last_pull, last_lookup, pending_digest"
@@ -224,37 +225,15 @@ void gw_store_close(struct gw_store *st)
 }
 
 /* ------------------------------------------------------------------ ACLs */
-static bool id_in_list(const char *list, unsigned long id)
-{
-	const char *p = list;
-
-	while (p && *p) {
-		char *end;
-		unsigned long v;
-
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		v = strtoul(p, &end, 10);
-		if (end == p)
-			return false;
-		if (v == id)
-			return true;
-		p = end;
-	}
-	return false;
-}
-
 bool gw_store_acl_allows(int64_t owner, const char *acl_uids, const char *acl_gids,
 			 const struct gw_caller *caller)
 {
 	if (owner == GW_OWNER_PUBLIC || caller->admin || owner == (int64_t)caller->uid)
 		return true;
-	if (id_in_list(acl_uids, caller->uid) || id_in_list(acl_gids, caller->gid))
+	if (berth_id_list_contains(acl_uids, caller->uid) || berth_id_list_contains(acl_gids, caller->gid))
 		return true;
 	for (size_t i = 0; i < caller->ngroups && i < GW_GROUPS_MAX; i++)
-		if (id_in_list(acl_gids, caller->groups[i]))
+		if (berth_id_list_contains(acl_gids, caller->groups[i]))
 			return true;
 	return false;
 }

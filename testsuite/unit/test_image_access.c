@@ -94,6 +94,23 @@ START_TEST(who_is_allowed)
 }
 END_TEST
 
+/* The one parser of id lists (also the gateway's ACL columns). */
+START_TEST(id_lists)
+{
+	ck_assert(berth_id_list_contains(",1001,,1002,", 1002));
+	ck_assert(berth_id_list_contains("0", 0));
+	ck_assert(!berth_id_list_contains("10010", 1001));
+	ck_assert(!berth_id_list_contains("", 0));
+	ck_assert(!berth_id_list_contains(NULL, 0));
+	/* malformed: holds nothing, not even its valid prefix */
+	ck_assert(!berth_id_list_contains("1001,x", 1001));
+	ck_assert(!berth_id_list_contains("1001,-1", 1001));
+	ck_assert(!berth_id_list_contains(" 1001", 1001));
+	/* overflow saturates: never an id */
+	ck_assert(!berth_id_list_contains("99999999999999999999999", 4294967295UL));
+}
+END_TEST
+
 START_TEST(shortcut)
 {
 	ck_assert(berth_image_access_shortcut_ok(dir, DIGEST));            /* an admin's image */
@@ -148,6 +165,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, round_trip_and_modes);
 	tcase_add_test(tc, who_is_allowed);
+	tcase_add_test(tc, id_lists);
 	tcase_add_test(tc, shortcut);
 	tcase_add_test(tc, node_check);
 	suite_add_tcase(suite, tc);
