@@ -3,7 +3,7 @@
  * contribs/pam_slurm_adopt/pam_slurm_adopt.c _adopt_process), without PAM:
  * connect to the job's extern step on NODE, have it adopt this process
  * (stepd_add_extern_pid: the job's cgroups), ask it for the job's
- * namespace (REQUEST_GET_NS_FD -> container_p_join_external) and setns()
+ * namespace (REQUEST_GET_NS_FD, 25.11+ REQUEST_GET_NS_FDS -> join_external) and setns()
  * into it; then exec CMD.  Runs as root, like sshd's PAM stack.
  *
  *   adopt SPOOL_DIR NODE JOB_ID CMD...
@@ -27,6 +27,35 @@ int slurm_stepd_connect(const char *directory, const char *nodename, slurm_step_
 int slurm_stepd_add_extern_pid(int fd, uint16_t protocol_version, pid_t pid);
 int slurm_stepd_get_namespace_fd(int fd, uint16_t protocol_version);
 
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
+/* 25.11+: the namespace plugins answer with a list of (type, fd); the old
+ * single-fd request gets no answer when the job has no namespace. */
+int slurm_stepd_get_namespace_fds(int fd, list_t *fd_map, uint16_t protocol_version);
+
+static int get_namespace_fd(int fd, uint16_t protocol)
+{
+	list_t *map = slurm_list_create(NULL);
+	ns_fd_map_t *entry;
+	int ns_fd = 0;
+
+	if (slurm_stepd_get_namespace_fds(fd, map, protocol) < 0)
+		return -1;   /* (the list is gone then) */
+	while ((entry = slurm_list_pop(map))) {
+		if (entry->type == CLONE_NEWNS && !ns_fd)
+			ns_fd = entry->fd;
+		else
+			close(entry->fd);
+	}
+	slurm_list_destroy(map);
+	return ns_fd;
+}
+#else
+static int get_namespace_fd(int fd, uint16_t protocol)
+{
+	return slurm_stepd_get_namespace_fd(fd, protocol);
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	slurm_step_id_t step = { .job_id = 0, .step_het_comp = NO_VAL, .step_id = SLURM_EXTERN_CONT };
@@ -48,7 +77,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "adopt: stepd_add_extern_pid failed\n");
 		return 1;
 	}
-	ns_fd = slurm_stepd_get_namespace_fd(fd, protocol);
+	ns_fd = get_namespace_fd(fd, protocol);
 	fprintf(stderr, "ns_fd=%d\n", ns_fd);
 	if (ns_fd < 0)
 		return 1;

@@ -41,7 +41,11 @@ int main(int argc, char **argv)
 	}
 	if (resp->job_submit_user_msg)
 		fprintf(stderr, "%s\n", resp->job_submit_user_msg);
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 11, 0)
+	printf("submitted %u\n", resp->step_id.job_id);
+#else
 	printf("submitted %u\n", resp->job_id);
+#endif
 	slurm_free_submit_response_response_msg(resp);
 	slurm_fini();
 	return 0;
