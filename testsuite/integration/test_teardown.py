@@ -81,6 +81,22 @@ def wait_clean(nsfs_before, timeout=20):
     return leftovers(nsfs_before)
 
 
+def cgroup_leftovers():
+    """What is still in any job's step cgroups (a step that does not end)."""
+    lines = []
+    for procs in glob.glob("/sys/fs/cgroup/*/slurm_*/uid_*/job_*/step_*/cgroup.procs") + \
+            glob.glob("/sys/fs/cgroup/system.slice/*/job_*/step_*/cgroup.procs"):
+        for pid in read(procs).split():
+            try:
+                stat = read(f"/proc/{pid}/stat").rsplit(")", 1)[1].split()[0]
+                wchan = read(f"/proc/{pid}/wchan")
+                cmd = read(f"/proc/{pid}/cmdline").replace("\0", " ").strip()
+            except OSError:
+                stat = wchan = cmd = "?"
+            lines.append(f"{procs}: {pid} {stat} {wchan} {cmd}")
+    return "\n".join(sorted(set(lines))) or "(none)"
+
+
 def host_nsfs():
     """nsfs mounts outside the lab (the harness's /run/netns/berth-n*)."""
     return [m for m in nsfs_mounts() if not m.startswith(LAB + "/")]
@@ -181,7 +197,10 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
     # 22.05 runs the 50 jobs in ~60 s here; 24.11's controller stalls for a few seconds at
     # times under this load (its RPCs wait, with or without berth), so the budget is wide:
     # this test is about what is left behind, not throughput
-    final = {job: cluster.wait(job, timeout=max(5, 240 - (time.monotonic() - t0))) for job in ids}
+    try:
+        final = {job: cluster.wait(job, timeout=max(5, 240 - (time.monotonic() - t0))) for job in ids}
+    except AssertionError as e:
+        raise AssertionError(f"{e}\nprocesses left in the jobs' cgroups:\n{cgroup_leftovers()}") from None
     left = wait_clean(nsfs_before)
     # a `srun true` job seen starting may finish before its scancel lands
     raced = {j for j, s in final.items() if s == "COMPLETED" and cancelled.get(j, "").startswith("setup")}

@@ -309,7 +309,10 @@ START_TEST(test_truncated_layer)
 	ck_assert_int_eq(tl_write_layer(layer, TL_PLAIN, entries), 0);
 	ck_assert_int_eq(truncate(layer, 300000), 0);
 	ck_assert_int_eq(flatten_layers(&layer, 1, out, NULL, NULL, &err), -1);
-	ck_assert_str_eq(err.msg, "layer 1: entry \"blob\": reading data: Truncated tar archive");
+	/* libarchive's own words follow: 3.8 (sid) adds " detected while reading data" */
+	ck_assert_msg(strncmp(err.msg, "layer 1: entry \"blob\": reading data: Truncated tar archive",
+			      strlen("layer 1: entry \"blob\": reading data: Truncated tar archive")) == 0,
+		      "%s", err.msg);
 	ck_assert_int_eq(access(out, F_OK), -1);
 
 	/* the same cut inside the gzip stream: reported by the inflating thread */
