@@ -17,6 +17,17 @@ USER = "alice"
 OTHER_USER = "bob"
 
 
+def _slurm_release():
+    """(major, minor) of the Slurm under test, from `slurmd -V` (which,
+    unlike the clients, needs no slurm.conf)."""
+    out = subprocess.run(["slurmd", "-V"], capture_output=True, text=True).stdout
+    m = re.search(r"(\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+SLURM_RELEASE = _slurm_release()
+
+
 class Cluster:
     def __init__(self, env):
         self.env = env
