@@ -52,13 +52,23 @@ stepd_prefix() {
 }
 expected_prefix=$'char *alias_list;\nstep_container_t *container;\nslurmstepd_state_t state;\npthread_cond_t state_cond;\npthread_mutex_t state_mutex;\nslurm_step_id_t step_id;'
 
-printf '%-10s %-6s %-22s %-8s %-8s %s\n' release build node-plugin exports stepd seconds
+# The integration suite's libslurm tools (testsuite/integration/tools) build
+# against each release too: they broke on 24.11 and 26.05 before.
+tools_build() { # RELEASE-DIR OUT-DIR
+	local t
+	for t in adopt raw_submit; do
+		gcc -std=gnu11 -Wall -Wextra -Werror -isystem "$1/include" -fsyntax-only \
+			"$srcdir/testsuite/integration/tools/$t.c" >>"$2/tools.out" 2>&1 || return 1
+	done
+}
+
+printf '%-10s %-6s %-22s %-8s %-8s %-6s %s\n' release build node-plugin exports stepd tools seconds
 for v in "${versions[@]}"; do
 	ref=$releases/$v/reference
 	b=$work/$v
 	mkdir -p "$b"
 	t0=$SECONDS
-	build=ok exports=ok stepd=n/a
+	build=ok exports=ok stepd=n/a tools=ok
 	# one cache for the checks that do not depend on the release (the
 	# Slurm version itself is computed anew each time)
 	if ! (cd "$b" && "$srcdir/configure" --quiet --cache-file="$work/config.cache" \
@@ -102,7 +112,9 @@ for v in "${versions[@]}"; do
 			stepd_prefix "$ref/slurmstepd_job.h" | sed 's/^/    /'
 		fi
 	fi
-	printf '%-10s %-6s %-22s %-8s %-8s %d\n' "$v" "$build" "$node.so" "$exports" "$stepd" $((SECONDS - t0))
-	[ $build = ok ] && [ $exports = ok ] && [ $stepd != CHANGED ] || failed=1
+	tools_build "$releases/$v" "$b" || { tools=FAIL; sed 's/^/    /' "$b/tools.out"; }
+	printf '%-10s %-6s %-22s %-8s %-8s %-6s %d\n' "$v" "$build" "$node.so" "$exports" "$stepd" "$tools" \
+		$((SECONDS - t0))
+	[ $build = ok ] && [ $exports = ok ] && [ $stepd != CHANGED ] && [ $tools = ok ] || failed=1
 done
 exit $failed
