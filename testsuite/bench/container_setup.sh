@@ -47,8 +47,20 @@ setup_ms() { # DIGEST -> per-node setup times (ms) of JOBS 3-node jobs (a digest
 	cat "$BERTH_LAB"/log/slurmd-n*.log | grep -o "container ready (id:$digest) in [0-9.]* ms" | awk '{print $(NF-1)}'
 }
 
+# Until the three nodes are idle again (the previous job's epilog done):
+# otherwise a srun can land while they are still completing and waits for
+# the next scheduling pass (~1 s), which measures the race, not the job.
+nodes_idle() {
+	local i
+	for i in $(seq 100); do
+		[ "$(sinfo -h -t idle -o %D 2>/dev/null)" = 3 ] && return 0
+		sleep 0.05
+	done
+}
+
 srun_once() { # ARGS... -> wall seconds of one `srun -N3 -n6 ARGS true` (its own allocation: prolog and container build included)
 	local t0 t1
+	nodes_idle
 	t0=$(date +%s.%N)
 	as_alice srun -N3 -n6 "$@" true >/dev/null
 	t1=$(date +%s.%N)

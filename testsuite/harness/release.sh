@@ -187,7 +187,7 @@ cmd_bench() {
 	build strict
 	take_lock
 	timed "bench $script in $SUITE" in_chroot env "BERTH_BUILDDIR=$COBJ" "BERTH_SRCDIR=$CSRC" \
-		"$CSRC/testsuite/bench/$script" "$@"
+		${SRUN_PAIRS:+"SRUN_PAIRS=$SRUN_PAIRS"} "$CSRC/testsuite/bench/$script" "$@"
 }
 
 cmd_smoke() {
