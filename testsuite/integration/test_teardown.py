@@ -144,7 +144,7 @@ def test_two_jobs_on_one_node_are_isolated(cluster, workdir, busybox_digest):
 
 
 @pytest.mark.skipif(SLURM_RELEASE == (24, 11), reason=(
-    "Slurm 24.11.5 (Debian 13): in about 1 run of 3 an extern step of these 50 jobs stays "
+    "Slurm 24.11.5 (Debian 13): in 1 of 4 runs an extern step of these 50 jobs stays "
     "unkillable for UnkillableStepTimeout (\"Kill task failed\"), cause not found yet (NEWS, "
     "Slurm releases); 22.05 and 26.05 run this test"))
 def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest):
