@@ -117,6 +117,24 @@ static int stamp_of(const struct host_programs *hp, char *buf, size_t size, stru
 	return 0;
 }
 
+/* All len bytes, across short writes and EINTR; -1 with errno. */
+static int write_all(int fd, const unsigned char *bytes, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, bytes + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return 0;
+}
+
 static int write_bytes(const char *dst, const unsigned char *bytes, size_t len, mode_t mode,
 		       struct berth_error *err)
 {
@@ -124,18 +142,11 @@ static int write_bytes(const char *dst, const unsigned char *bytes, size_t len, 
 
 	if (fd < 0)
 		return berth_error_errno(err, errno, "create \"%s\"", dst);
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, bytes + done, len - done);
+	if (write_all(fd, bytes, len) < 0) {
+		int saved = errno;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int saved = n < 0 ? errno : EIO;
-
-			close(fd);
-			return berth_error_errno(err, saved, "write \"%s\"", dst);
-		}
-		done += (size_t)n;
+		close(fd);
+		return berth_error_errno(err, saved, "write \"%s\"", dst);
 	}
 	if (fchmod(fd, mode) < 0 || close(fd) < 0)
 		return berth_error_errno(err, errno, "\"%s\"", dst);
@@ -156,7 +167,7 @@ static int copy_file(const char *src, const char *dst, mode_t mode, struct berth
 		return berth_error_errno(err, errno, "create \"%s\"", dst);
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
+		if (write_all(out, (const unsigned char *)buf, (size_t)n) < 0) {
 			rc = berth_error_errno(err, errno, "write \"%s\"", dst);
 			break;
 		}
