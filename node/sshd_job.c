@@ -319,7 +319,11 @@ int berth_ssh_client_config_text(unsigned port, const struct berth_sshd_host *ho
 			strcmp(hosts[i].name, hosts[i].address) ? hosts[i].address : "",
 			hosts[i].address, hosts[i].name);
 	/* Host keys are made per job on each node: a node learns the others'
-	 * on first contact (kept in the job's private /tmp, never in ~). */
+	 * on first contact (kept in the job's private /tmp, never in ~).
+	 * ConnectionAttempts: from Slurm 24.05 each node's sshd starts in its
+	 * own extern step, which may come up after the batch script started on
+	 * the first node; an mpirun over ssh at the top of the script must not
+	 * see "Connection refused" (ssh retries once a second). */
 	fprintf(f, "Host");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, " %s%s%s", hosts[i].name, strcmp(hosts[i].name, hosts[i].address) ? " " : "",
@@ -332,6 +336,7 @@ int berth_ssh_client_config_text(unsigned port, const struct berth_sshd_host *ho
 		"    PasswordAuthentication no\n"
 		"    KbdInteractiveAuthentication no\n"
 		"    StrictHostKeyChecking accept-new\n"
+		"    ConnectionAttempts " BERTH_SSH_CONNECT_ATTEMPTS "\n"
 		"    UserKnownHostsFile /tmp/.berth_known_hosts\n"
 		"    GlobalKnownHostsFile /dev/null\n"
 		"    LogLevel ERROR\n",

@@ -32,6 +32,7 @@
 #define BERTH_SSH_PUBKEY_MAX 8192
 #define BERTH_SSH_HOSTS_MAX 4096                     /* nodes of one job */
 #define BERTH_SSH_KEYGEN "/usr/bin/ssh-keygen"
+#define BERTH_SSH_CONNECT_ATTEMPTS "20"              /* seconds for a peer's sshd to come up */
 
 /* Paths inside the container. */
 #define BERTH_SSH_CTR_BUNDLE "/.berth/ssh"       /* loader, libraries, programs */

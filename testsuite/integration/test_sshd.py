@@ -90,8 +90,10 @@ def ssh_from_host(user, key, login, node, command):
     return subprocess.run(
         ["runuser", "-u", user, "--", "ssh", "-p", "1204", "-i", key, "-o", "IdentitiesOnly=yes",
          "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-         "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5", f"{login}@{NODE_ADDR[node]}", command],
-        capture_output=True, text=True, timeout=30)
+         "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+         # as the job's own ssh_config: the node's sshd may still be starting
+         "-o", "ConnectionAttempts=20", f"{login}@{NODE_ADDR[node]}", command],
+        capture_output=True, text=True, timeout=60)
 
 
 def test_ssh_between_nodes_inside_the_image(cluster, workdir, busybox_pinned):

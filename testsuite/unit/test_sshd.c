@@ -181,6 +181,8 @@ START_TEST(generated_texts)
 	/* the job's settings apply to the job's nodes only */
 	ck_assert_ptr_nonnull(strstr(text, "Host n1 10.77.0.11 n2\n    Port 1204\n"));
 	ck_assert_ptr_null(strstr(text, "Host *"));
+	/* a peer's sshd may come up after the batch script started */
+	ck_assert_ptr_nonnull(strstr(text, "\n    ConnectionAttempts 20\n"));
 	free(text);
 	ck_assert_int_eq(berth_sshd_hostsfile_text(hosts, 2, &text, &err), 0);
 	ck_assert_str_eq(text, "n1 slots=2\nn2 slots=1\n");
