@@ -46,3 +46,11 @@ void berth_log_sink_stderr(enum berth_log_level level, const char *line)
 
 	fprintf(stderr, "%s: %s\n", names[level <= BERTH_LOG_DEBUG ? level : BERTH_LOG_DEBUG], line);
 }
+
+double berth_elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1e3 + (now.tv_nsec - start->tv_nsec) / 1e6;
+}

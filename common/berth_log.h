@@ -10,6 +10,7 @@
 #define BERTH_LOG_H_
 
 #include <stdarg.h>
+#include <time.h>
 
 enum berth_log_level {
 	BERTH_LOG_ERROR = 0,
@@ -28,6 +29,9 @@ void berth_log_write(enum berth_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void berth_log_vwrite(enum berth_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
+
+/* Milliseconds since *start (CLOCK_MONOTONIC), for "... in 12.3 ms" lines. */
+double berth_elapsed_ms(const struct timespec *start);
 
 /* The default sink: "<level>: line\n" on stderr. */
 void berth_log_sink_stderr(enum berth_log_level level, const char *line);

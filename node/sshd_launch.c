@@ -237,7 +237,7 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 	struct berth_sshd_request req;
 	char request[1200], dir[1200], bundle[2200], pwbuf[4096];
 	struct passwd pw, *pwp = NULL;
-	struct timespec t0, t1;
+	struct timespec t0;
 	unsigned split = 0;
 	int found, rc = -1;
 
@@ -262,11 +262,8 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 		 make_host_key(dir, job_id, spec->uid, spec->gid, err) == 0 &&
 		 write_configs(dir, &req, pw.pw_name, split, err) == 0 && add_mounts(tree, bundle, dir, err) == 0)
 		rc = 0;
-	if (rc == 0) {
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		berth_info("job %u: sshd prepared in %.1f ms", job_id,
-			   (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
-	}
+	if (rc == 0)
+		berth_info("job %u: sshd prepared in %.1f ms", job_id, berth_elapsed_ms(&t0));
 	berth_sshd_request_free(&req);
 	return rc < 0 ? berth_error_prefix(err, "sshd") : 0;
 }
@@ -440,7 +437,7 @@ int berth_sshd_start(const struct berth_job_paths *paths, uint32_t job_id, struc
 	struct berth_run_spec spec = { .argv = argv, .envp = envp, .as_user = true,
 				       .child_setup = enter_container, .timeout_ms = 10000 };
 	struct sshd_launch l;
-	struct timespec t0, t1;
+	struct timespec t0;
 	char text[64];
 	pid_t pid;
 	int found;
@@ -467,9 +464,8 @@ int berth_sshd_start(const struct berth_job_paths *paths, uint32_t job_id, struc
 		waitpid(pid, NULL, 0);
 		return berth_error_prefix(err, "sshd");
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	berth_info("job %u: sshd (pid %d) listening on port %u after %.1f ms", job_id, (int)pid,
-		   l.port, (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+		   l.port, berth_elapsed_ms(&t0));
 	return 0;
 }
 

@@ -18,14 +18,6 @@
 #include "slurm_compat.h"
 
 
-static double elapsed_ms(const struct timespec *t0)
-{
-	struct timespec t1;
-
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return (t1.tv_sec - t0->tv_sec) * 1e3 + (t1.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 int jc_container_create(const struct berth_config *cfg, const struct berth_job_paths *paths,
 			uint32_t job_id, uid_t uid, struct berth_error *err)
 {
@@ -56,7 +48,7 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 	free(tree);
 	if (rc == 0) {
 		berth_info("job %u: container ready (%s) in %.1f ms", job_id,
-			   spec.image ? spec.image : "ccm", elapsed_ms(&t0));
+			   spec.image ? spec.image : "ccm", berth_elapsed_ms(&t0));
 	} else {
 		/* Fail the job's steps with the reason, not the extern step
 		 * (which would drain the node for a bad --volume). */

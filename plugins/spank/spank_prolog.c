@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <slurm/spank.h>
 
@@ -83,9 +84,11 @@ int berth_spank_job_prolog(spank_t sp)
 	uid_t uid;
 	gid_t gid;
 	int rc = -1;
+	struct timespec t0;
 
 	if (nenv == 0)
 		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!berth_spank.config_loaded) {
 		berth_err("job_prolog: %s", berth_spank.config_error.msg);
 		goto out;
@@ -114,9 +117,10 @@ int berth_spank_job_prolog(spank_t sp)
 		berth_err("job_prolog: job %u: %s", job_id, err.msg);
 		goto out;
 	}
-	berth_debug("job_prolog: job %u on %s: spec written (%s)", job_id, node,
-		    spec.image ? spec.image : spec.error ? "error" : "ccm");
 	rc = berth_spank_ssh_prolog(job_id, &paths, &spec);
+	/* its time delays the job's start: srun polls for the prolog's end */
+	berth_debug("job_prolog: job %u on %s: spec written (%s) in %.1f ms", job_id, node,
+		    spec.image ? spec.image : spec.error ? "error" : "ccm", berth_elapsed_ms(&t0));
 out:
 	berth_job_spec_free(&spec);
 	berth_job_request_free(&req);

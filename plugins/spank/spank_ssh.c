@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -269,6 +270,7 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 	resource_allocation_response_msg_t *alloc = NULL;
 	job_info_msg_t *info = NULL;
 	const char *key = getenv(BERTH_ENV_CONTROL_PREFIX BERTH_ENV_SSH_PUBKEY);
+	struct timespec t0;
 
 	if (!key) {
 		*reason = strdup("no sshd: the job carries no ssh key (submitted without berth's client plugin?)");
@@ -279,8 +281,11 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 			*reason = NULL;
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	berth_slurm_api_init(berth_slurm_conf_path());
-	if (berth_slurm_load_job(&info, job_id, SHOW_DETAIL) != SLURM_SUCCESS || !info ||
+	/* SHOW_LOCAL: this cluster's job; without it Slurm asks for the
+	 * federation first, one more round trip while the job waits */
+	if (berth_slurm_load_job(&info, job_id, SHOW_DETAIL | SHOW_LOCAL) != SLURM_SUCCESS || !info ||
 	    info->record_count < 1 || berth_slurm_allocation_lookup(job_id, &alloc) != SLURM_SUCCESS) {
 		if (asprintf(reason, "no sshd: cannot look up job %u: %s", job_id,
 			     slurm_strerror(errno)) < 0)
@@ -292,6 +297,9 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 		if (asprintf(reason, "no sshd: %s", err.msg) < 0)
 			*reason = NULL;
 	}
+	/* slurmctld's answer delays the job's start (24.11.5 at times takes
+	 * seconds to accept any connection: NEWS) */
+	berth_debug("job_prolog: job %u: slurmctld lookups in %.1f ms", job_id, berth_elapsed_ms(&t0));
 	if (info)
 		slurm_free_job_info_msg(info);
 	if (alloc)

@@ -155,7 +155,9 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
     for i in range(50):
         nodes = 1 + i % 3
         sleeper = i % 5 == 4
-        cmd = "srun sleep 4" if sleeper else "srun true"
+        # a sleeper outlasts the test's "running for > 1 s, cancel it" even when
+        # the controller answers slowly (24.11.5 at times takes seconds)
+        cmd = "srun sleep 10" if sleeper else "srun true"
         job = cluster.sbatch(USER, [f"-N{nodes}", "--ntasks-per-node=1", "-c1", "--mem=50",
                                     f"--image=id:{busybox_digest}", "-o", f"{workdir}/out-{i}",
                                     "-t", "2", "--wrap", cmd])
