@@ -71,14 +71,39 @@ static int prepare_job_dir(const struct berth_job_paths *paths, uid_t uid, gid_t
 	return 0;
 }
 
-/* The child: new namespace, private /tmp for every step (the batch script
- * included), then the container tree.  Reports "" or the error message on
- * status_fd, then waits until the parent has pinned the namespace. */
+/* Read one NUL-terminated report from the child into msg ("" = success);
+ * -1 if the child died first. */
+static int read_report(int fd, char *msg, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, msg, size - 1);
+	while (n < 0 && errno == EINTR);
+	msg[n > 0 ? n : 0] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+static char wait_go(int go_fd)
+{
+	char byte = 0;
+
+	while (read(go_fd, &byte, 1) < 0 && errno == EINTR)
+		;
+	return byte;
+}
+
+/* The child, in two reported phases so that the parent pins the new
+ * namespace before the tree is built (a refused pin costs no tree):
+ *   1. new namespace, private, with the job's /tmp (for every step, the
+ *      batch script included): report, wait for the parent's pin;
+ *   2. on GO_POPULATE, the container tree: report, exit. */
+#define GO_POPULATE 'p'
+
 static void namespace_child(const struct berth_job_paths *paths, const struct berth_ns_base *base,
 			    int cpu, berth_ns_populate_fn populate, void *arg, int status_fd, int go_fd)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
-	char byte;
 
 	if (cpu >= 0) {
 		cpu_set_t set;
@@ -99,11 +124,12 @@ static void namespace_child(const struct berth_job_paths *paths, const struct be
 		berth_error_errno(&err, errno, "make / private");
 	else if (mount(paths->tmp, "/tmp", NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
 		berth_error_errno(&err, errno, "bind the job's /tmp");
-	else if (populate && populate(arg, &err) == 0)
+	write_full(status_fd, err.msg, strlen(err.msg) + 1);
+	if (err.msg[0] || wait_go(go_fd) != GO_POPULATE)
+		_exit(1);
+	if (populate && populate(arg, &err) == 0)
 		berth_error_clear(&err);  /* a callee may leave a recovered error behind */
 	write_full(status_fd, err.msg, strlen(err.msg) + 1);
-	while (read(go_fd, &byte, 1) < 0 && errno == EINTR)
-		;
 	_exit(err.msg[0] ? 1 : 0);
 }
 
@@ -126,12 +152,38 @@ static int pin_namespace(pid_t child, const char *holder, struct berth_error *er
 	return 0;
 }
 
+/* The parent's side of namespace_child: pin after phase 1, then let the
+ * child build the tree; a failed build unpins again (nothing half-built
+ * stays joinable). */
+static int drive_namespace_child(pid_t pid, const char *holder, int status_fd, int go_fd,
+				 struct berth_error *err)
+{
+	char msg[BERTH_ERROR_MSG_MAX] = "";
+	const char go = GO_POPULATE;
+
+	if (read_report(status_fd, msg, sizeof(msg)) < 0)
+		return berth_error_set(err, EIO, "namespace child died before reporting");
+	if (msg[0])
+		return berth_error_set(err, EINVAL, "%s", msg);
+	if (pin_namespace(pid, holder, err) < 0)
+		return -1;
+	if (write_full(go_fd, &go, 1) < 0)
+		berth_error_errno(err, errno, "namespace child");
+	else if (read_report(status_fd, msg, sizeof(msg)) < 0)
+		berth_error_set(err, EIO, "namespace child died while building the container");
+	else if (msg[0])
+		berth_error_set(err, EINVAL, "%s", msg);
+	else
+		return 0;
+	if (umount2(holder, MNT_DETACH) < 0)
+		berth_err("unpin \"%s\": %s", holder, strerror(errno));
+	return -1;
+}
+
 static int run_namespace_child(const struct berth_job_paths *paths, const struct berth_ns_base *base,
 			       int cpu, berth_ns_populate_fn populate, void *arg, struct berth_error *err)
 {
 	int status_pipe[2], go_pipe[2], status, rc = -1;
-	char msg[BERTH_ERROR_MSG_MAX] = "";
-	ssize_t n;
 	pid_t pid;
 
 	if (pipe2(status_pipe, O_CLOEXEC) < 0)
@@ -152,17 +204,10 @@ static int run_namespace_child(const struct berth_job_paths *paths, const struct
 	}
 	close(status_pipe[1]);
 	status_pipe[1] = -1;
-	do
-		n = read(status_pipe[0], msg, sizeof(msg) - 1);
-	while (n < 0 && errno == EINTR);
-	msg[n > 0 ? n : 0] = '\0';
-	if (n <= 0)
-		berth_error_set(err, EIO, "namespace child died before reporting");
-	else if (msg[0])
-		berth_error_set(err, EINVAL, "%s", msg);
-	else
-		rc = pin_namespace(pid, paths->ns, err);
-	close(go_pipe[1]);
+	close(go_pipe[0]);
+	go_pipe[0] = -1;
+	rc = drive_namespace_child(pid, paths->ns, status_pipe[0], go_pipe[1], err);
+	close(go_pipe[1]);   /* a child still waiting for GO exits */
 	go_pipe[1] = -1;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

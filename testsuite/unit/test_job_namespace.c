@@ -68,6 +68,20 @@ static int populate(void *arg, struct berth_error *err)
 	return 0;
 }
 
+/* populate, counting its runs in <job dir>.populated (one byte per run) */
+static int populate_counted(void *arg, struct berth_error *err)
+{
+	const struct berth_job_paths *paths = arg;
+	char count[1200];
+	int fd;
+
+	snprintf(count, sizeof(count), "%s.populated", paths->dir);
+	if ((fd = open(count, O_CREAT | O_WRONLY | O_APPEND, 0600)) < 0 || write(fd, "x", 1) != 1)
+		return berth_error_errno(err, errno, "count");
+	close(fd);
+	return populate(arg, err);
+}
+
 static int populate_fails(void *arg, struct berth_error *err)
 {
 	(void)arg;
@@ -179,6 +193,7 @@ START_TEST(test_pin_refused_on_one_cpu_is_retried_on_another)
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_job_paths paths;
 	char holder[1200];
+	struct stat st;
 	int fd, probe;
 
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
@@ -192,12 +207,17 @@ START_TEST(test_pin_refused_on_one_cpu_is_retried_on_another)
 	close(fd);
 	probe = probe_quirk(holder);
 	berth_ns_test_first_cpu = 0;
-	ck_assert_msg(berth_ns_create(&paths, 0, 0, NULL, populate, &paths, &err) == 0, "%s", err.msg);
+	ck_assert_msg(berth_ns_create(&paths, 0, 0, NULL, populate_counted, &paths, &err) == 0, "%s", err.msg);
 	ck_assert(joined_sees_marker(&paths));
 	if (probe == EINVAL) {
 		/* the quirk is live here: the first try must have been refused */
 		ck_assert_msg(strstr(log_text, "Invalid argument; retrying from each CPU"), "%s", log_text);
 		ck_assert_msg(strstr(log_text, "pinned on"), "%s", log_text);
+		/* ... before the tree was built: a refused pin costs no tree */
+		snprintf(holder, sizeof(holder), "%s.populated", paths.dir);
+		ck_assert_int_eq(stat(holder, &st), 0);
+		ck_assert_int_eq(st.st_size, 1);
+		unlink(holder);
 	} else {
 		ck_assert_int_eq(probe, 0);
 		fprintf(stderr, "kernel did not refuse the probe pin: the retry path was not exercised\n");
