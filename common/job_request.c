@@ -148,6 +148,16 @@ bool berth_job_request_empty(const struct berth_job_request *req)
 	return !req->image_text && !req->volumes.count && !req->modules && !req->ccm;
 }
 
+int berth_job_request_check_oci(const struct berth_job_request *req, const char *bundle,
+				struct berth_error *err)
+{
+	if (berth_job_request_empty(req) || !bundle || !bundle[0])
+		return 0;
+	return berth_error_set(err, EINVAL,
+			       "--image, --volume, --module and --ccm cannot be combined with --container "
+			       "(Slurm's own OCI containers): use one or the other");
+}
+
 void berth_job_request_free(struct berth_job_request *req)
 {
 	free(req->image_text);

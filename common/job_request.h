@@ -57,6 +57,13 @@ int berth_job_request_from_env(struct berth_job_request *req, char *const *env, 
 const char *berth_env_lookup(char *const *env, size_t n, const char *name);
 
 bool berth_job_request_empty(const struct berth_job_request *req);
+
+/* Slurm's own OCI containers (--container BUNDLE, or SLURM_CONTAINER) and
+ * berth's would both claim the tasks: a non-empty request with a bundle is
+ * refused.  bundle may be NULL. */
+int berth_job_request_check_oci(const struct berth_job_request *req, const char *bundle,
+				struct berth_error *err);
+
 void berth_job_request_free(struct berth_job_request *req);
 
 #endif

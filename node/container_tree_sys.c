@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "container_tree_int.h"
@@ -27,7 +28,6 @@ static const struct {
 	{ "stdin", "/proc/self/fd/0" },
 	{ "stdout", "/proc/self/fd/1" },
 	{ "stderr", "/proc/self/fd/2" },
-	{ "ptmx", "pts/ptmx" },
 };
 
 /* ------------------------------------------------------------ /proc /sys /tmp */
@@ -118,10 +118,20 @@ static int dev_subdirs(struct tree_ctx *ctx, int dev, struct berth_error *err)
 	    (pts = openat(dev, "pts", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
 	    (shm = openat(dev, "shm", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
 		rc = berth_error_errno(err, errno, "/dev/pts, /dev/shm");
-	if (rc == 0 && tree_mount_fs(ctx, "devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
-				     "newinstance,ptmxmode=0666,mode=0620", err) < 0 &&
-	    (rc = host_bind(ctx, "/dev/pts", pts, BERTH_BIND_DEVICES | BERTH_BIND_NOEXEC, err)) < 0)
+	/* The host's devpts: a step's terminal (srun --pty) is one of its
+	 * nodes, and `tty`, job control and editors need to find it at its
+	 * name; the job sees the names it would see on the node anyway.  A
+	 * private instance only where the host has none to bind. */
+	if (rc == 0 && host_bind(ctx, "/dev/pts", pts, BERTH_BIND_DEVICES | BERTH_BIND_NOEXEC, err) < 0 &&
+	    (rc = tree_mount_fs(ctx, "devpts", pts, "devpts", MS_NOSUID | MS_NOEXEC,
+				"newinstance,ptmxmode=0666,mode=0620", err)) < 0)
 		berth_error_prefix(err, "/dev/pts");
+	/* /dev/ptmx: a node of its own (not a bind: the kernel allocates from
+	 * the devpts at "pts" next to the node opened, and a bound node's
+	 * neighbours are the host's); pts/ptmx is mode 000 on most hosts. */
+	if (rc == 0 && (mknodat(dev, "ptmx", S_IFCHR | 0666, makedev(5, 2)) < 0 ||
+			fchmodat(dev, "ptmx", 0666, 0) < 0))   /* past the umask */
+		rc = berth_error_errno(err, errno, "/dev/ptmx");
 	if (ctx->spec->shm_size)
 		snprintf(data, sizeof(data), "mode=1777,size=%llu",
 			 (unsigned long long)ctx->spec->shm_size);
@@ -141,8 +151,10 @@ static int mount_dev(struct tree_ctx *ctx, struct berth_error *err)
 
 	if (tree_reserved_dir(ctx, "dev", &dev, err) < 0)
 		return -1;
-	rc = tree_mount_fs(ctx, "berth-dev", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-			   "mode=0755,size=64k", err);
+	/* not nodev: /dev/ptmx is a node made here (root-owned 0755: the job
+	 * cannot add any; the other nodes are binds of the host's) */
+	rc = tree_mount_fs(ctx, "berth-dev", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k",
+			   err);
 	tree_close(&dev);
 	if (rc < 0 || tree_reserved_dir(ctx, "dev", &dev, err) < 0)
 		return berth_error_prefix(err, "/dev");

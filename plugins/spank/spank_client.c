@@ -44,7 +44,8 @@ int berth_spank_client_post_opt(spank_t sp)
 		berth_err("%s", berth_spank.config_error.msg);
 		return -1;
 	}
-	if (berth_job_request_check(req, &berth_spank.config, &err) < 0) {
+	if (berth_job_request_check(req, &berth_spank.config, &err) < 0 ||
+	    berth_job_request_check_oci(req, getenv("SLURM_CONTAINER"), &err) < 0) {
 		berth_err("%s", err.msg);
 		return -1;
 	}

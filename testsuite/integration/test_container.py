@@ -1,6 +1,7 @@
 """Tasks of an --image job run inside the image on every node; the batch
 script stays on the host."""
 import os
+import re
 import subprocess
 
 import pytest
@@ -94,3 +95,17 @@ def test_image_symlink_to_etc_is_refused_as_destination(cluster, workdir, hostil
                             "srun true")
     assert state == "FAILED", out
     assert 'destination "/evil" resolves into forbidden "/etc"' in out, out
+
+
+def test_pty_step_has_its_terminal_in_the_image(cluster, busybox_digest):
+    """srun --pty: the step's terminal (made by slurmstepd on the host) is the
+    task's controlling terminal inside the image, found at its name."""
+    r = cluster.run(USER, ["script", "-qec",
+                           f"srun -N1 --pty --image=id:{busybox_digest} sh -c "
+                           "'tty; test -t 0 && echo stdin-is-a-tty; grep ^ID= /etc/os-release'",
+                           "/dev/null"], timeout=60)
+    out = r.stdout.replace("\r", "")
+    assert r.returncode == 0, r
+    assert "ID=berth-busybox" in out, out
+    assert re.search(r"/dev/pts/\d+$", out, re.M), out     # not "not a tty"
+    assert "stdin-is-a-tty" in out, out

@@ -63,6 +63,23 @@ def test_controller_rejects_what_client_checks_missed(cluster, raw_submit, entry
     assert cluster.job_ids() == before
 
 
+def test_slurm_oci_container_with_image_is_refused(cluster, raw_submit, busybox_digest, workdir):
+    """Slurm's --container and berth's --image would both claim the tasks: the
+    client refuses, and so does the controller for a client that skips the check."""
+    reason = "cannot be combined with --container (Slurm's own OCI containers)"
+    r = cluster.run(USER, ["sbatch", f"--container={workdir}", f"--image=id:{busybox_digest}",
+                           "--wrap", "true"])
+    assert r.returncode != 0 and reason in r.stderr, r
+    before = cluster.job_ids()
+    mark = cluster.log_mark()
+    r = cluster.run(USER, [raw_submit, f"_SLURM_SPANK_OPTION_berth_image=id:{busybox_digest}"],
+                    extra_env={"RAW_SUBMIT_CONTAINER": workdir})
+    assert r.returncode != 0 and reason in r.stderr, f"raw submission: {r}"
+    wait_for_log(cluster, mark, re.escape("berth: job_submit: rejected job from uid 2001: ") + ".*"
+                 + re.escape(reason))
+    assert cluster.job_ids() == before
+
+
 def test_controller_accepts_good_raw_submission(cluster, raw_submit, busybox_digest):
     r = cluster.run(USER, [raw_submit, f"_SLURM_SPANK_OPTION_berth_image=id:{busybox_digest}"])
     assert r.returncode == 0, r.stderr

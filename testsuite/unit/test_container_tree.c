@@ -87,6 +87,9 @@ static char *in_root(const struct job *job, const char *path, char *buf, size_t 
 
 /* ------------------------------------------------------------ image, system */
 
+static char host_pty_name[64];
+static dev_t host_pty_rdev;
+
 static void image_checks(void *arg)
 {
 	char buf[256];
@@ -115,8 +118,13 @@ static void image_checks(void *arg)
 	TT_CHECK(tt_try_write("/dev/null") == 0);
 	TT_CHECK(strlen(tt_read("/dev/zero", buf, 8)) == 0);
 	TT_CHECK(access("/dev/urandom", R_OK) == 0 && access("/dev/pts", F_OK) == 0);
-	int ptmx = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);   /* new devpts instance */
+	/* a terminal made on the host (srun --pty: slurmstepd's) is found at
+	 * its name, and one made inside is too */
+	TT_CHECK_MSG(stat(host_pty_name, &st) == 0 && st.st_rdev == host_pty_rdev, "%s: %s", host_pty_name,
+		     strerror(errno));
+	int ptmx = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	TT_CHECK_MSG(ptmx >= 0, "/dev/ptmx: %s", strerror(errno));
+	TT_CHECK(ptmx >= 0 && ptsname_r(ptmx, buf, sizeof(buf)) == 0 && access(buf, F_OK) == 0);
 	close(ptmx);
 	TT_CHECK(readlink("/dev/fd", buf, sizeof(buf)) == 13);
 	TT_CHECK(access("/dev/sda", F_OK) < 0 && access("/dev/loop-control", F_OK) < 0);
@@ -135,6 +143,12 @@ static void build_and_check_image(void *arg)
 	const char *probe[] = { "/bin/probe", NULL };
 	struct statvfs vfs;
 
+	int pty = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+
+	TT_CHECK(pty >= 0 && ptsname_r(pty, host_pty_name, sizeof(host_pty_name)) == 0 &&
+		 stat(host_pty_name, &st) == 0);
+	host_pty_rdev = st.st_rdev;
 	tt_build(&job->spec, NULL);
 	tt_in_tree(job->dirs.root, 0, image_checks, (void *)1);
 	tt_in_tree(job->dirs.root, NOBODY, image_checks, NULL);
@@ -146,6 +160,7 @@ static void build_and_check_image(void *arg)
 	/* What the tree wrote to /tmp is in the job's tmp on the host. */
 	snprintf(p, sizeof(p), "%s/from-tree-%d", job->dirs.tmp, NOBODY);
 	TT_CHECK(access(p, F_OK) == 0);
+	close(pty);
 }
 
 START_TEST(t_image_and_system)

@@ -250,6 +250,22 @@ START_TEST(test_long_module_name_message_is_one_line)
 }
 END_TEST
 
+/* Slurm's --container (a bundle) and berth's options both claim the tasks */
+START_TEST(test_request_with_oci_bundle_is_refused)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_request req = BERTH_JOB_REQUEST_INIT;
+
+	ck_assert_int_eq(berth_job_request_check_oci(&req, "/home/a/bundle", &err), 0);  /* no berth option */
+	req.ccm = true;
+	ck_assert_int_eq(berth_job_request_check_oci(&req, NULL, &err), 0);
+	ck_assert_int_eq(berth_job_request_check_oci(&req, "", &err), 0);
+	ck_assert_int_eq(berth_job_request_check_oci(&req, "/home/a/bundle", &err), -1);
+	ck_assert_msg(strstr(err.msg, "cannot be combined with --container"), "%s", err.msg);
+	berth_job_request_free(&req);
+}
+END_TEST
+
 static Suite *site_rules_suite(void)
 {
 	Suite *s = suite_create("site rules");
@@ -266,6 +282,7 @@ static Suite *site_rules_suite(void)
 	tcase_add_test(modules, test_unknown_module_lists_offered);
 	tcase_add_test(modules, test_request_check_refuses_unknown_module);
 	tcase_add_test(modules, test_long_module_name_message_is_one_line);
+	tcase_add_test(modules, test_request_with_oci_bundle_is_refused);
 	suite_add_tcase(s, modules);
 	return s;
 }

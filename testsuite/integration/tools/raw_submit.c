@@ -2,10 +2,12 @@
  * raw_submit.c - test tool: submit a trivial batch job through libslurm with
  * the given spank_job_env entries (one per argument) and no SPANK plugin, the way a user could
  * bypass client-side checks.  Prints "submitted <jobid>" or the error and
- * Slurm's user message on stderr.
+ * Slurm's user message on stderr.  RAW_SUBMIT_CONTAINER=BUNDLE: the job
+ * asks for Slurm's own OCI container too (--container).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@ int main(int argc, char **argv)
 	desc.env_size = 1;
 	desc.spank_job_env = spank_env;
 	desc.spank_job_env_size = argc > 1 ? (uint32_t)(argc - 1) : 1;
+	desc.container = getenv("RAW_SUBMIT_CONTAINER");
 	if (slurm_submit_batch_job(&desc, &resp) != SLURM_SUCCESS) {
 		fprintf(stderr, "submit failed: %s\n", slurm_strerror(errno));
 		if (resp && resp->job_submit_user_msg)
