@@ -158,6 +158,17 @@ int berth_job_request_check_oci(const struct berth_job_request *req, const char 
 			       "(Slurm's own OCI containers): use one or the other");
 }
 
+int berth_job_request_check_het(const struct berth_job_request *req, bool heterogeneous,
+				struct berth_error *err)
+{
+	if (!heterogeneous || berth_job_request_empty(req))
+		return 0;
+	return berth_error_set(err, EINVAL,
+			       "--image, --volume, --module and --ccm are not supported in heterogeneous "
+			       "jobs or steps (components separated by ':'): submit the components as "
+			       "separate jobs");
+}
+
 void berth_job_request_free(struct berth_job_request *req)
 {
 	free(req->image_text);

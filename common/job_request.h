@@ -64,6 +64,12 @@ bool berth_job_request_empty(const struct berth_job_request *req);
 int berth_job_request_check_oci(const struct berth_job_request *req, const char *bundle,
 				struct berth_error *err);
 
+/* Heterogeneous jobs and steps (components separated by ':'): Slurm hands
+ * SPANK options to every component alike, so per-component images cannot
+ * be told apart; a non-empty request there is refused. */
+int berth_job_request_check_het(const struct berth_job_request *req, bool heterogeneous,
+				struct berth_error *err);
+
 void berth_job_request_free(struct berth_job_request *req);
 
 #endif

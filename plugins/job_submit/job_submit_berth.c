@@ -195,6 +195,7 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 	if (berth_job_request_from_env(&req, job_desc->spank_job_env, job_desc->spank_job_env_size,
 				       &submit_config, &err) < 0 ||
 	    berth_job_request_check_oci(&req, job_desc->container, &err) < 0 ||
+	    berth_job_request_check_het(&req, job_desc->het_job_offset != NO_VAL, &err) < 0 ||
 	    pin_job(job_desc, &req, submit_uid, &err) < 0) {
 		berth_info("job_submit: rejected job from uid %u: %s", submit_uid, err.msg);
 		set_user_message(err_msg, err.msg);

@@ -80,6 +80,24 @@ def test_slurm_oci_container_with_image_is_refused(cluster, raw_submit, busybox_
     assert cluster.job_ids() == before
 
 
+@pytest.mark.parametrize("components", [
+    ["-N1", "--image=id:{digest}", ":", "-N1", "--image=id:{digest}"],   # an image per component
+    ["-N1", "--image=id:{digest}", ":", "-N1"],                         # on the first one only
+])
+def test_heterogeneous_job_with_image_is_refused(cluster, workdir, busybox_digest, components):
+    """Slurm hands SPANK options to every component alike: berth cannot give
+    each its own image, so it refuses rather than mix them up."""
+    script = os.path.join(workdir, "het.sh")
+    with open(script, "w") as f:
+        f.write("#!/bin/sh\nsrun true\n")
+    before = cluster.job_ids()
+    r = cluster.run(USER, ["sbatch", "-o", f"{workdir}/out"]
+                    + [c.format(digest=busybox_digest) for c in components] + [script])
+    assert r.returncode != 0, f"accepted: {r.stdout}"
+    assert "not supported in heterogeneous jobs or steps" in r.stderr, r.stderr
+    assert cluster.job_ids() == before
+
+
 def test_controller_accepts_good_raw_submission(cluster, raw_submit, busybox_digest):
     r = cluster.run(USER, [raw_submit, f"_SLURM_SPANK_OPTION_berth_image=id:{busybox_digest}"])
     assert r.returncode == 0, r.stderr

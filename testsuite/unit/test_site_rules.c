@@ -266,6 +266,20 @@ START_TEST(test_request_with_oci_bundle_is_refused)
 }
 END_TEST
 
+START_TEST(test_request_in_heterogeneous_job_is_refused)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_request req = BERTH_JOB_REQUEST_INIT;
+
+	ck_assert_int_eq(berth_job_request_check_het(&req, true, &err), 0);   /* no berth option */
+	ck_assert_int_eq(berth_job_request_add_volumes(&req, "/tmp:/data", &err), 0);
+	ck_assert_int_eq(berth_job_request_check_het(&req, false, &err), 0);
+	ck_assert_int_eq(berth_job_request_check_het(&req, true, &err), -1);
+	ck_assert_msg(strstr(err.msg, "not supported in heterogeneous jobs"), "%s", err.msg);
+	berth_job_request_free(&req);
+}
+END_TEST
+
 static Suite *site_rules_suite(void)
 {
 	Suite *s = suite_create("site rules");
@@ -283,6 +297,7 @@ static Suite *site_rules_suite(void)
 	tcase_add_test(modules, test_request_check_refuses_unknown_module);
 	tcase_add_test(modules, test_long_module_name_message_is_one_line);
 	tcase_add_test(modules, test_request_with_oci_bundle_is_refused);
+	tcase_add_test(modules, test_request_in_heterogeneous_job_is_refused);
 	suite_add_tcase(s, modules);
 	return s;
 }
