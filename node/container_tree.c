@@ -36,6 +36,10 @@
 #include "safe_path.h"
 
 #define SPLIT_MAX 16   /* read-only directories split for one mount point */
+/* A user's volume may split an image directory of at most this many
+ * entries (each becomes a bind in the job's namespace); larger ones are
+ * refused, so an image cannot make a job's namespace huge. */
+#define SPLIT_USER_ENTRIES_MAX 1024
 
 /* The tree's own mount points: never taken from the image. */
 static const char *const reserved_names[] = { "proc", "sys", "dev", "tmp", "etc", NULL };
@@ -192,6 +196,36 @@ static int split_dir(struct tree_ctx *ctx, const char *path, struct berth_error 
 	return rc;
 }
 
+/* For a user's volume, only a directory of the image itself is split (root
+ * lists it: never a host directory, which the user may not be allowed to
+ * list), and only a small one. */
+static int user_may_split(struct tree_ctx *ctx, const char *path, struct berth_error *err)
+{
+	char shown[BERTH_PATH_SHOWN_SIZE];
+	struct stat image, st;
+	struct dirent *e;
+	size_t n = 0;
+	DIR *dir;
+	int fd;
+
+	berth_path_shown(path, shown, sizeof(shown));
+	if (ctx->spec->host_root || fstat(ctx->image_fd, &image) < 0 ||
+	    berth_open_in_root(ctx->tree_fd, path, O_RDONLY | O_DIRECTORY, 0, false, &fd, NULL) < 0)
+		return berth_error_set(err, EROFS, "\"%s\" is read-only", shown);
+	if (fstat(fd, &st) < 0 || st.st_dev != image.st_dev || !(dir = fdopendir(fd))) {
+		close(fd);
+		return berth_error_set(err, EROFS, "\"%s\" is read-only and not the image's", shown);
+	}
+	while (n <= SPLIT_USER_ENTRIES_MAX && (e = readdir(dir)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(dir);
+	if (n > SPLIT_USER_ENTRIES_MAX)
+		return berth_error_set(err, EROFS, "image directory \"%s\" has over %d entries", shown,
+				       SPLIT_USER_ENTRIES_MAX);
+	return 0;
+}
+
 /* The deepest directory of path that exists in the tree, into buf. */
 static void deepest_existing(const struct tree_ctx *ctx, const char *path, char *buf, size_t size)
 {
@@ -242,10 +276,10 @@ int tree_mount_point(struct tree_ctx *ctx, const char *path, bool dir, bool trus
 		if (berth_open_in_root(ctx->tree_fd, path, O_PATH, 0, false, fd_out, NULL) == 0 ||
 		    make_point(ctx, path, dir, fd_out, err) == 0)
 			break;
-		if (!trusted || err->code != EROFS || i >= SPLIT_MAX)
+		if (err->code != EROFS || i >= SPLIT_MAX)
 			return -1;
 		deepest_existing(ctx, path, blocker, sizeof(blocker));
-		if (split_dir(ctx, blocker, err) < 0)
+		if ((!trusted && user_may_split(ctx, blocker, err) < 0) || split_dir(ctx, blocker, err) < 0)
 			return -1;
 	}
 	if (fstat(*fd_out, &st) < 0 || (S_ISDIR(st.st_mode) != dir)) {

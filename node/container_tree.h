@@ -60,9 +60,11 @@
  * destinations as written and as they resolve in the tree.  A missing
  * destination is created only on the tree's own layers (the tmpfs root,
  * the writable overlay, split directories), once its deepest existing
- * directory passed the same check; inside the read-only image that is an
- * error, and so is any host filesystem (a site mount, another volume, /tmp):
- * root never creates anything there for a user (berth_make_in_root).  The
+ * directory passed the same check; a read-only image directory in the way
+ * is split like a site mount's (only a directory of the image itself, of at
+ * most 1024 entries: root lists it, and each entry becomes a bind); any
+ * host filesystem (a site mount, another volume, /tmp) is an error: root
+ * never creates anything there for a user (berth_make_in_root).  The
  * same rule holds for the mount points of site mounts and host paths.  Always nosuid and nodev; read-only if
  * the volume is ro; recursive if rec.  The source's kind (directory or
  * file) must match the destination's.
@@ -121,6 +123,7 @@ struct berth_tree_spec {
 	size_t n_host_paths;
 	const char *const *etc_files;     /* host files directly in /etc, copied */
 	size_t n_etc_files;
+	const char *etc_hosts_extra;      /* lines added to the copy of /etc/hosts, or NULL */
 	const char *passwd_entry;         /* the job user's passwd line, no '\n' */
 	const char *const *group_entries; /* the user's group lines */
 	size_t n_group_entries;

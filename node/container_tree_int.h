@@ -45,8 +45,8 @@ int tree_shadow_dir(struct tree_ctx *ctx, int src_fd, int dst_fd, unsigned bind_
 		    const char *const *skip, struct berth_error *err);
 
 /* An empty directory (or file) to mount on at path in the tree; dir_fd_out
- * is an O_PATH fd.  trusted: a read-only image directory in the way is
- * split (see container_tree.h); else EROFS is an error. */
+ * is an O_PATH fd.  A read-only directory in the way is split (see
+ * container_tree.h); unless trusted, only a small one of the image's. */
 int tree_mount_point(struct tree_ctx *ctx, const char *path, bool dir, bool trusted,
 		     int *fd_out, struct berth_error *err);
 

@@ -343,12 +343,14 @@ static int write_accounts(struct tree_ctx *ctx, int etc_fd, const char *name,
 	return rc;
 }
 
-static int copy_site_file(int etc_fd, const char *host, struct berth_error *err)
+/* extra: lines written after the host's copy of /etc/hosts (the job's
+ * nodes), NULL for none. */
+static int copy_site_file(int etc_fd, const char *host, const char *extra, struct berth_error *err)
 {
 	char shown[BERTH_PATH_SHOWN_SIZE], *data;
-	const char *name;
+	const char *name, *parts[3];
 	mode_t mode = 0644;
-	size_t len;
+	size_t len, lens[3], nparts = 1;
 	int rc;
 
 	berth_path_shown(host, shown, sizeof(shown));
@@ -362,8 +364,15 @@ static int copy_site_file(int etc_fd, const char *host, struct berth_error *err)
 		return berth_error_set(err, EINVAL, "site file \"%s\": generated, not copied", shown);
 	if (read_small(-1, host, false, BERTH_TREE_ETC_FILE_MAX, &data, &len, &mode, err) < 0)
 		return berth_error_prefix(err, "site file");
+	parts[0] = data;
+	lens[0] = len;
+	if (extra && strcmp(name, "hosts") == 0) {
+		if (len && data[len - 1] != '\n')
+			parts[nparts] = "\n", lens[nparts++] = 1;
+		parts[nparts] = extra, lens[nparts++] = strlen(extra);
+	}
 	/* Root-owned like the host's, with the host's mode (0600 stays 0600). */
-	rc = write_etc(etc_fd, name, (const char *const *)&data, &len, 1, mode, err);
+	rc = write_etc(etc_fd, name, parts, lens, nparts, mode, err);
 	free(data);
 	return rc;
 }
@@ -439,7 +448,7 @@ int tree_etc(struct tree_ctx *ctx, struct berth_error *err)
 	if ((rc = etc_dir(ctx, &etc_fd, err)) < 0)
 		return berth_error_prefix(err, "/etc");
 	for (size_t i = 0; rc == 0 && i < spec->n_etc_files; i++)
-		rc = copy_site_file(etc_fd, spec->etc_files[i], err);
+		rc = copy_site_file(etc_fd, spec->etc_files[i], spec->etc_hosts_extra, err);
 	if (rc == 0 && spec->passwd_entry) {
 		char *fixed = NULL;
 		const char *entry = spec->passwd_entry;

@@ -163,8 +163,8 @@ static int resolve_destination(struct tree_ctx *ctx, const char *norm, const cha
 	close(up);
 	if (tree_mount_point(ctx, norm, dir, false, fd, err) < 0) {
 		if (err->code == EROFS)
-			return berth_error_set(err, EROFS,
-					       "cannot create destination \"%s\" in the read-only image", dst);
+			return berth_error_prefix(err, "cannot create destination \"%s\" in the read-only image",
+						  dst);
 		if (err->code == EPERM)
 			return berth_error_set(err, EPERM,
 					       "destination \"%s\" does not exist and lies on a host filesystem: berth does not create it there, create it first",

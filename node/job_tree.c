@@ -151,5 +151,6 @@ void berth_job_tree_release(struct berth_job_tree_input *in)
 		free(in->group_lines[i]);
 	berth_volume_list_free(&in->volume_list);
 	berth_volume_list_free(&in->site_list);
+	free(in->etc_hosts_extra);
 	memset(in, 0, sizeof(*in));
 }

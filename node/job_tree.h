@@ -28,6 +28,7 @@ struct berth_job_tree_input {
 	size_t n_volumes;
 	const char *etc_files[8];
 	size_t n_etc_files;
+	char *etc_hosts_extra;           /* the job's nodes for /etc/hosts (sshd jobs) */
 	struct berth_tree_spec tree;
 	struct berth_tree_stats stats;   /* filled in the child only */
 };

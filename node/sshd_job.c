@@ -344,8 +344,8 @@ int berth_ssh_client_config_text(unsigned port, const struct berth_sshd_host *ho
 	return finish(f, out, err);
 }
 
-int berth_sshd_hostsfile_text(const struct berth_sshd_host *hosts, size_t n, char **out,
-			      struct berth_error *err)
+int berth_sshd_hostsfile_text(const struct berth_sshd_host *hosts, size_t n,
+			      enum berth_hostsfile_syntax syntax, char **out, struct berth_error *err)
 {
 	size_t size;
 	FILE *f = open_memstream(out, &size);
@@ -353,7 +353,54 @@ int berth_sshd_hostsfile_text(const struct berth_sshd_host *hosts, size_t n, cha
 	if (!f)
 		return berth_error_errno(err, errno, "hostsfile");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s slots=%u\n", hosts[i].name, hosts[i].tasks ? hosts[i].tasks : 1);
+		fprintf(f, "%s%s%u\n", hosts[i].name, syntax == BERTH_HOSTSFILE_HYDRA ? ":" : " slots=",
+			hosts[i].tasks ? hosts[i].tasks : 1);
+	return finish(f, out, err);
+}
+
+const struct berth_env_default berth_ssh_launcher_env[] = {
+	/* Open MPI 4 (ORTE): launch orted over ssh, slots from the hostfile */
+	{ "OMPI_MCA_plm", "rsh", NULL },
+	{ "OMPI_MCA_ras", "^slurm", NULL },
+	{ "OMPI_MCA_orte_default_hostfile", BERTH_SSH_CTR_HOSTSFILE, NULL },
+	/* Open MPI 5 (PRRTE) */
+	{ "PRTE_MCA_plm", "ssh", NULL },
+	{ "PRTE_MCA_ras", "^slurm", NULL },
+	{ "PRTE_MCA_prte_default_hostfile", BERTH_SSH_CTR_HOSTSFILE, NULL },
+	/* MPICH (hydra) */
+	{ "HYDRA_BOOTSTRAP", "ssh", "slurm" },
+	{ "HYDRA_LAUNCHER", "ssh", "slurm" },
+	{ "HYDRA_LAUNCHER_EXTRA_ARGS", NULL, "--external-launcher" },
+	{ "HYDRA_HOST_FILE", BERTH_SSH_CTR_HOSTSFILE_MPICH, NULL },
+	/* Intel MPI (hydra) */
+	{ "I_MPI_HYDRA_BOOTSTRAP", "ssh", "slurm" },
+	{ "I_MPI_HYDRA_BOOTSTRAP_EXEC_EXTRA_ARGS", NULL, "--external-launcher" },
+	{ "I_MPI_HYDRA_HOST_FILE", BERTH_SSH_CTR_HOSTSFILE_MPICH, NULL },
+};
+const size_t berth_ssh_launcher_env_count = sizeof(berth_ssh_launcher_env) / sizeof(berth_ssh_launcher_env[0]);
+
+bool berth_ssh_launcher_change(const struct berth_env_default *d, const char *current, const char **value)
+{
+	if (current && !(d->slurm_value && strcmp(current, d->slurm_value) == 0))
+		return false;   /* the job's or the image's own choice */
+	if (!current && !d->value)
+		return false;
+	*value = d->value;
+	return true;
+}
+
+int berth_sshd_etc_hosts_text(const struct berth_sshd_host *hosts, size_t n, char **out,
+			      struct berth_error *err)
+{
+	size_t size;
+	FILE *f = open_memstream(out, &size);
+
+	if (!f)
+		return berth_error_errno(err, errno, "/etc/hosts");
+	fprintf(f, "# berth: the job's nodes\n");
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(hosts[i].name, hosts[i].address) != 0)
+			fprintf(f, "%s %s\n", hosts[i].address, hosts[i].name);
 	return finish(f, out, err);
 }
 

@@ -22,6 +22,7 @@
 #ifndef BERTH_SSHD_JOB_H_
 #define BERTH_SSHD_JOB_H_
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -38,7 +39,8 @@
 #define BERTH_SSH_CTR_BUNDLE "/.berth/ssh"       /* loader, libraries, programs */
 #define BERTH_SSH_CTR_JOB "/.berth/job"          /* this job's keys and configs */
 #define BERTH_SSH_CTR_CLIENT "/usr/bin/ssh"    /* on every PATH (over the image's own) */
-#define BERTH_SSH_CTR_HOSTSFILE "/var/hostsfile"
+#define BERTH_SSH_CTR_HOSTSFILE "/var/hostsfile"              /* Open MPI syntax */
+#define BERTH_SSH_CTR_HOSTSFILE_MPICH "/var/hostsfile.mpich"  /* MPICH/Intel MPI (hydra) syntax */
 #define BERTH_SSH_CTR_CONFIG "/etc/ssh/ssh_config"
 
 /* OpenSSH's split server: programs sshd execs by path, which the bundle
@@ -93,9 +95,33 @@ int berth_sshd_config_text(unsigned port, const char *user, unsigned split, char
 			   struct berth_error *err);
 int berth_ssh_client_config_text(unsigned port, const struct berth_sshd_host *hosts, size_t n,
 				 char **out, struct berth_error *err);
-/* /var/hostsfile: "name slots=N" per node (Open MPI's hostfile syntax). */
-int berth_sshd_hostsfile_text(const struct berth_sshd_host *hosts, size_t n, char **out,
+/* The job's hostfiles: "name slots=N" per node (Open MPI's syntax,
+ * /var/hostsfile) or "name:N" (hydra's: MPICH, Intel MPI;
+ * /var/hostsfile.mpich). */
+enum berth_hostsfile_syntax { BERTH_HOSTSFILE_OPENMPI, BERTH_HOSTSFILE_HYDRA };
+int berth_sshd_hostsfile_text(const struct berth_sshd_host *hosts, size_t n,
+			      enum berth_hostsfile_syntax syntax, char **out, struct berth_error *err);
+/* Lines for the container's /etc/hosts: "address name" for each node whose
+ * address is not its name, so that the job's node names resolve inside the
+ * image (launchers and MPI libraries look them up, not only ssh). */
+int berth_sshd_etc_hosts_text(const struct berth_sshd_host *hosts, size_t n, char **out,
 			      struct berth_error *err);
+/* What makes MPI launchers started inside an sshd job reach the job's nodes
+ * with no options: ssh (not srun, which is not in the image), the job's
+ * hostfiles (not the step's slots).  A variable gets value (NULL: unset)
+ * where it is unset or has slurm_value, what Slurm itself exports from
+ * 23.11 (HYDRA_BOOTSTRAP=slurm with --external-launcher extra arguments,
+ * which hydra would pass to ssh too); a value the job or the image chose
+ * stays. */
+struct berth_env_default {
+	const char *name, *value, *slurm_value;
+};
+extern const struct berth_env_default berth_ssh_launcher_env[];
+extern const size_t berth_ssh_launcher_env_count;
+/* true if d changes a variable whose value is current (NULL: unset); then
+ * *value is the new one (NULL: unset it). */
+bool berth_ssh_launcher_change(const struct berth_env_default *d, const char *current, const char **value);
+
 /* The `ssh` command of the container: runs the bundled client through the
  * bundled loader (so it works whatever the image's libc). */
 int berth_ssh_wrapper_text(char **out, struct berth_error *err);

@@ -121,52 +121,52 @@ static int make_host_key(const char *dir, uint32_t job_id, uid_t uid, gid_t gid,
 	return rc < 0 ? berth_error_prefix(err, "host key") : 0;
 }
 
-static int write_configs(const char *dir, const struct berth_sshd_request *req,
-			 const char *user, unsigned split, struct berth_error *err)
+/* The job's ssh files in dir; *etc_hosts (malloc'd): the lines for the
+ * container's /etc/hosts. */
+static int write_configs(const char *dir, const struct berth_sshd_request *req, const char *user,
+			 unsigned split, char **etc_hosts, struct berth_error *err)
 {
 	struct berth_sshd_host *hosts = NULL;
-	char *sshd = NULL, *client = NULL, *hostsfile = NULL, *wrapper = NULL, *keys = NULL;
-	size_t n = 0;
+	struct {
+		const char *name;
+		mode_t mode;
+		char *text;
+	} files[] = { { "sshd_config", 0644, NULL }, { "ssh_config", 0644, NULL },
+		      { "hostsfile", 0644, NULL },   { "hostsfile.mpich", 0644, NULL },
+		      { "ssh", 0755, NULL },         { "authorized_keys", 0644, NULL } };
+	char *keys = NULL;
+	size_t n = 0, nfiles = sizeof(files) / sizeof(files[0]);
 	int rc;
 
+	*etc_hosts = NULL;
 	rc = berth_sshd_hosts_parse(req->hosts, &hosts, &n, err);
 	if (rc == 0 && berth_ssh_pubkey_check(req->user_key ? req->user_key : "", &keys, err) < 0)
 		rc = -1;
-	if (rc == 0)
-		rc = berth_sshd_config_text(req->port, user, split, &sshd, err);
-	if (rc == 0)
-		rc = berth_ssh_client_config_text(req->port, hosts, n, &client, err);
-	if (rc == 0)
-		rc = berth_sshd_hostsfile_text(hosts, n, &hostsfile, err);
-	if (rc == 0)
-		rc = berth_ssh_wrapper_text(&wrapper, err);
-	if (rc == 0)
-		rc = write_text(dir, "sshd_config", sshd, 0644, err);
-	if (rc == 0)
-		rc = write_text(dir, "ssh_config", client, 0644, err);
-	if (rc == 0)
-		rc = write_text(dir, "hostsfile", hostsfile, 0644, err);
-	if (rc == 0)
-		rc = write_text(dir, "ssh", wrapper, 0755, err);
-	if (rc == 0) {
-		char *line = NULL;
-
-		if (asprintf(&line, "%s\n", keys) < 0)
-			rc = berth_error_errno(err, ENOMEM, "authorized_keys");
-		else
-			rc = write_text(dir, "authorized_keys", line, 0644, err);
-		free(line);
+	if (rc == 0 && (berth_sshd_config_text(req->port, user, split, &files[0].text, err) < 0 ||
+			berth_ssh_client_config_text(req->port, hosts, n, &files[1].text, err) < 0 ||
+			berth_sshd_hostsfile_text(hosts, n, BERTH_HOSTSFILE_OPENMPI, &files[2].text, err) < 0 ||
+			berth_sshd_hostsfile_text(hosts, n, BERTH_HOSTSFILE_HYDRA, &files[3].text, err) < 0 ||
+			berth_ssh_wrapper_text(&files[4].text, err) < 0 ||
+			berth_sshd_etc_hosts_text(hosts, n, etc_hosts, err) < 0))
+		rc = -1;
+	if (rc == 0 && asprintf(&files[5].text, "%s\n", keys) < 0) {
+		files[5].text = NULL;
+		rc = berth_error_errno(err, ENOMEM, "authorized_keys");
 	}
+	for (size_t i = 0; rc == 0 && i < nfiles; i++)
+		rc = write_text(dir, files[i].name, files[i].text, files[i].mode, err);
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i].text);
 	berth_sshd_hosts_free(hosts, n);
-	free(sshd);
-	free(client);
-	free(hostsfile);
-	free(wrapper);
 	free(keys);
+	if (rc < 0) {
+		free(*etc_hosts);
+		*etc_hosts = NULL;
+	}
 	return rc;
 }
 
-/* The bundle, the job's files and three single files into the tree. */
+/* The bundle, the job's files and four single files into the tree. */
 static int add_mounts(struct berth_job_tree_input *tree, const char *bundle, const char *dir,
 		      struct berth_error *err)
 {
@@ -176,8 +176,8 @@ static int add_mounts(struct berth_job_tree_input *tree, const char *bundle, con
 	if (asprintf(&spec,
 		     "%s:" BERTH_SSH_CTR_BUNDLE ":ro;%s:" BERTH_SSH_CTR_JOB ":ro;"
 		     "%s/ssh_config:" BERTH_SSH_CTR_CONFIG ":ro;%s/hostsfile:" BERTH_SSH_CTR_HOSTSFILE ":ro;"
-		     "%s/ssh:" BERTH_SSH_CTR_CLIENT ":ro",
-		     bundle, dir, dir, dir, dir) < 0)
+		     "%s/hostsfile.mpich:" BERTH_SSH_CTR_HOSTSFILE_MPICH ":ro;%s/ssh:" BERTH_SSH_CTR_CLIENT ":ro",
+		     bundle, dir, dir, dir, dir, dir) < 0)
 		return berth_error_errno(err, ENOMEM, "sshd mounts");
 	rc = berth_volume_parse(spec, &tree->site_list, err);
 	free(spec);
@@ -260,8 +260,11 @@ int berth_sshd_prepare(const struct berth_config *cfg, const struct berth_job_pa
 		berth_error_errno(err, errno, "mkdir \"%s\"", dir);
 	else if (berth_sshd_bundle(cfg->state_dir, bundle, sizeof(bundle), &split, err) == 0 &&
 		 make_host_key(dir, job_id, spec->uid, spec->gid, err) == 0 &&
-		 write_configs(dir, &req, pw.pw_name, split, err) == 0 && add_mounts(tree, bundle, dir, err) == 0)
+		 write_configs(dir, &req, pw.pw_name, split, &tree->etc_hosts_extra, err) == 0 &&
+		 add_mounts(tree, bundle, dir, err) == 0) {
+		tree->tree.etc_hosts_extra = tree->etc_hosts_extra;
 		rc = 0;
+	}
 	if (rc == 0)
 		berth_info("job %u: sshd prepared in %.1f ms", job_id, berth_elapsed_ms(&t0));
 	berth_sshd_request_free(&req);

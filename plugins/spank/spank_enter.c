@@ -26,6 +26,7 @@
 #include "image_meta.h"
 #include "modules.h"
 #include "spank_plugin.h"
+#include "sshd_job.h"
 #include "task_entry.h"
 #include "task_env.h"
 
@@ -82,6 +83,30 @@ static int apply_environment(spank_t sp, const struct berth_image_meta *meta, co
 	return rc;
 }
 
+/* A job with an sshd (its hostfiles were written): MPI launchers' defaults
+ * (berth_ssh_launcher_env). */
+static void launcher_defaults(spank_t sp, const struct berth_job_paths *paths)
+{
+	char path[1200], current[4096];
+
+	snprintf(path, sizeof(path), "%s/ssh/hostsfile.mpich", paths->dir);
+	if (access(path, F_OK) < 0)
+		return;
+	for (size_t i = 0; i < berth_ssh_launcher_env_count; i++) {
+		const struct berth_env_default *d = &berth_ssh_launcher_env[i];
+		const char *value = NULL;
+		spank_err_t rc = spank_getenv(sp, d->name, current, sizeof(current));
+
+		if (rc != ESPANK_SUCCESS && rc != ESPANK_ENV_NOEXIST)
+			continue;
+		if (!berth_ssh_launcher_change(d, rc == ESPANK_SUCCESS ? current : NULL, &value))
+			continue;
+		rc = value ? spank_setenv(sp, d->name, value, 1) : spank_unsetenv(sp, d->name);
+		if (rc != ESPANK_SUCCESS)
+			berth_debug("cannot set %s: %s", d->name, spank_strerror(rc));
+	}
+}
+
 int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 				const struct berth_job_paths *paths)
 {
@@ -95,6 +120,7 @@ int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 	memset(&meta, 0, sizeof(meta));
 	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, spec->modules, &pwd, &err) < 0)
 		goto out;
+	launcher_defaults(sp, paths);
 	/* the step's cwd as slurmstepd saw it in user_init; else PWD.  A copy:
 	 * the environment entry may move when Slurm changes job->env */
 	snprintf(cwd, sizeof(cwd), "%s", berth_spank.step_cwd[0] ? berth_spank.step_cwd : pwd ? pwd : "");

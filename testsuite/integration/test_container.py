@@ -69,6 +69,24 @@ def test_volumes_ro_and_rw(cluster, workdir, busybox_digest):
     assert not os.path.exists(os.path.join(data, "g"))
 
 
+def test_volume_mount_point_anywhere_in_the_image(cluster, workdir, busybox_digest):
+    """--volume=...:/usr/sbin/app/data: /usr/sbin is the image's (read-only),
+    app/data does not exist: made in berth's own layer, the image's /usr/sbin
+    entries stay beside it, and nothing appears on the host."""
+    data = os.path.join(workdir, "data")
+    subprocess.run(["runuser", "-u", USER, "--", "mkdir", "-p", data], check=True)
+    with open(os.path.join(data, "in"), "w") as f:
+        f.write("from-host\n")
+    _, state, out = run_job(cluster, workdir, [f"--image=id:{busybox_digest}",
+                                               f"--volume={data}:/usr/sbin/app/data"],
+                            "srun sh -c 'cat /usr/sbin/app/data/in; ls /usr/sbin | grep -c . ; "
+                            "touch /usr/sbin/new 2>/dev/null || echo image-still-read-only'")
+    assert state == "COMPLETED", out
+    lines = out.split()
+    assert "from-host" in lines and "image-still-read-only" in lines, out
+    assert int(lines[1]) > 1, out     # app plus the image's own entries
+
+
 @pytest.mark.parametrize("volume,reason", [
     ("/root:/data", 'volume source "/root": Permission denied'),
     ("{workdir}:/proc/x", '"/proc/x"'),

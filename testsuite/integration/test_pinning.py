@@ -162,11 +162,19 @@ def test_gateway_not_answering(cluster, busybox_ready):
     job's own pin comes from its AdminComment)."""
     image = f"docker:{REGISTRY}/busybox:never-looked-up"
     pinned = f"docker:{REGISTRY}/busybox@{busybox_ready}"
+    before = cluster.job_ids()
     alloc = subprocess.Popen(["runuser", "-u", USER, "--", "env", f"SLURM_CONF={cluster.slurm_conf}",
                               "salloc", "-N1", f"--image={BUSYBOX}", "sh", "-c",
                               "read go; srun -N1 sh -c 'echo step-ok $BERTH_IMAGE_REQUEST'"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, cwd=f"/home/{USER}")
+    # the allocation (and its pin) must exist before the gateway stops: under
+    # load (24.11.5's controller stalls) salloc can take seconds
+    deadline = time.monotonic() + 60
+    while not any(cluster.job(j).get("JobState") == "RUNNING" for j in cluster.job_ids() - before):
+        assert alloc.poll() is None, alloc.communicate()
+        assert time.monotonic() < deadline, "salloc got no allocation"
+        time.sleep(0.1)
     time.sleep(CACHE_TTL_S + 0.2)  # let the cache forget the tags
     pid = gateway_pid()
     os.kill(pid, signal.SIGSTOP)

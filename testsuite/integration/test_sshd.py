@@ -116,6 +116,31 @@ def test_ssh_between_nodes_inside_the_image(cluster, workdir, busybox_pinned):
     assert os.stat(key).st_uid == int(subprocess.check_output(["id", "-u", USER]))
 
 
+def test_mpi_launchers_need_no_options(cluster, workdir, busybox_pinned):
+    """An exclusive job's tasks find what mpirun (Open MPI 4/5) and mpiexec
+    (MPICH, Intel MPI) need to launch over ssh on the job's nodes: the
+    launchers' variables, a hostfile in each syntax, the node names in
+    /etc/hosts; a value the job sets itself wins."""
+    script = ("export HYDRA_LAUNCHER=mine\n"
+              "srun -N1 -n1 -w n1 sh -c 'env | grep -E \"^(OMPI|PRTE|HYDRA|I_MPI)_\" | sort; "
+              "cat /var/hostsfile /var/hostsfile.mpich; grep -E \" n[123]$\" /etc/hosts'")
+    job = cluster.sbatch(USER, ["--exclusive", "-N3", "-n6", f"--image={busybox_pinned}",
+                                "-o", f"{workdir}/out", "--wrap", script])
+    assert cluster.wait(job) == "COMPLETED", read(f"{workdir}/out")
+    out = read(f"{workdir}/out").splitlines()
+    for line in ("OMPI_MCA_plm=rsh", "OMPI_MCA_ras=^slurm", "OMPI_MCA_orte_default_hostfile=/var/hostsfile",
+                 "PRTE_MCA_plm=ssh", "PRTE_MCA_prte_default_hostfile=/var/hostsfile",
+                 "HYDRA_HOST_FILE=/var/hostsfile.mpich", "I_MPI_HYDRA_BOOTSTRAP=ssh",
+                 "HYDRA_BOOTSTRAP=ssh",                      # over Slurm's own "slurm" (23.11+)
+                 "HYDRA_LAUNCHER=mine",                      # the job's own value is kept
+                 "n1 slots=2", "n3 slots=2", "n1:2", "n2:2", "n3:2"):
+        assert line in out, (line, out)
+    # Slurm's --external-launcher would be passed to ssh
+    assert not [line for line in out if "EXTRA_ARGS=" in line], out
+    for node, addr in NODE_ADDR.items():
+        assert f"{addr} {node}" in out, out
+
+
 def test_only_the_jobs_key_logs_in(cluster, workdir, busybox_pinned):
     job = cluster.sbatch(USER, ["--exclusive", "-N2", "-w", "n1,n2", f"--image={busybox_pinned}",
                                 "-o", f"{workdir}/out", "--wrap", "echo up; sleep 60"])

@@ -74,6 +74,7 @@ static const char *const rootfs_script =
 	"printf 'root:x:0:\\nnogroup:x:65534:\\n' > $r/etc/group; "
 	"echo image-hosts > $r/etc/hosts; ln -s ../run/resolv.conf $r/etc/resolv.conf; "
 	"echo image-data > $r/data/file; echo image-tmp > $r/tmp/file; echo image-usr > $r/usr/image-file; "
+	"mkdir $r/big; for i in $(seq 1025); do : > $r/big/f$i; done; "
 	"ln -s /etc $r/evil; ln -s data $r/rel; ln -s etc $r/sys; "
 	"mksquashfs $r %s -noappend -quiet -no-progress -all-root >/dev/null";
 

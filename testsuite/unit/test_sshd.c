@@ -184,8 +184,39 @@ START_TEST(generated_texts)
 	/* a peer's sshd may come up after the batch script started */
 	ck_assert_ptr_nonnull(strstr(text, "\n    ConnectionAttempts 20\n"));
 	free(text);
-	ck_assert_int_eq(berth_sshd_hostsfile_text(hosts, 2, &text, &err), 0);
+	ck_assert_int_eq(berth_sshd_hostsfile_text(hosts, 2, BERTH_HOSTSFILE_OPENMPI, &text, &err), 0);
 	ck_assert_str_eq(text, "n1 slots=2\nn2 slots=1\n");
+	free(text);
+	ck_assert_int_eq(berth_sshd_hostsfile_text(hosts, 2, BERTH_HOSTSFILE_HYDRA, &text, &err), 0);
+	ck_assert_str_eq(text, "n1:2\nn2:1\n");
+	free(text);
+	{
+		/* Slurm's own hydra bootstrap (23.11+) is replaced, the job's stays */
+		const struct berth_env_default *boot = NULL, *extra = NULL, *plm = NULL;
+		const char *value = "unchanged";
+
+		for (size_t i = 0; i < berth_ssh_launcher_env_count; i++) {
+			const struct berth_env_default *d = &berth_ssh_launcher_env[i];
+			if (strcmp(d->name, "HYDRA_BOOTSTRAP") == 0)
+				boot = d;
+			else if (strcmp(d->name, "HYDRA_LAUNCHER_EXTRA_ARGS") == 0)
+				extra = d;
+			else if (strcmp(d->name, "OMPI_MCA_plm") == 0)
+				plm = d;
+		}
+		ck_assert(boot && extra && plm);
+		ck_assert(berth_ssh_launcher_change(boot, NULL, &value) && strcmp(value, "ssh") == 0);
+		ck_assert(berth_ssh_launcher_change(boot, "slurm", &value) && strcmp(value, "ssh") == 0);
+		ck_assert(!berth_ssh_launcher_change(boot, "rsh", &value));
+		ck_assert(berth_ssh_launcher_change(extra, "--external-launcher", &value) && value == NULL);
+		ck_assert(!berth_ssh_launcher_change(extra, NULL, &value));
+		ck_assert(!berth_ssh_launcher_change(extra, "-v", &value));
+		ck_assert(berth_ssh_launcher_change(plm, NULL, &value) && strcmp(value, "rsh") == 0);
+		ck_assert(!berth_ssh_launcher_change(plm, "slurm", &value));   /* the job chose it */
+	}
+	/* n2's address is its name: nothing to add for it */
+	ck_assert_int_eq(berth_sshd_etc_hosts_text(hosts, 2, &text, &err), 0);
+	ck_assert_str_eq(text, "# berth: the job's nodes\n10.77.0.11 n1\n");
 	free(text);
 	ck_assert_int_eq(berth_ssh_refused_text("no sshd: it's `$(id)` \"shared\"\n", &text, &err), 0);
 	ck_assert_ptr_nonnull(strstr(text, "echo 'berth: no sshd: it?s ?" "?(id)? ?shared?" "?' >&2\n"));
