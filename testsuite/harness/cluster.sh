@@ -10,6 +10,7 @@
 #   cluster.sh env              eval "$(cluster.sh env)" sets SLURM_CONF, BERTH_LAB, BERTH_REGISTRY, BERTH_GATEWAY
 #   cluster.sh run-as USER CMD  run CMD as USER (cwd = home, SLURM_CONF set)
 #   cluster.sh sqfs IMAGE       flatten a test image into $BERTH_LAB/images/<digest>.sqfs, print the digest
+#   cluster.sh mpi-image        the MPI test image (mpi_image.sh) in $BERTH_LAB/images, print its digest
 #   cluster.sh restart-slurmd NODE  stop NODE's slurmd (jobs keep running) and start it again
 #
 # Environment: BERTH_LAB (default /var/tmp/berth-lab), BERTH_BUILDDIR (build
@@ -25,6 +26,8 @@ set -euo pipefail
 . "$HARNESS/nodes.sh"
 # shellcheck source=images.sh
 . "$HARNESS/images.sh"
+# shellcheck source=mpi_image.sh
+. "$HARNESS/mpi_image.sh"
 # shellcheck source=gateway.sh
 . "$HARNESS/gateway.sh"
 # shellcheck source=accounting.sh
@@ -192,6 +195,12 @@ cmd_sqfs() {
 	make_sqfs "$1"
 }
 
+cmd_mpi_image() {
+	need_root mpi-image
+	[ -d "$LAB/images" ] || install -d -m 0755 "$LAB" "$LAB/images" "$LAB/oci"
+	mpi_image
+}
+
 cmd_restart_slurmd() {
 	if [ $# != 1 ] || [[ " ${NODES[*]} " != *" $1 "* ]]; then
 		die "usage: cluster.sh restart-slurmd NODE (${NODES[*]})"
@@ -214,6 +223,7 @@ main() {
 	env) cmd_env ;;
 	run-as) cmd_run_as "$@" ;;
 	sqfs) cmd_sqfs "$@" ;;
+	mpi-image) cmd_mpi_image ;;
 	restart-slurmd) cmd_restart_slurmd "$@" ;;
 	-h | --help | help) usage ;;
 	*) die "unknown command '$cmd' (start stop status env run-as sqfs restart-slurmd)" ;;

@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# mpi_image.sh - the MPI test image (sourced by cluster.sh after lib.sh):
+# Debian 12 with Open MPI 4.1 and MPICH 4.0 as Debian ships them, and
+# /usr/local/bin/hello.{openmpi,mpich} (testsuite/integration/tools/
+# mpi_hello.c) compiled in it, the compilers removed again.  Made with
+# mmdebstrap from the Debian mirror apt already uses, flattened straight
+# into the image directory like `cluster.sh sqfs` (no registry, no
+# gateway); its digest is the squashfs's sha256.  Built on first use (about
+# 30 s) and kept until this file, mpi_hello.c or mmdebstrap change.
+
+MPI_SUITE=bookworm
+MPI_PACKAGES=openmpi-bin,mpich
+MPI_BUILD_PACKAGES=gcc,libc6-dev,libopenmpi-dev,libmpich-dev
+
+# The Debian mirror of this system's apt sources (not the security one).
+debian_mirror() {
+	apt-get indextargets --format '$(URI)' 'Identifier: Packages' 2>/dev/null |
+		grep -v -- '-security/' | sed -n 's|/dists/.*||p' | head -n1
+}
+
+mpi_image_stamp() {
+	{
+		echo "$MPI_SUITE $MPI_PACKAGES $MPI_BUILD_PACKAGES"
+		sha256sum "$HARNESS/mpi_image.sh" "$HARNESS/../integration/tools/mpi_hello.c"
+		mmdebstrap --version
+	} | sha256sum | cut -c1-64
+}
+
+# Prints the image's digest (sha256:...), building it if needed.
+mpi_image() {
+	local stamp mirror work digest t0
+	command -v mmdebstrap >/dev/null || die "mpi-image: needs mmdebstrap (install-deps.sh installs it on the host)"
+	stamp=$(mpi_image_stamp)
+	if [ "$(cat "$LAB/oci/mpi.stamp" 2>/dev/null | head -n1)" = "$stamp" ]; then
+		digest=$(sed -n 2p "$LAB/oci/mpi.stamp")
+		if [ -s "$LAB/images/$digest.sqfs" ] && [ -s "$LAB/images/$digest.json" ]; then
+			echo "$digest"
+			return 0
+		fi
+	fi
+	mirror=$(debian_mirror)
+	[ -n "$mirror" ] || die "mpi-image: no Debian mirror in apt's sources"
+	t0=$(now_us)
+	work=$(mktemp -d "$LAB/oci/mpi.XXXXXX")
+	cp "$HARNESS/../integration/tools/mpi_hello.c" "$work/hello.c"
+	# shellcheck disable=SC2016 # $1 is mmdebstrap's, in its hooks
+	mmdebstrap --quiet --variant=minbase --include="$MPI_PACKAGES,$MPI_BUILD_PACKAGES" \
+		--customize-hook="cp '$work/hello.c' \"\$1/tmp/hello.c\"" \
+		--customize-hook='chroot "$1" mpicc.openmpi -O2 -o /usr/local/bin/hello.openmpi /tmp/hello.c' \
+		--customize-hook='chroot "$1" mpicc.mpich -O2 -o /usr/local/bin/hello.mpich /tmp/hello.c' \
+		--customize-hook="chroot \"\$1\" apt-get purge -y -qq --autoremove ${MPI_BUILD_PACKAGES//,/ } >/dev/null" \
+		--customize-hook='rm -rf "$1/tmp/hello.c" "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+		"$MPI_SUITE" "$work/rootfs" "$mirror" >"$work/log" 2>&1 ||
+		{ tail -n 20 "$work/log" >&2; rm -rf --one-file-system "$work"; die "mpi-image: mmdebstrap failed"; }
+	mksquashfs "$work/rootfs" "$work/img.sqfs" -noappend -quiet -no-progress -comp zstd >/dev/null
+	digest=sha256:$(sha256sum "$work/img.sqfs" | cut -c1-64)
+	jq -n --arg d "$digest" '{schema: 1, digest: $d,
+		env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+		entrypoint: [], cmd: ["/bin/bash"], workdir: null,
+		labels: {"org.opencontainers.image.title": "berth MPI test image"}}' >"$work/img.json"
+	chmod 0644 "$work/img.sqfs" "$work/img.json"
+	mv -f "$work/img.json" "$LAB/images/$digest.json"
+	mv -f "$work/img.sqfs" "$LAB/images/$digest.sqfs"
+	printf '%s\n%s\n' "$stamp" "$digest" >"$LAB/oci/mpi.stamp"
+	rm -rf --one-file-system "$work"
+	say "mpi-image: built $digest in $(since "$t0") s" >&2
+	echo "$digest"
+}
