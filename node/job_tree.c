@@ -85,9 +85,22 @@ static int add_module_mounts(struct berth_job_tree_input *in, const struct berth
 	return rc;
 }
 
+/* Admin-trusted directories (slurm.conf's), bound read-write: the tasks
+ * write there as on the host (PMIx session files); the paths are Slurm's. */
+static void add_host_paths(struct berth_job_tree_input *in, const char *const *host_paths)
+{
+	struct stat st;
+
+	for (; host_paths && *host_paths && in->n_host_paths < BERTH_JOB_HOST_PATHS_MAX; host_paths++) {
+		if (**host_paths != '/' || stat(*host_paths, &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		in->host_paths[in->n_host_paths++] = (struct berth_tree_host_path){ *host_paths, -1, false };
+	}
+}
+
 int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
-		    struct berth_error *err)
+		    const char *const *host_paths, struct berth_error *err)
 {
 	memset(in, 0, sizeof(*in));
 	in->volume_list = (struct berth_volume_list)BERTH_VOLUME_LIST_INIT;
@@ -108,6 +121,8 @@ int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_c
 	for (size_t i = 0; i < sizeof(site_etc_files) / sizeof(site_etc_files[0]); i++)
 		if (access(site_etc_files[i], R_OK) == 0)
 			in->etc_files[in->n_etc_files++] = site_etc_files[i];
+	if (!spec->ccm)   /* --ccm: the node's own / has them already */
+		add_host_paths(in, host_paths);
 
 	in->tree = (struct berth_tree_spec){
 		.root = paths->root,
@@ -117,6 +132,8 @@ int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_c
 		.tmp_dir = paths->tmp,
 		.site_mounts = in->site_list.items,
 		.n_site_mounts = in->site_list.count,
+		.host_paths = in->host_paths,
+		.n_host_paths = in->n_host_paths,
 		.etc_files = in->etc_files,
 		.n_etc_files = in->n_etc_files,
 		.passwd_entry = in->passwd,

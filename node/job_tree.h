@@ -14,6 +14,8 @@
 
 #define BERTH_JOB_GROUPS_MAX 256
 
+#define BERTH_JOB_HOST_PATHS_MAX 4
+
 struct berth_job_tree_input {
 	char sqfs[4096], json[4096];
 	char passwd[2048];
@@ -26,6 +28,8 @@ struct berth_job_tree_input {
 	struct berth_volume_list volume_list, site_list;
 	struct berth_tree_volume volumes[BERTH_VOLUMES_MAX];
 	size_t n_volumes;
+	struct berth_tree_host_path host_paths[BERTH_JOB_HOST_PATHS_MAX];
+	size_t n_host_paths;
 	const char *etc_files[8];
 	size_t n_etc_files;
 	char *etc_hosts_extra;           /* the job's nodes for /etc/hosts (sshd jobs) */
@@ -33,10 +37,13 @@ struct berth_job_tree_input {
 	struct berth_tree_stats stats;   /* filled in the child only */
 };
 
-/* Gather (opening the user's volume sources as the user). */
+/* Gather (opening the user's volume sources as the user).  host_paths:
+ * NULL-terminated directories of the node the tasks need at the same path
+ * (Slurm's spool and TmpFS: the MPI plugins' PMIx server and session
+ * directories); those that do not exist are left out. */
 int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
-		    struct berth_error *err);
+		    const char *const *host_paths, struct berth_error *err);
 
 /* berth_ns_populate_fn: build the tree inside the new namespace. */
 int berth_job_tree_build(void *arg, struct berth_error *err);

@@ -38,6 +38,16 @@ const char *berth_slurm_conf_path(void);
 int berth_slurm_load_config(const char *config_path, struct berth_config *cfg,
 			    struct berth_error *err);
 
+/* The node's directories that tasks in a container need at the same path,
+ * for Slurm's MPI plugins: SlurmdSpoolDir (the PMIx server directory and its
+ * shared-memory store) and TmpFS (the PMIx client session directory), %n
+ * and %h expanded for node; TmpFS not when it is /tmp or under it (the
+ * container's /tmp is the job's own).  Fills paths (NULL-terminated, max
+ * entries with room for the NULL) from buf (BERTH_SLURM_PATH_MAX each). */
+#define BERTH_SLURM_PATH_MAX 4096
+void berth_slurm_task_host_paths(const char *node, char (*buf)[BERTH_SLURM_PATH_MAX], const char **paths,
+				 size_t max);
+
 /* Log every berth.conf value at debug level. */
 void berth_config_log(const struct berth_config *cfg);
 

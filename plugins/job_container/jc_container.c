@@ -19,7 +19,7 @@
 
 
 int jc_container_create(const struct berth_config *cfg, const struct berth_job_paths *paths,
-			uint32_t job_id, uid_t uid, struct berth_error *err)
+			uint32_t job_id, uid_t uid, const char *const *host_paths, struct berth_error *err)
 {
 	struct berth_job_spec spec;
 	struct berth_job_tree_input *tree;
@@ -39,7 +39,7 @@ int jc_container_create(const struct berth_config *cfg, const struct berth_job_p
 		berth_job_spec_free(&spec);
 		return berth_error_errno(err, ENOMEM, "container");
 	}
-	rc = berth_job_tree_prepare(tree, cfg, &spec, paths, err);
+	rc = berth_job_tree_prepare(tree, cfg, &spec, paths, host_paths, err);
 	if (rc == 0)
 		rc = berth_sshd_prepare(cfg, paths, &spec, job_id, tree, err);
 	if (rc == 0)

@@ -15,9 +15,9 @@
  * A spec carrying a user error: nothing is built (the steps report it).
  * uid: the job's as Slurm passed it, or (uid_t)-1 where Slurm no longer
  * does (23.02+); the spec, written by root in job_prolog, is then the
- * authority. */
+ * authority.  host_paths: berth_job_tree_prepare's. */
 int jc_container_create(const struct berth_config *cfg, const struct berth_job_paths *paths,
-			uint32_t job_id, uid_t uid, struct berth_error *err);
+			uint32_t job_id, uid_t uid, const char *const *host_paths, struct berth_error *err);
 
 /* slurmd start: remove what belongs to jobs that no longer run here. */
 void jc_restore(const struct berth_config *cfg, const char *spool_dir);

@@ -155,9 +155,15 @@ static int core_stepd_create(uint32_t job_id, uid_t uid)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_job_paths paths;
+	char node[BERTH_NODE_NAME_MAX], host_buf[2][BERTH_SLURM_PATH_MAX];
+	const char *host_paths[3];
 
+	if (berth_node_name(node, sizeof(node), &err) == 0)
+		berth_slurm_task_host_paths(node, host_buf, host_paths, 3);
+	else
+		host_paths[0] = NULL;
 	if (job_paths(job_id, &paths, &err) < 0 ||
-	    jc_container_create(&node_config, &paths, job_id, uid, &err) < 0) {
+	    jc_container_create(&node_config, &paths, job_id, uid, host_paths, &err) < 0) {
 		berth_err("job %u: cannot build the job's container: %s", job_id, err.msg);
 		return SLURM_ERROR;
 	}

@@ -32,6 +32,7 @@
 #include "job_tree.h"
 #include "berth_log.h"
 #include "fs_util.h"
+#include "slurm_shim.h"
 #include "spank_plugin.h"
 
 /* The job's volumes, then the step's that the job does not have. *extra
@@ -158,8 +159,13 @@ static int build_step_container(const struct berth_job_paths *job_paths, bool jo
 	struct berth_spank_step *step = &berth_spank.step;
 	struct berth_ns_base base = { -1 };
 	struct berth_job_tree_input *tree;
+	char node[BERTH_NODE_NAME_MAX], host_buf[2][BERTH_SLURM_PATH_MAX];
+	const char *host_paths[3] = { NULL };
+	struct berth_error node_err = BERTH_ERROR_INIT;
 	int rc;
 
+	if (berth_node_name(node, sizeof(node), &node_err) == 0)
+		berth_slurm_task_host_paths(node, host_buf, host_paths, 3);
 	if (!(tree = calloc(1, sizeof(*tree))))
 		return berth_error_errno(err, ENOMEM, "step container");
 	if (job_pinned && (base.ns_fd = berth_ns_open(job_paths)) <= 0) {
@@ -167,7 +173,7 @@ static int build_step_container(const struct berth_job_paths *job_paths, bool jo
 		free(tree);
 		return berth_error_set(err, EIO, "cannot open the job's namespace %s", job_paths->ns);
 	}
-	rc = berth_job_tree_prepare(tree, &berth_spank.config, &step->spec, &step->paths, err);
+	rc = berth_job_tree_prepare(tree, &berth_spank.config, &step->spec, &step->paths, host_paths, err);
 	if (rc == 0)
 		rc = berth_ns_create(&step->paths, step->spec.uid, step->spec.gid, &base, berth_job_tree_build,
 					 tree, err);

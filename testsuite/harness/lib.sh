@@ -217,15 +217,19 @@ render() { # TEMPLATE OUT KEY=VALUE...
 init_lab() {
 	local n d
 	umask 022
-	install -d -m 0755 "$LAB" "$LAB"/{etc,log,log/prev,run,state,spool,images,registry,oci}
+	install -d -m 0755 "$LAB" "$LAB"/{etc,log,log/prev,run,state,spool,tmpfs,images,registry,oci}
 	install -d -m 0700 "$LAB/berth-state"
 	# nothing may be mounted in the lab when we wipe parts of it
 	if [ -n "$(lab_mounts)" ]; then
 		die "mounts under $LAB are left from an earlier run (run 'cluster.sh stop' first): $(lab_mounts | tr '\n' ' ')"
 	fi
 	find "$LAB/log" -maxdepth 1 -type f -name '*.log' -exec mv -f -t "$LAB/log/prev" {} +
-	find "$LAB/state" "$LAB/spool" "$LAB/berth-state" -mindepth 1 -maxdepth 1 -exec rm -rf --one-file-system {} +
-	for n in "${NODES[@]}"; do install -d -m 0755 "$LAB/spool/$n"; done
+	find "$LAB/state" "$LAB/spool" "$LAB/tmpfs" "$LAB/berth-state" -mindepth 1 -maxdepth 1 \
+		-exec rm -rf --one-file-system {} +
+	# TmpFS (slurm.conf): each node's own, as on a cluster (the PMIx client
+	# directories of one step would collide in a shared /tmp), and not
+	# under /tmp, which berth's containers replace with the job's own
+	for n in "${NODES[@]}"; do install -d -m 0755 "$LAB/spool/$n"; install -d -m 1777 "$LAB/tmpfs/$n"; done
 	for d in "$RUN"/*.bgpid; do
 		[ -e "$d" ] || continue
 		case ${d##*/} in munged.bgpid) ;; *) rm -f "$d" ;; esac

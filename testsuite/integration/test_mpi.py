@@ -67,3 +67,15 @@ def test_mpich_mpiexec_over_the_jobs_sshd(cluster, workdir, mpi_digest):
                          "srun -N1 -n1 -w n1 mpiexec.mpich -n 6 hello.mpich")
     assert state == "COMPLETED", out
     check_ranks(out, 6, "MPICH Version")
+
+
+def test_openmpi_with_srun_pmix(cluster, workdir, mpi_digest):
+    """srun --mpi=pmix: Slurm's PMIx server directory and its shared-memory
+    store (in SlurmdSpoolDir) and the client session directory (in TmpFS,
+    here not under /tmp) are at their paths in the container: MPI_Init
+    works and PMIx prints no errors."""
+    state, out = run_mpi(cluster, workdir, ["-N3", "-n6", f"--image=id:{mpi_digest}"],
+                         "srun --mpi=pmix hello.openmpi")
+    assert state == "COMPLETED", out
+    assert "PMIX ERROR" not in out and "PMIx ERROR" not in out, out
+    check_ranks(out, 6, "Open MPI v4.1")
