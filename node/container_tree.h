@@ -39,8 +39,8 @@
  *                i.e. covered by a tmpfs holding read-only binds of its
  *                entries (recursive, so earlier mounts below it stay),
  *                and that tmpfs is made read-only at the end
- *   host paths   spec->host_paths (e.g. SlurmdSpoolDir, the job's working
- *                filesystems), bound at the same path, non-recursive (a
+ *   host paths   spec->host_paths (the node's SlurmdSpoolDir and TmpFS: the
+ *                directories of Slurm's MPI plugins), bound at the same path, read-write, non-recursive (a
  *                recursive bind would copy other jobs' namespace pins),
  *                mount points made like the site mounts'
  *   volumes      spec->volumes, last; see below
