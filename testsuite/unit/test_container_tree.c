@@ -48,7 +48,7 @@
 struct job {
 	struct tt_job dirs;
 	struct berth_tree_spec spec;
-	struct berth_tree_volume vols[4];
+	struct berth_tree_volume vols[8];
 	const char *expect_error;   /* for refusals */
 	char msg[1024];
 };
@@ -62,8 +62,10 @@ static void job_init(struct job *job, const char *name)
 
 static void add_volume(struct job *job, const char *src, const char *dst, unsigned flags)
 {
-	struct berth_tree_volume *v = &job->vols[job->spec.n_volumes++];
+	struct berth_tree_volume *v;
 
+	ck_assert_uint_lt(job->spec.n_volumes, ARRAY_LEN(job->vols));
+	v = &job->vols[job->spec.n_volumes++];
 	v->src = src;
 	v->dst = dst;
 	v->flags = flags;
