@@ -18,6 +18,28 @@ import time
 MUNGED = "/usr/sbin/munged"
 
 
+_USER_COPIES = None
+
+
+def user_copy(binary):
+    """A copy of a build's program that any user may run (the build tree may
+    sit under a directory only root can enter, such as /root), kept until the
+    test process exits."""
+    global _USER_COPIES
+    if _USER_COPIES is None:
+        import atexit
+        import shutil
+        _USER_COPIES = tempfile.mkdtemp(prefix="berth-test-bin.")
+        os.chmod(_USER_COPIES, 0o755)
+        atexit.register(shutil.rmtree, _USER_COPIES, True)
+    import shutil
+    copy = os.path.join(_USER_COPIES, os.path.basename(binary))
+    if not os.path.exists(copy):
+        shutil.copy2(binary, copy)
+        os.chmod(copy, 0o755)
+    return copy
+
+
 def free_port(host="127.0.0.1"):
     with socket.socket() as s:
         s.bind((host, 0))
@@ -149,7 +171,7 @@ class Gatewayd:
 
     def start(self, timeout=15):
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config], stdout=log, stderr=log,
+        self.proc = subprocess.Popen([user_copy(self.binary), "-f", "-c", self.config], stdout=log, stderr=log,
                                      stdin=subprocess.DEVNULL, user=self.uid, group=self.gid,
                                      extra_groups=[], env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
         log.close()

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import Layout, daemon_user_or_skip, skopeo_push
-from gatewayd import Gatewayd, free_port, TEST_USERS, skip_reason
+from gatewayd import Gatewayd, free_port, TEST_USERS, skip_reason, user_copy
 from servers import Registry
 
 TOOL = os.environ.get("BERTH_REGISTRY_TOOL", "")
@@ -31,6 +31,7 @@ DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 if skip_reason(GATEWAYD, BERTH):
     pytest.skip(skip_reason(GATEWAYD, BERTH), allow_module_level=True)
+BERTH = user_copy(BERTH)   # run as alice and bob
 
 
 # ------------------------------------------------------------------ fixtures
@@ -449,9 +450,10 @@ def lua(gw, munged, gwdir, script, user="root", gateway=None, socket=None):
             f.write(f"gateway_socket = {socket}\n")
     os.chmod(conf, 0o644)
     pw = pwd.getpwnam(user)
+    module_dir = os.path.dirname(user_copy(os.path.join(LUA_MODULE_DIR, "berth.so")))   # run as user
     proc = subprocess.run(["lua5.4", "-e", f'berth = require("berth"); berth.config("{conf}")\n' + script],
                           capture_output=True, text=True, timeout=60, user=pw.pw_uid, group=pw.pw_gid,
-                          env={"PATH": "/usr/bin:/bin", "LUA_CPATH": os.path.join(LUA_MODULE_DIR, "?.so"),
+                          env={"PATH": "/usr/bin:/bin", "LUA_CPATH": os.path.join(module_dir, "?.so"),
                                "BERTH_MUNGE_SOCKET": munged.socket,
                                "LD_PRELOAD": sanitizer_preload(os.path.join(LUA_MODULE_DIR, "berth.so"))})
     return Run(proc)

@@ -91,6 +91,7 @@ cmd_start() {
 	ensure_user alice 2001
 	ensure_user bob 2002
 	init_lab
+	stage_build
 	start_munge
 	write_configs
 	start_accounting

@@ -17,7 +17,7 @@ eval "$("$here/cluster.sh" env)"
 as_alice sinfo -N -o '%N %T %c %m'
 
 image="docker:${BERTH_REGISTRY}/busybox:latest"
-berth=$BERTH_BUILDDIR/helper/berth
+berth=$BERTH_LAB/build/berth   # the lab's copy (cluster.sh stage_build)
 say "as alice: berth pull $image (registry -> verified layers -> one squashfs, by the gateway)"
 as_alice "$berth" pull "$image"
 as_alice "$berth" images

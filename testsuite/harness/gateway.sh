@@ -8,7 +8,6 @@
 
 GATEWAY_USER=berthgw
 GATEWAY_PORT=7050
-GATEWAY_BIN=$BUILDDIR/gateway/berth-gatewayd
 GATEWAY_CONF=$LAB/etc/berth-gateway.conf
 
 # host:port the gateway listens on and berth.conf's gateway_url points to

@@ -21,6 +21,11 @@ REGISTRY=127.0.0.1:15000
 SUBNET=10.77.0                 # bridge .1, nodes .11 .12 .13; nothing is routed
 SLURM_PLUGINDIR=/usr/lib/x86_64-linux-gnu/slurm-wlm
 SLURM_CONF=$LAB/etc/slurm.conf
+# What ordinary users run from the build - berth.so in their sbatch/srun, the
+# gateway as its own user, the helper - is copied here at start (stage_build),
+# so a build tree under a directory only root can enter (/root) works too.
+STAGE=$LAB/build
+GATEWAY_BIN=$STAGE/berth-gatewayd
 RUN=$LAB/run
 CLIENT_PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export SLURM_CONF
@@ -256,16 +261,28 @@ check_plugins() {
 	done
 }
 
+stage_build() {
+	local f
+	rm -rf --one-file-system "$STAGE"
+	install -d -m 0755 "$STAGE" "$STAGE/plugins"
+	if [ "$PLUGINS" = 1 ]; then
+		for f in "$BUILDDIR"/plugins/.libs/*.so; do install -m 0755 "$f" "$STAGE/plugins/"; done
+	fi
+	for f in gateway/berth-gatewayd helper/berth; do
+		[ ! -x "$BUILDDIR/$f" ] || install -m 0755 "$BUILDDIR/$f" "$STAGE/${f#*/}"
+	done
+}
+
 write_configs() {
 	local host plugindir plugin_lines='' nodes='' i
 	host=$(hostname -s)
 	plugindir=$SLURM_PLUGINDIR
 	if [ "$PLUGINS" = 1 ]; then
 		check_plugins
-		plugindir=$SLURM_PLUGINDIR:$BUILDDIR/plugins/.libs
+		plugindir=$SLURM_PLUGINDIR:$STAGE/plugins
 		plugin_lines="JobSubmitPlugins=berth"$'\n'"$(node_plugin_line)"
 		# per-job sshd (exclusive jobs only) and --ccm (needs the sshd)
-		printf 'required %s enable_ccm=1 enable_sshd=1\n' "$BUILDDIR/plugins/.libs/berth.so" >"$LAB/etc/plugstack.conf"
+		printf 'required %s enable_ccm=1 enable_sshd=1\n' "$STAGE/plugins/berth.so" >"$LAB/etc/plugstack.conf"
 	else
 		plugin_lines='# BERTH_LAB_PLUGINS=0: berth plugins not loaded'
 		: >"$LAB/etc/plugstack.conf"

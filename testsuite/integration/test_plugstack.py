@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import BUILDDIR, LAB, USER
+from conftest import LAB, USER
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def alt_conf(cluster):
 
     def write(args):
         with open(plugstack, "w") as f:
-            f.write(f"required {BUILDDIR}/plugins/.libs/berth.so {args}\n")
+            f.write(f"required {LAB}/build/plugins/berth.so {args}\n")
         return {"SLURM_CONF": os.path.join(d, "slurm.conf")}
     yield write
     shutil.rmtree(d)
