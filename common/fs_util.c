@@ -125,3 +125,23 @@ int berth_mkdir_parents(const char *dir, mode_t mode, struct berth_error *err)
 		return berth_error_errno(err, errno, "chmod \"%s\"", path);
 	return 0;
 }
+
+int berth_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

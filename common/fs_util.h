@@ -1,5 +1,5 @@
 /*
- * fs_util.h - small filesystem helpers for root-run code.
+ * fs_util.h - small filesystem and file descriptor helpers.
  */
 #ifndef BERTH_FS_UTIL_H_
 #define BERTH_FS_UTIL_H_
@@ -19,6 +19,10 @@ bool berth_is_mount_point(const char *path);
 
 /* Detach every mount at path (stacked bind mounts included). */
 void berth_umount_all(const char *path);
+
+/* All len bytes to fd, across short writes and EINTR; -1 with errno (EIO
+ * when write makes no progress). */
+int berth_write_all(int fd, const void *buf, size_t len);
 
 /* mkdir -p: missing parents 0755, dir itself with mode (chmod'ed even if
  * it existed). */

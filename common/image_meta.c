@@ -21,6 +21,7 @@
 
 #include <json-c/json.h>
 
+#include "fs_util.h"
 #include "image_meta.h"
 #include "json_ascii.h"
 
@@ -659,21 +660,6 @@ int berth_image_meta_to_json(const struct berth_image_meta *m, char **out, size_
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int berth_image_meta_write(const struct berth_image_meta *m, const char *path, mode_t mode,
 			   struct berth_error *err)
 {
@@ -690,7 +676,7 @@ int berth_image_meta_write(const struct berth_image_meta *m, const char *path, m
 		free(text);
 		return -1;
 	}
-	if (fchmod(fd, mode) < 0 || write_all(fd, text, len) < 0 || write_all(fd, "\n", 1) < 0 ||
+	if (fchmod(fd, mode) < 0 || berth_write_all(fd, text, len) < 0 || berth_write_all(fd, "\n", 1) < 0 ||
 	    fsync(fd) < 0)
 		berth_error_errno(err, errno, "write \"%s\"", tmp);
 	else if (rename(tmp, path) < 0)

@@ -23,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "fs_util.h"
 #include "berth_log.h"
 #include "gw_http_internal.h"
 
@@ -248,21 +249,6 @@ static struct gw_request *request_new(struct gw_http_ctx *ctx, struct MHD_Connec
 }
 
 /* ---- body ------------------------------------------------------------- */
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* MHD_NO closes the connection (no reply possible in the middle of a body). */
 static enum MHD_Result take_body(struct gw_request *req, const char *data, size_t size)
 {
@@ -275,7 +261,7 @@ static enum MHD_Result take_body(struct gw_request *req, const char *data, size_
 				      (unsigned long long)req->body_limit);
 			return MHD_NO;
 		}
-		if (write_all(req->upload_fd, data, size) < 0) {
+		if (berth_write_all(req->upload_fd, data, size) < 0) {
 			berth_err("%s: writing %s: %s: connection closed", req->what, req->upload_path,
 				  strerror(errno));
 			return MHD_NO;

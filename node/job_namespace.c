@@ -29,22 +29,6 @@
 #include "job_namespace.h"
 #include "sshd_launch.h"
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int prepare_job_dir(const struct berth_job_paths *paths, uid_t uid, gid_t gid,
 			   struct berth_error *err)
 {
@@ -124,12 +108,12 @@ static void namespace_child(const struct berth_job_paths *paths, const struct be
 		berth_error_errno(&err, errno, "make / private");
 	else if (mount(paths->tmp, "/tmp", NULL, MS_BIND | MS_NOSUID | MS_NODEV, NULL) < 0)
 		berth_error_errno(&err, errno, "bind the job's /tmp");
-	write_full(status_fd, err.msg, strlen(err.msg) + 1);
+	berth_write_all(status_fd, err.msg, strlen(err.msg) + 1);
 	if (err.msg[0] || wait_go(go_fd) != GO_POPULATE)
 		_exit(1);
 	if (populate && populate(arg, &err) == 0)
 		berth_error_clear(&err);  /* a callee may leave a recovered error behind */
-	write_full(status_fd, err.msg, strlen(err.msg) + 1);
+	berth_write_all(status_fd, err.msg, strlen(err.msg) + 1);
 	_exit(err.msg[0] ? 1 : 0);
 }
 
@@ -167,7 +151,7 @@ static int drive_namespace_child(pid_t pid, const char *holder, int status_fd, i
 		return berth_error_set(err, EINVAL, "%s", msg);
 	if (pin_namespace(pid, holder, err) < 0)
 		return -1;
-	if (write_full(go_fd, &go, 1) < 0)
+	if (berth_write_all(go_fd, &go, 1) < 0)
 		berth_error_errno(err, errno, "namespace child");
 	else if (read_report(status_fd, msg, sizeof(msg)) < 0)
 		berth_error_set(err, EIO, "namespace child died while building the container");

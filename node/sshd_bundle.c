@@ -117,24 +117,6 @@ static int stamp_of(const struct host_programs *hp, char *buf, size_t size, stru
 	return 0;
 }
 
-/* All len bytes, across short writes and EINTR; -1 with errno. */
-static int write_all(int fd, const unsigned char *bytes, size_t len)
-{
-	for (size_t done = 0; done < len;) {
-		ssize_t n = write(fd, bytes + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int write_bytes(const char *dst, const unsigned char *bytes, size_t len, mode_t mode,
 		       struct berth_error *err)
 {
@@ -142,7 +124,7 @@ static int write_bytes(const char *dst, const unsigned char *bytes, size_t len, 
 
 	if (fd < 0)
 		return berth_error_errno(err, errno, "create \"%s\"", dst);
-	if (write_all(fd, bytes, len) < 0) {
+	if (berth_write_all(fd, bytes, len) < 0) {
 		int saved = errno;
 
 		close(fd);
@@ -167,7 +149,7 @@ static int copy_file(const char *src, const char *dst, mode_t mode, struct berth
 		return berth_error_errno(err, errno, "create \"%s\"", dst);
 	}
 	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write_all(out, (const unsigned char *)buf, (size_t)n) < 0) {
+		if (berth_write_all(out, buf, (size_t)n) < 0) {
 			rc = berth_error_errno(err, errno, "write \"%s\"", dst);
 			break;
 		}

@@ -34,7 +34,7 @@ FUZZ_ALL_CFLAGS = $(DEFS) -I$(top_srcdir)/common -I$(top_srcdir)/node -I$(top_sr
 	-I$(top_srcdir)/testsuite/fuzz $(FUZZ_CFLAGS) $(JSONC_CFLAGS)
 FUZZ_LINK = $(AM_V_CCLD)$(MKDIR_P) testsuite/fuzz && $(FUZZ_CC) $(FUZZ_ALL_CFLAGS) -o $@
 FUZZ_UTIL = $(top_srcdir)/testsuite/fuzz/fuzz_util.c $(top_srcdir)/common/berth_error.c \
-	$(top_srcdir)/common/berth_log.c
+	$(top_srcdir)/common/berth_log.c $(top_srcdir)/common/fs_util.c
 FUZZ_DEPS = $(top_srcdir)/testsuite/fuzz/fuzz_util.h $(top_srcdir)/common/berth_error.h \
 	$(top_srcdir)/common/berth_log.h $(top_srcdir)/common/image_ref.h \
 	$(top_srcdir)/common/volume.h $(top_srcdir)/common/conf_parser.h \
@@ -82,10 +82,10 @@ testsuite/fuzz/fuzz_job_request: $(top_srcdir)/testsuite/fuzz/fuzz_job_request.c
 	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_job_request.c $(FUZZ_REQUEST_SRCS) \
 		$(FUZZ_UTIL) $(JSONC_LIBS)
 testsuite/fuzz/fuzz_job_spec: $(top_srcdir)/testsuite/fuzz/fuzz_job_spec.c \
-		$(top_srcdir)/node/job_spec.c $(top_srcdir)/common/fs_util.c $(FUZZ_REQUEST_SRCS) \
+		$(top_srcdir)/node/job_spec.c $(FUZZ_REQUEST_SRCS) \
 		$(FUZZ_UTIL) $(FUZZ_DEPS)
 	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_job_spec.c $(top_srcdir)/node/job_spec.c \
-		$(top_srcdir)/common/fs_util.c $(FUZZ_REQUEST_SRCS) $(FUZZ_UTIL) $(JSONC_LIBS)
+		$(FUZZ_REQUEST_SRCS) $(FUZZ_UTIL) $(JSONC_LIBS)
 testsuite/fuzz/fuzz_image_meta: $(top_srcdir)/testsuite/fuzz/fuzz_image_meta.c \
 		$(top_srcdir)/testsuite/fuzz/fuzz_meta.c $(top_srcdir)/testsuite/fuzz/fuzz_meta.h \
 		$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c $(FUZZ_UTIL) $(FUZZ_DEPS)
