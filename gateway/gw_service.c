@@ -62,6 +62,26 @@ static int make_dir(const char *path, mode_t mode, struct berth_error *err)
 	return 0;
 }
 
+/* image_dir may be traversed by everyone (nodes and login hosts open
+ * <digest>.* by name) but listed by nobody else: the names of private
+ * images must not leak their existence.  Only the gateway lists it
+ * (autoexpire, stray files).  A listable directory of our own, as older
+ * gateways made it, is fixed; someone else's is the admin's to fix. */
+static void image_dir_unlistable(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) < 0 || !(st.st_mode & S_IROTH))
+		return;
+	if (st.st_uid == geteuid() && chmod(dir, st.st_mode & 07777 & ~(mode_t)S_IROTH) == 0) {
+		berth_info("gateway: image_dir %s: no longer listable by others (mode %04o)", dir,
+			   (unsigned)(st.st_mode & 07777 & ~(mode_t)S_IROTH));
+		return;
+	}
+	berth_err("gateway: image_dir %s is listable by every user: names of private images "
+		   "can be seen (chmod o-r %s)", dir, dir);
+}
+
 /* Remove temp files a previous run left: ".tmp*" (and the metadata
  * writer's "*.json.tmp.*") in dir; everything when all is set. */
 static void remove_stray(const char *dir, bool all)
@@ -204,12 +224,13 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 		goto fail;
 	}
 	if (make_dir(cfg->state_dir, 0700, err) < 0 || make_dir(svc->layers_dir, 0700, err) < 0 ||
-	    make_dir(svc->tmp_dir, 0700, err) < 0 || make_dir(cfg->image_dir, 0755, err) < 0 ||
+	    make_dir(svc->tmp_dir, 0700, err) < 0 || make_dir(cfg->image_dir, 0711, err) < 0 ||
 	    load_site_credentials(svc, err) < 0 || gw_registry_create(svc, NULL, &svc->registry, err) < 0)
 		goto fail;
 	svc->store = gw_store_open(db_path, err);
 	if (!svc->store)
 		goto fail;
+	image_dir_unlistable(cfg->image_dir);
 	remove_stray(cfg->image_dir, false);
 	remove_stray(svc->layers_dir, false);
 	remove_stray(svc->tmp_dir, true);

@@ -49,6 +49,7 @@ start_gateway() {
 	port_busy "$GATEWAY_PORT" && die "gateway: port $GATEWAY_PORT is in use: $(ss -Hltnp "sport = :$GATEWAY_PORT" | head -n1)"
 	ensure_gateway_user
 	rm -rf --one-file-system "$LAB/gateway-state"
+	# 0755 as older gateways made it: the gateway itself takes o+r away
 	install -d -o "$GATEWAY_USER" -g "$GATEWAY_USER" -m 0755 "$LAB/images"
 	install -d -o "$GATEWAY_USER" -g "$GATEWAY_USER" -m 0700 "$LAB/gateway-state"
 	write_gateway_config

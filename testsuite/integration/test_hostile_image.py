@@ -44,6 +44,18 @@ def test_files_unreadable_to_others(cluster, private_digest):
     assert r.returncode != 0, r.stdout[-300:]
 
 
+def test_names_not_listable(cluster, private_digest):
+    """Existence does not leak through the directory either: image_dir can
+    be traversed (nodes and login hosts open files by name) but not listed
+    by others.  The harness makes it 0755, as older gateways did: the
+    gateway takes o+r away at start."""
+    mode = os.stat(IMAGE_DIR).st_mode
+    assert not mode & 0o004 and mode & 0o001, oct(mode)
+    r = cluster.run(OTHER_USER, ["ls", IMAGE_DIR])
+    assert r.returncode != 0 and "Permission denied" in r.stderr, r.stdout[-300:]
+    assert private_digest not in r.stdout
+
+
 UNKNOWN = "sha256:" + "0" * 64   # a digest no one has
 
 
