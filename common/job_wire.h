@@ -50,6 +50,13 @@
  * equals the step's --image; no more than --image=id:<digest> could ask. */
 #define BERTH_ENV_IMAGE_PINNED "BERTH_IMAGE_PINNED"
 
+/* srun --entrypoint, from the SPANK plugin to the in-container program
+ * (node/entrypoint_exec.c) in the task's environment, removed there:
+ * what runs first (argv_wire.h), and the task's own argv[0] when the
+ * task's command follows. */
+#define BERTH_ENV_ENTRYPOINT_ARGS  "BERTH_ENTRYPOINT_ARGS"
+#define BERTH_ENV_ENTRYPOINT_ARGV0 "BERTH_ENTRYPOINT_ARGV0"
+
 /* The public key that may log in to the job's sshd (job control env). */
 #define BERTH_ENV_SSH_PUBKEY "BERTH_SSH_PUBKEY"
 

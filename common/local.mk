@@ -14,6 +14,7 @@ common_libberth_common_la_SOURCES = \
 	common/run.c common/run.h \
 	common/job_request.c common/job_request.h \
 	common/job_wire.c common/job_wire.h \
+	common/argv_wire.c common/argv_wire.h \
 	common/fs_util.c common/fs_util.h \
 	common/image_meta.c common/image_meta.h \
 	common/json_ascii.c common/json_ascii.h \

@@ -14,7 +14,9 @@
  *       --argv0 ARGV0 /.berth/ssh/libexec/NAME ARGS...
  *
  * NAME is the last component of the path it was executed as (AT_EXECFN),
- * so one copy serves every program in libexec/.  It has no privilege: the
+ * so one copy serves every program in libexec/.  Executed as
+ * /.berth/entrypoint it is srun --entrypoint's program instead
+ * (entrypoint_exec.c): one static program to embed, not two.  It has no privilege: the
  * sshd and everything it starts run as the job's user, with
  * no_new_privs.  The node runtime embeds this binary (bundle_exec_blob.S)
  * and writes it into each bundle: no install path to look up.
@@ -29,6 +31,7 @@
 #include <sys/auxv.h>
 #include <unistd.h>
 
+#include "entrypoint_exec.h"
 #include "sshd_job.h"
 
 #define LOADER BERTH_SSH_CTR_BUNDLE "/ld.so"
@@ -44,6 +47,8 @@ int main(int argc, char **argv)
 
 	name = execfn ? strrchr(execfn, '/') : NULL;
 	name = name ? name + 1 : execfn;
+	if (name && strcmp(name, BERTH_ENTRYPOINT_NAME) == 0)
+		return berth_entrypoint_main(argc, argv);
 	if (!name || !*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    (size_t)snprintf(program, sizeof(program), LIBEXEC "%s", name) >= sizeof(program)) {
 		fprintf(stderr, "berth-bundle-exec: cannot tell which program to run (%s)\n",

@@ -14,6 +14,8 @@
 
 #include "berth_log.h"
 #include "container_tree.h"
+#include "entrypoint_exec.h"
+#include "entrypoint_file.h"
 #include "job_tree.h"
 #include "modules.h"
 #include "safe_path.h"
@@ -98,6 +100,23 @@ static void add_host_paths(struct berth_job_tree_input *in, const char *const *h
 	}
 }
 
+/* srun --entrypoint's program (entrypoint_exec.c), read-only in every
+ * image's container: the step's option is not known when the job's tree
+ * is built.  A site mount, so a hostile image's own /.berth is handled as
+ * for any other site mount. */
+static int add_entrypoint(struct berth_job_tree_input *in, const struct berth_config *cfg,
+			  struct berth_error *err)
+{
+	char spec[4400];
+
+	if (berth_entrypoint_file(cfg->state_dir, in->entrypoint, sizeof(in->entrypoint), err) < 0)
+		return berth_error_prefix(err, "--entrypoint's program");
+	if ((size_t)snprintf(spec, sizeof(spec), "%s:" BERTH_ENTRYPOINT_CTR_PATH ":ro", in->entrypoint) >=
+	    sizeof(spec))
+		return berth_error_set(err, ENAMETOOLONG, "state_dir is too long");
+	return berth_volume_parse(spec, &in->site_list, err);
+}
+
 int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
 		    const char *const *host_paths, struct berth_error *err)
@@ -113,6 +132,8 @@ int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_c
 	if (cfg->site_fs && *cfg->site_fs && berth_volume_parse(cfg->site_fs, &in->site_list, err) < 0)
 		return berth_error_prefix(err, "berth.conf site_fs");
 	if (spec->modules && add_module_mounts(in, cfg, spec->modules, err) < 0)
+		return -1;
+	if (spec->image && add_entrypoint(in, cfg, err) < 0)
 		return -1;
 	if (spec->volumes && berth_volume_parse(spec->volumes, &in->volume_list, err) < 0)
 		return berth_error_prefix(err, "--volume");

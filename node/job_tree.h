@@ -18,6 +18,7 @@
 
 struct berth_job_tree_input {
 	char sqfs[4096], json[4096];
+	char entrypoint[4200];           /* the node's copy for /.berth/entrypoint */
 	char passwd[2048];
 	uid_t uid;
 	gid_t gid;

@@ -15,6 +15,7 @@ node_libberth_node_la_SOURCES = \
 	node/sshd_job.c node/sshd_job.h \
 	node/job_namespace.c node/job_namespace.h \
 	node/job_tree.c node/job_tree.h \
+	node/entrypoint_file.c node/entrypoint_file.h node/entrypoint_exec.h \
 	node/sshd_launch.c node/sshd_bundle.c node/sshd_launch.h \
 	node/bundle_exec_blob.S
 node_libberth_node_la_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)
@@ -27,7 +28,8 @@ NODE_LIBS = node/libberth_node.la common/libberth_common.la
 # sshd bundle; embedded into the runtime by bundle_exec_blob.S (.incbin), not
 # installed.  No sanitizer and no hardening flags: a static program of its own.
 noinst_PROGRAMS += node/berth-bundle-exec
-node_berth_bundle_exec_SOURCES = node/bundle_exec.c
+node_berth_bundle_exec_SOURCES = node/bundle_exec.c node/entrypoint_exec.c \
+	node/entrypoint_exec.h common/argv_wire.c
 node_berth_bundle_exec_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)
 node_berth_bundle_exec_CFLAGS = -std=gnu11 -Os -Wall -Wextra
 node_berth_bundle_exec_LDFLAGS = -all-static -s

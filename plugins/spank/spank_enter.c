@@ -21,8 +21,11 @@
 
 #include <slurm/spank.h>
 
+#include "argv_wire.h"
 #include "berth_log.h"
+#include "entrypoint_exec.h"
 #include "env_rules.h"
+#include "job_wire.h"
 #include "image_meta.h"
 #include "modules.h"
 #include "spank_plugin.h"
@@ -107,6 +110,47 @@ static void launcher_defaults(spank_t sp, const struct berth_job_paths *paths)
 	}
 }
 
+/* srun --entrypoint: argv[0] becomes the in-container entrypoint program
+ * (node/entrypoint_exec.c), which runs the image's Entrypoint (+ Cmd)
+ * around the command.  SPANK can change argv's elements but not add any:
+ * the rest travels in the environment.  Slurm execs argv after this hook;
+ * an absolute argv[0] is not looked up in PATH. */
+static int apply_entrypoint(spank_t sp, const struct berth_image_meta *meta, struct berth_error *err)
+{
+	enum berth_entrypoint_mode mode = berth_spank.entrypoint;
+	const char *list[2 * BERTH_IMAGE_META_ARGS_MAX];
+	size_t n = 0;
+	char **argv = NULL, *encoded;
+	int argc = 0;
+	spank_err_t rc;
+
+	if (mode == BERTH_ENTRYPOINT_NONE)
+		return 0;
+	for (size_t i = 0; i < meta->entrypoint_count; i++)
+		list[n++] = meta->entrypoint[i];
+	if (mode == BERTH_ENTRYPOINT_IMAGE)
+		for (size_t i = 0; i < meta->cmd_count; i++)
+			list[n++] = meta->cmd[i];
+	if (n == 0 && mode == BERTH_ENTRYPOINT_ARGS)
+		return 0;   /* no Entrypoint: the command runs as it is, as in Docker */
+	if (n == 0)
+		return berth_error_set(err, EINVAL, "--entrypoint=image: the image has neither Entrypoint nor Cmd");
+	if (spank_get_item(sp, S_JOB_ARGV, &argc, &argv) != ESPANK_SUCCESS || argc < 1 || !argv || !argv[0])
+		return berth_error_set(err, EINVAL, "--entrypoint: cannot read the step's command");
+	if (!(encoded = berth_argv_encode(list, n)))
+		return berth_error_errno(err, ENOMEM, "--entrypoint");
+	rc = spank_setenv(sp, BERTH_ENV_ENTRYPOINT_ARGS, encoded, 1);
+	free(encoded);
+	if (rc == ESPANK_SUCCESS)
+		rc = mode == BERTH_ENTRYPOINT_ARGS ? spank_setenv(sp, BERTH_ENV_ENTRYPOINT_ARGV0, argv[0], 1)
+						   : spank_unsetenv(sp, BERTH_ENV_ENTRYPOINT_ARGV0);
+	if (rc != ESPANK_SUCCESS)
+		return berth_error_set(err, EINVAL, "--entrypoint: cannot set the task environment: %s",
+				       spank_strerror(rc));
+	argv[0] = (char *)BERTH_ENTRYPOINT_CTR_PATH;
+	return 0;
+}
+
 int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 				const struct berth_job_paths *paths)
 {
@@ -118,7 +162,8 @@ int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 	int rc = -1;
 
 	memset(&meta, 0, sizeof(meta));
-	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, spec->modules, &pwd, &err) < 0)
+	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, spec->modules, &pwd, &err) < 0 ||
+	    apply_entrypoint(sp, &meta, &err) < 0)
 		goto out;
 	launcher_defaults(sp, paths);
 	/* the step's cwd as slurmstepd saw it in user_init; else PWD.  A copy:

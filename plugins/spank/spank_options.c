@@ -6,6 +6,7 @@
  * value at once, so a bad value fails the command before anything is
  * submitted, with the reason on one line.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ enum berth_option_id {
 	OPT_VOLUME,
 	OPT_MODULE,
 	OPT_CCM,
+	OPT_ENTRYPOINT,
 };
 
 static enum berth_image_type default_type(void)
@@ -57,6 +59,17 @@ static int apply_option(int id, const char *value, int remote)
 	case OPT_CCM:
 		req->ccm = true;
 		return 0;
+	case OPT_ENTRYPOINT:
+		if (!value || !*value || !strcmp(value, "args"))
+			berth_spank.entrypoint = BERTH_ENTRYPOINT_ARGS;
+		else if (!strcmp(value, "image"))
+			berth_spank.entrypoint = BERTH_ENTRYPOINT_IMAGE;
+		else {
+			berth_error_set(&err, EINVAL, "expected no value, \"args\" or \"image\", got \"%.64s\"",
+					value);
+			return report("entrypoint", &err);
+		}
+		return 0;
 	default:
 		return -1;
 	}
@@ -64,7 +77,7 @@ static int apply_option(int id, const char *value, int remote)
 
 static int option_callback(int val, const char *optarg, int remote)
 {
-	if (val != OPT_CCM && (!optarg || !*optarg)) {
+	if (val != OPT_CCM && val != OPT_ENTRYPOINT && (!optarg || !*optarg)) {
 		berth_err("an option of berth needs a value");
 		return -1;
 	}
@@ -82,6 +95,10 @@ static struct spank_option berth_options[] = {
 	{ (char *)"module", (char *)"NAME[,NAME...]",
 	  (char *)"site container modules to enable (e.g. mpich, gpu); 'none' for none",
 	  1, OPT_MODULE, option_callback },
+	{ (char *)"entrypoint", (char *)"[image]",
+	  (char *)"run the image's Entrypoint with the step's command as its arguments; =image: "
+		  "the image's Entrypoint and Cmd instead of the command (srun steps)",
+	  2, OPT_ENTRYPOINT, option_callback },
 };
 
 static struct spank_option berth_ccm_option = {

@@ -43,6 +43,13 @@ struct berth_spank_step {
 	struct berth_job_spec spec;         /* its image and volumes */
 };
 
+/* srun --entrypoint (spank_enter.c) */
+enum berth_entrypoint_mode {
+	BERTH_ENTRYPOINT_NONE = 0,
+	BERTH_ENTRYPOINT_ARGS,    /* Entrypoint + the step's command */
+	BERTH_ENTRYPOINT_IMAGE,   /* Entrypoint + Cmd, as `docker run IMAGE` */
+};
+
 struct berth_spank_state {
 	bool setup_done;
 	struct berth_spank_args args;
@@ -50,6 +57,7 @@ struct berth_spank_state {
 	bool config_loaded;
 	struct berth_error config_error;  /* why config_loaded is false */
 	struct berth_job_request request; /* options seen in this process */
+	enum berth_entrypoint_mode entrypoint;
 	struct berth_spank_step step;     /* slurmstepd of a normal step */
 	/* a task child, between task_init_privileged and task_init: the
 	 * working directories chosen in the container (see spank_enter.c) */

@@ -24,7 +24,7 @@ TAP_LOG_COMPILER = env BERTH_BUILDDIR='$(abs_top_builddir)' \
 FUZZ_TARGETS =
 FUZZ_BINS =
 if ENABLE_FUZZING
-FUZZ_TARGETS += image_ref volume comment conf job_request job_spec image_meta oci_config
+FUZZ_TARGETS += image_ref volume comment conf job_request job_spec image_meta oci_config argv_wire
 if BUILD_GATEWAY
 FUZZ_TARGETS += manifest registry_auth gw_request flatten
 endif
@@ -68,6 +68,10 @@ testsuite/fuzz/fuzz_image_ref: $(top_srcdir)/testsuite/fuzz/fuzz_image_ref.c \
 testsuite/fuzz/fuzz_volume: $(top_srcdir)/testsuite/fuzz/fuzz_volume.c \
 		$(top_srcdir)/common/volume.c $(FUZZ_UTIL) $(FUZZ_DEPS)
 	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_volume.c $(top_srcdir)/common/volume.c \
+		$(FUZZ_UTIL)
+testsuite/fuzz/fuzz_argv_wire: $(top_srcdir)/testsuite/fuzz/fuzz_argv_wire.c \
+		$(top_srcdir)/common/argv_wire.c $(top_srcdir)/common/argv_wire.h $(FUZZ_UTIL) $(FUZZ_DEPS)
+	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_argv_wire.c $(top_srcdir)/common/argv_wire.c \
 		$(FUZZ_UTIL)
 testsuite/fuzz/fuzz_comment: $(top_srcdir)/testsuite/fuzz/fuzz_comment.c \
 		$(top_srcdir)/common/job_wire.c $(top_srcdir)/common/image_ref.c $(FUZZ_UTIL) $(FUZZ_DEPS)
@@ -124,7 +128,8 @@ testsuite/fuzz/fuzz_flatten: $(FUZZ_FLATTEN_SRCS) $(FUZZ_UTIL) $(FUZZ_GATEWAY_DE
 if ENABLE_FUZZING
 FUZZ_BINS += testsuite/fuzz/fuzz_image_ref testsuite/fuzz/fuzz_volume \
 	testsuite/fuzz/fuzz_comment testsuite/fuzz/fuzz_conf testsuite/fuzz/fuzz_job_request \
-	testsuite/fuzz/fuzz_job_spec testsuite/fuzz/fuzz_image_meta testsuite/fuzz/fuzz_oci_config
+	testsuite/fuzz/fuzz_job_spec testsuite/fuzz/fuzz_image_meta testsuite/fuzz/fuzz_oci_config \
+	testsuite/fuzz/fuzz_argv_wire
 if BUILD_GATEWAY
 FUZZ_BINS += testsuite/fuzz/fuzz_manifest testsuite/fuzz/fuzz_registry_auth \
 	testsuite/fuzz/fuzz_gw_request testsuite/fuzz/fuzz_flatten
@@ -134,7 +139,7 @@ EXTRA_DIST += testsuite/fuzz/fuzz.mk testsuite/fuzz/fuzz_image_ref.c testsuite/f
 	testsuite/fuzz/fuzz_comment.c testsuite/fuzz/fuzz_conf.c testsuite/fuzz/fuzz_job_request.c \
 	testsuite/fuzz/fuzz_job_spec.c testsuite/fuzz/fuzz_image_meta.c testsuite/fuzz/fuzz_oci_config.c \
 	testsuite/fuzz/fuzz_manifest.c testsuite/fuzz/fuzz_registry_auth.c \
-	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c \
+	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c \
 	testsuite/fuzz/fuzz_image_ref.dict testsuite/fuzz/fuzz_conf.dict \
 	testsuite/fuzz/fuzz_job_request.dict testsuite/fuzz/fuzz_job_spec.dict \
 	testsuite/fuzz/fuzz_image_meta.dict testsuite/fuzz/fuzz_oci_config.dict \

@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "argv_wire.h"
 #include "job_wire.h"
 #include "unit.h"
 
@@ -102,6 +104,75 @@ START_TEST(test_comment_find)
 }
 END_TEST
 
+/* ---------------------------------------------------------- argv_wire */
+
+START_TEST(test_argv_round_trip)
+{
+	const char *list[] = { "/bin/sh", "-c", "printf '[%s]' \"$@\"", "", "a,b:c", "12:x," };
+	char *text = berth_argv_encode(list, ARRAY_LEN(list));
+	char **back = NULL;
+	size_t n = 0;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_str_eq(text, "7:/bin/sh,2:-c,18:printf '[%s]' \"$@\",0:,5:a,b:c,5:12:x,,");
+	ck_assert_int_eq(berth_argv_decode(text, &back, &n), 0);
+	ck_assert_uint_eq(n, ARRAY_LEN(list));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_str_eq(back[i], list[i]);
+	ck_assert_ptr_null(back[n]);
+	free(back);
+	free(text);
+	text = berth_argv_encode(list, 0);
+	ck_assert_str_eq(text, "");
+	ck_assert_int_eq(berth_argv_decode(text, &back, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(back[0]);
+	free(back);
+	free(text);
+}
+END_TEST
+
+static const char *const bad_argv[] = {
+	"3:ab,",          /* short */
+	"1:ab,",          /* long */
+	"2:ab",           /* no comma */
+	"x:ab,",          /* no length */
+	"01:a,",          /* leading zero */
+	":,",
+	"2:ab,,",         /* trailing junk */
+	"99999999999999999999:a,",
+	"-1:a,",
+};
+
+START_TEST(test_argv_malformed)
+{
+	char **back = NULL;
+	size_t n = 0;
+
+	errno = 0;
+	ck_assert_msg(berth_argv_decode(bad_argv[_i], &back, &n) == -1, "accepted %s", bad_argv[_i]);
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(test_argv_too_many)
+{
+	size_t count = BERTH_ARGV_WIRE_MAX + 1;
+	char *text = malloc(count * 4 + 1), **back = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < count; i++)
+		memcpy(text + 4 * i, "1:x,", 4);
+	text[count * 4] = '\0';
+	ck_assert_int_eq(berth_argv_decode(text, &back, &n), -1);
+	text[(count - 1) * 4] = '\0';
+	ck_assert_int_eq(berth_argv_decode(text, &back, &n), 0);
+	ck_assert_uint_eq(n, BERTH_ARGV_WIRE_MAX);
+	free(back);
+	free(text);
+}
+END_TEST
+
 static Suite *job_wire_suite(void)
 {
 	Suite *s = suite_create("job_wire");
@@ -113,6 +184,11 @@ static Suite *job_wire_suite(void)
 	tcase_add_test(comment, test_comment_round_trip);
 	tcase_add_loop_test(comment, test_comment_find, 0, (int)ARRAY_LEN(find_cases));
 	suite_add_tcase(s, comment);
+	TCase *argv = tcase_create("argv_wire");
+	tcase_add_test(argv, test_argv_round_trip);
+	tcase_add_loop_test(argv, test_argv_malformed, 0, (int)ARRAY_LEN(bad_argv));
+	tcase_add_test(argv, test_argv_too_many);
+	suite_add_tcase(s, argv);
 	return s;
 }
 
