@@ -566,17 +566,25 @@ static int read_all(int fd, const char *path, char **text, size_t *len,
 int berth_conf_parse_file(const struct berth_conf_key *schema, void *dst,
 			  const char *path, struct berth_error *err)
 {
-	char *text = NULL, *nul;
-	size_t len = 0;
 	int fd, rc;
 
 	if (!path || !*path)
 		return berth_error_set(err, EINVAL, "no configuration file given");
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return berth_error_errno(err, errno, "%s", path);
-	rc = read_all(fd, path, &text, &len, err);
+	rc = berth_conf_parse_fd(schema, dst, fd, path, err);
 	close(fd);
-	if (rc < 0)
+	return rc;
+}
+
+int berth_conf_parse_fd(const struct berth_conf_key *schema, void *dst, int fd,
+			const char *path, struct berth_error *err)
+{
+	char *text = NULL, *nul;
+	size_t len = 0;
+	int rc;
+
+	if (read_all(fd, path, &text, &len, err) < 0)
 		return -1;
 	if ((nul = memchr(text, '\0', len))) {
 		unsigned lineno = 1;

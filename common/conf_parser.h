@@ -101,6 +101,11 @@ int berth_conf_parse_args(const struct berth_conf_key *schema, void *dst,
 int berth_conf_parse_file(const struct berth_conf_key *schema, void *dst,
 			  const char *path, struct berth_error *err);
 
+/* Same, from an open file (read to its end; path is only used in
+ * messages; fd stays open). */
+int berth_conf_parse_fd(const struct berth_conf_key *schema, void *dst, int fd,
+			const char *path, struct berth_error *err);
+
 /* Same, from a string (path is only used in messages). */
 int berth_conf_parse_buffer(const struct berth_conf_key *schema, void *dst,
 			    const char *text, const char *path, struct berth_error *err);

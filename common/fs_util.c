@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -144,4 +145,25 @@ int berth_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int berth_open_image_file(const char *path, int flags)
+{
+	struct stat st;
+	int fd = open(path, flags), saved, old_uid, old_gid;
+
+	if (fd >= 0 || errno != EACCES || geteuid() != 0)
+		return fd;
+	if (stat(path, &st) < 0 || st.st_uid == 0) {
+		errno = EACCES;
+		return -1;
+	}
+	old_gid = setfsgid(st.st_gid);
+	old_uid = setfsuid(st.st_uid);
+	fd = open(path, flags);
+	saved = errno;
+	setfsuid((uid_t)old_uid);
+	setfsgid((gid_t)old_gid);
+	errno = saved;
+	return fd;
 }

@@ -28,4 +28,15 @@ int berth_write_all(int fd, const void *buf, size_t len);
  * it existed). */
 int berth_mkdir_parents(const char *dir, mode_t mode, struct berth_error *err);
 
+/* open(path, flags) for a file of the shared image directory.  Where root
+ * is squashed there (NFS root_squash maps uid 0 to nobody), root cannot
+ * open a private image's 0600 files, owned by the gateway's user: on
+ * EACCES, as root, it tries once more with the file's owner as this
+ * thread's filesystem uid and gid (setfsuid is per thread), never for a
+ * root-owned file.  The open file keeps those credentials (a loop device
+ * reads through them).  Else as open(2).  Afterwards the thread has root's
+ * permitted file capabilities effective again (setfsuid(0) does that): for
+ * root's own code, not for a thread that dropped them. */
+int berth_open_image_file(const char *path, int flags);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf_parser.h"
+#include "fs_util.h"
 #include "image_access.h"
 #include "image_ref.h"
 
@@ -37,11 +38,16 @@ int berth_image_access_path(const char *image_dir, const char *digest, char *buf
 int berth_image_access_read(const char *path, struct berth_image_access *acc,
 			    struct berth_error *err)
 {
+	int fd, rc;
+
 	memset(acc, 0, sizeof(*acc));
-	if (access(path, F_OK) < 0 && errno == ENOENT)
-		return 0;
-	if (berth_conf_defaults(access_schema, acc, err) < 0 ||
-	    berth_conf_parse_file(access_schema, acc, path, err) < 0) {
+	if ((fd = berth_open_image_file(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return errno == ENOENT ? 0 : berth_error_errno(err, errno, "%s", path);
+	rc = berth_conf_defaults(access_schema, acc, err);
+	if (rc == 0)
+		rc = berth_conf_parse_fd(access_schema, acc, fd, path, err);
+	close(fd);
+	if (rc < 0) {
 		berth_image_access_free(acc);
 		return -1;
 	}

@@ -531,7 +531,7 @@ int berth_image_meta_load(const char *path, struct berth_image_meta *m, struct b
 
 	memset(m, 0, sizeof(*m));
 	/* O_NONBLOCK: a FIFO planted in place of the file must not hang the task */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = berth_open_image_file(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return berth_error_errno(err, errno, "image metadata \"%s\"", path);
 	if (fstat(fd, &st) < 0)

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fs_util.h"
 #include "loopdev.h"
 #include "safe_path.h"
 
@@ -129,7 +130,7 @@ int berth_squashfs_mount(const char *image, const char *target, struct berth_err
 	int file_fd, rc;
 
 	berth_path_shown(image, shown, sizeof(shown));
-	if ((file_fd = open(image, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+	if ((file_fd = berth_open_image_file(image, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return berth_error_errno(err, errno, "image \"%s\"", shown);
 	if (fstat(file_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(file_fd);

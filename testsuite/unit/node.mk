@@ -16,8 +16,8 @@ testsuite_unit_test_hostile_job_SOURCES = testsuite/unit/test_hostile_job.c test
 testsuite_unit_test_hostile_job_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_hostile_job_LDADD = $(UNIT_LDADD)
 testsuite_unit_test_image_access_SOURCES = testsuite/unit/test_image_access.c testsuite/unit/unit.h
-testsuite_unit_test_image_access_CFLAGS = $(UNIT_CFLAGS)
-testsuite_unit_test_image_access_LDADD = $(UNIT_LDADD)
+testsuite_unit_test_image_access_CFLAGS = $(UNIT_CFLAGS) $(LIBCAP_CFLAGS)
+testsuite_unit_test_image_access_LDADD = $(UNIT_LDADD) $(LIBCAP_LIBS)
 # jc_container.c, built from the plugin's own source (no Slurm symbol used)
 testsuite_unit_test_jc_container_SOURCES = testsuite/unit/test_jc_container.c testsuite/unit/unit.h \
 	plugins/job_container/jc_container.c plugins/job_container/jc_container.h

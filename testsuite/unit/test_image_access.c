@@ -4,10 +4,14 @@
  * check itself (berth_job_spec_from_request).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/capability.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fs_util.h"
@@ -30,6 +34,12 @@ static void teardown(void)
 
 	ck_assert_int_eq(berth_remove_tree(dir, &err), 0);
 	memcpy(dir + strlen(dir) - 6, "XXXXXX", 6);
+}
+
+/* setfsuid(-1) changes nothing and returns the current fsuid */
+static int getfsuid_now(void)
+{
+	return setfsuid((uid_t)-1);
 }
 
 static void put(const char *name, const char *text, mode_t mode)
@@ -157,6 +167,59 @@ START_TEST(node_check)
 }
 END_TEST
 
+/* Root squashed on the shared image directory (NFS root_squash): root
+ * without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH cannot open the gateway
+ * user's 0600 files either, as the squashed root cannot.  The node's
+ * readers open them as their owner instead; never a root-owned file. */
+static int squashed_child(void)
+{
+	cap_value_t dac[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH };
+	struct berth_image_access acc;
+	struct berth_error err = BERTH_ERROR_INIT;
+	cap_t caps = cap_get_proc();
+	char path[256];
+	int fd;
+
+	if (!caps || cap_set_flag(caps, CAP_EFFECTIVE, 2, dac, CAP_CLEAR) < 0 || cap_set_proc(caps) < 0)
+		return 10;
+	cap_free(caps);
+	/* first: setfsuid(0) gives root its permitted file capabilities back */
+	snprintf(path, sizeof(path), "%s/root-only", dir);
+	if ((fd = berth_open_image_file(path, O_RDONLY)) >= 0 || errno != EACCES)
+		return 14;
+	snprintf(path, sizeof(path), "%s/%s.access", dir, DIGEST);
+	if (open(path, O_RDONLY) >= 0 || errno != EACCES)
+		return 11;   /* the simulation does not hold */
+	if (berth_image_access_read(path, &acc, &err) != 1 || acc.is_public || !acc.uids ||
+	    strcmp(acc.uids, ",2001,") != 0)
+		return 12;
+	berth_image_access_free(&acc);
+	if (getfsuid_now() != 0)
+		return 13;   /* the thread is root again */
+	return 0;
+}
+
+START_TEST(squashed_root)
+{
+	char path[256];
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0)
+		return;   /* needs root to play the squashed root */
+	ck_assert_int_eq(chmod(dir, 0711), 0);
+	put(DIGEST ".access", "public = no\nuids = \",2001,\"\n", 0600);
+	snprintf(path, sizeof(path), "%s/%s.access", dir, DIGEST);
+	ck_assert_int_eq(chown(path, 4242, 4242), 0);
+	put("root-only", "secret", 0000);   /* root itself may not open it */
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0)
+		_exit(squashed_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *suite = suite_create("image_access");
@@ -168,6 +231,7 @@ int main(void)
 	tcase_add_test(tc, id_lists);
 	tcase_add_test(tc, shortcut);
 	tcase_add_test(tc, node_check);
+	tcase_add_test(tc, squashed_root);
 	suite_add_tcase(suite, tc);
 	return unit_run(suite);
 }
