@@ -343,9 +343,15 @@ int gw_lookup(struct gw_service *svc, const struct gw_caller *caller,
 {
 	struct gw_store_row row;
 	int64_t now = gw_now();
+	/* A lookup pins an image for a job, so it applies the nodes' rule
+	 * (berth_image_access_allows: the audience, and root), not the admin
+	 * role's view: an admin_uids user sees every private image in lists
+	 * and status, but a job of theirs would be refused on the node. */
+	struct gw_caller runner = *caller;
 
+	runner.admin = caller->uid == 0;
 	GW_COUNT(svc, n_lookups);
-	if (find_record(svc, caller, ref, &row, err) < 0)
+	if (find_record(svc, &runner, ref, &row, err) < 0)
 		return -1;
 	if (row.rec.last_lookup != now && gw_store_touch_lookup(svc->store, row.id, now, err) < 0)
 		return -1;

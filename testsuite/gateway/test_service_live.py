@@ -366,6 +366,14 @@ def test_private_image(tmp_path, basic_registry):
     assert g.run("lookup", ref, uid=1003).error == unknown.error.replace("private:other", "private:v1")
     assert objs(g.run("list", uid=1003)) == []
     assert [r["ref"] for r in objs(g.run("list", uid=1001))] == [f"docker:{ref}"]
+    # an admin_uids user sees it (list, status) but cannot pin it for a job:
+    # the nodes would refuse the job (only its audience and root run it)
+    assert [r["ref"] for r in objs(g.run("list", uid=1003, admin=True))] == [f"docker:{ref}"]
+    assert objs(g.run("status", ref, uid=1003, admin=True))[0]["digest"] == rec["digest"]
+    for r in (g.run("lookup", ref, uid=1003, admin=True),
+              g.run("lookup", f"id:{rec['digest']}", uid=1003, admin=True)):
+        assert r.rc == 1 and r.errno == "ENOENT", r.stdout
+    assert objs(g.run("lookup", ref, uid=0))[0]["digest"] == rec["digest"]
     # private on disk too: no one but the gateway (and root) reads the files;
     # the audience beside them is what nodes check
     assert image_modes(g, rec["digest"]) == {"access": 0o600, "json": 0o600, "sqfs": 0o600}
