@@ -33,11 +33,45 @@ static int export_volumes(spank_t sp, struct berth_error *err)
 	return 0;
 }
 
+/* Slurm gives a job's or step's SPANK options to every component alike
+ * (the last value wins), so components given different berth options
+ * would silently run with one component's.  A heterogeneous job with berth
+ * options is refused here as job_submit would; a heterogeneous step (srun
+ * A : B) is refused when its components were given different options,
+ * while the same options on every component (the job's inherited ones
+ * included) mean the same container for all. */
+static int same_options_per_component(void)
+{
+	struct berth_spank_given *g = &berth_spank.given;
+	struct berth_error err = BERTH_ERROR_INIT;
+	bool mismatch = g->hash != g->first_hash || g->count != g->first_count;
+
+	if (g->components++ == 0) {
+		g->first_hash = g->hash;
+		g->first_count = g->count;
+	} else if (spank_context() == S_CTX_ALLOCATOR) {
+		if (berth_job_request_check_het(&berth_spank.request, g->first_count || g->count, &err) < 0) {
+			berth_err("%s", err.msg);
+			return -1;
+		}
+	} else if (mismatch) {
+		berth_err("the components of a heterogeneous step (':') were given different berth options "
+			  "(--image, --volume, --module, --entrypoint, --ccm): Slurm gives every component the "
+			  "same ones; give each component the same options, or run them as separate steps");
+		return -1;
+	}
+	g->hash = 0;
+	g->count = 0;
+	return 0;
+}
+
 int berth_spank_client_post_opt(spank_t sp)
 {
 	struct berth_job_request *req = &berth_spank.request;
 	struct berth_error err = BERTH_ERROR_INIT;
 
+	if (same_options_per_component() < 0)
+		return -1;
 	if (berth_job_request_empty(req))
 		return 0;
 	if (!berth_spank.config_loaded) {

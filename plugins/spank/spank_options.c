@@ -75,8 +75,21 @@ static int apply_option(int id, const char *value, int remote)
 	}
 }
 
+void berth_spank_option_given(int id, const char *value)
+{
+	uint64_t h = berth_spank.given.hash ^ (uint64_t)(unsigned)id;
+
+	h *= 1099511628211ULL;
+	for (const char *p = value ? value : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	berth_spank.given.hash = (h ^ 0xff) * 1099511628211ULL;   /* end of value */
+	berth_spank.given.count++;
+}
+
 static int option_callback(int val, const char *optarg, int remote)
 {
+	if (!remote)
+		berth_spank_option_given(val, optarg);
 	if (val != OPT_CCM && val != OPT_ENTRYPOINT && (!optarg || !*optarg)) {
 		berth_err("an option of berth needs a value");
 		return -1;

@@ -58,6 +58,17 @@ struct berth_spank_state {
 	struct berth_error config_error;  /* why config_loaded is false */
 	struct berth_job_request request; /* options seen in this process */
 	enum berth_entrypoint_mode entrypoint;
+	/* sbatch/salloc/srun parse each component of a heterogeneous job or
+	 * step (':') in turn, the environment's options again each time, and
+	 * call init_post_opt after each (spank_client.c): what each component
+	 * was given, as a hash of (option, value) in order, to compare */
+	struct berth_spank_given {
+		uint64_t hash;              /* of the component being parsed */
+		unsigned count;
+		uint64_t first_hash;        /* of component 0 */
+		unsigned first_count;
+		unsigned components;        /* init_post_opt calls so far */
+	} given;
 	struct berth_spank_step step;     /* slurmstepd of a normal step */
 	/* a task child, between task_init_privileged and task_init: the
 	 * working directories chosen in the container (see spank_enter.c) */
@@ -72,6 +83,10 @@ extern struct berth_spank_state berth_spank;
 
 /* spank_options.c */
 int berth_spank_register_options(spank_t sp, struct berth_error *err);
+
+/* spank_options.c: an option (id, value) given, in local or allocator
+ * context (counted per component, spank_client.c) */
+void berth_spank_option_given(int id, const char *value);
 
 /* spank_client.c: local (srun) and allocator (sbatch, salloc) contexts */
 int berth_spank_client_post_opt(spank_t sp);

@@ -115,3 +115,30 @@ def test_bad_step_override_fails_the_step_only(cluster, workdir, busybox_digest,
     assert re.search(r"rc=[1-9]", out), out
     assert "ID=berth-busybox" in out, out     # the job's container still works
     assert wait_clean(nsfs_before) == {}
+
+
+HET_REFUSED = "the components of a heterogeneous step (':') were given different berth options"
+
+
+@pytest.mark.parametrize("components", [
+    "--image=id:{a} true : -N1 -n1 --image=id:{b} true",     # an image each: Slurm would run both in b
+    "--image=id:{a} true : -N1 -n1 true",                      # the first only: Slurm would run both in a
+    "--image=id:{a} true : -N1 -n1 --image=id:{a} --volume=/tmp:/mnt true",   # a volume for one
+])
+def test_heterogeneous_step_with_different_options_is_refused(cluster, workdir, busybox_digest,
+                                                              multilayer_digest, components):
+    line = components.format(a=busybox_digest, b=multilayer_digest)
+    _, state, out = run_job(cluster, workdir, ["-N2"], f"srun -N1 -n1 {line}; echo rc=$?")
+    assert HET_REFUSED in out and "rc=1" in out, out
+
+
+def test_heterogeneous_step_with_the_same_options_runs(cluster, workdir, busybox_digest, multilayer_digest):
+    """The same options on every component, or those the job gave them all."""
+    show = "sh -c 'echo $BERTH_TEST_IMAGE'"
+    _, state, out = run_job(cluster, workdir, ["-N2"],
+                         f"srun -N1 -n1 --image=id:{multilayer_digest} {show} : "
+                         f"-N1 -n1 --image=id:{multilayer_digest} {show}")
+    assert state == "COMPLETED" and out.split() == ["multilayer"] * 2, out
+    _, state, out = run_job(cluster, workdir, ["-N2", f"--image=id:{busybox_digest}"],
+                         f"srun -N1 -n1 {show} : -N1 -n1 {show}")
+    assert state == "COMPLETED" and out.split() == ["busybox"] * 2, out
