@@ -290,6 +290,8 @@ static int add_mount(struct berth_cdi_step *out, const struct berth_cdi_mount *m
 
 	if (mount_flags(m, &v.flags, err) < 0)
 		return -1;
+	if (m->host_path[0] != '/')
+		return berth_error_set(err, EINVAL, "mount \"%s\": hostPath is not absolute", m->container_path);
 	if (berth_path_normalize(m->container_path, norm, sizeof(norm), err) < 0)
 		return berth_error_prefix(err, "mount");
 	if (!strcmp(norm, "/"))

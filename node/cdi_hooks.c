@@ -77,8 +77,8 @@ static int run_one(const struct berth_cdi_run_hook *h, const char *root, const c
 		snprintf(shown, sizeof(shown), "%s", result.output ? result.output : "");
 		shown[strcspn(shown, "\n")] = '\0';
 		berth_error_sanitize(shown);
-		rc = berth_error_set(err, EIO, "exit status %d%s%s", result.exit_status, shown[0] ? ": " : "",
-				     shown);
+		rc = berth_error_set(err, EIO, "\"%s\": exit status %d%s%s", h->argv[0], result.exit_status,
+				     shown[0] ? ": " : "", shown);
 	}
 	berth_run_result_free(&result);
 	return rc;
@@ -102,7 +102,7 @@ int berth_cdi_run_hooks(const struct berth_cdi_step *step, enum berth_cdi_stage 
 			return berth_error_errno(err, ENOMEM, "OCI state");
 		rc = run_one(h, root, state, default_timeout_s, uid, gid, groups, ngroups, err);
 		if (rc < 0)
-			berth_error_prefix(err, "CDI %s hook %s", name, h->argv[0]);
+			berth_error_prefix(err, "CDI %s hook", name);
 		else
 			berth_debug("CDI %s hook %s done", name, h->argv[0]);
 	}

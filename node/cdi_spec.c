@@ -108,6 +108,13 @@ static int parse_path(struct walk *w, struct json_object *val, void *out)
 	return 0;
 }
 
+static int parse_nonempty(struct walk *w, struct json_object *val, void *out)
+{
+	if (parse_string(w, val, out) < 0)
+		return -1;
+	return **(char **)out ? 0 : fail(w, "empty");
+}
+
 static int get_int(struct walk *w, struct json_object *val, int64_t min, int64_t max, int64_t *out)
 {
 	int64_t v;
@@ -284,7 +291,7 @@ static int parse_node(struct walk *w, struct json_object *val, void *out)
 
 #define MOUNT(f) offsetof(struct berth_cdi_mount, f)
 static const struct field mount_fields[] = {
-	{ "hostPath", parse_path, MOUNT(host_path), true },
+	{ "hostPath", parse_nonempty, MOUNT(host_path), true },  /* "tmpfs" for a tmpfs */
 	{ "containerPath", parse_path, MOUNT(container_path), true },
 	{ "type", parse_string, MOUNT(type), false },
 	{ "options", parse_strings, MOUNT(options), false },
