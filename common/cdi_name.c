@@ -239,15 +239,11 @@ int berth_cdi_user_allowed(const char *user_kinds, const struct berth_cdi_names 
 int berth_cdi_gres_devices(char *const *env, const char *kind, struct berth_cdi_names *out,
 			   struct berth_error *err)
 {
-	const char *value = berth_env_lookup(env, (size_t)-1, "SLURM_STEP_GPUS");
 	const char *var = "SLURM_STEP_GPUS";
+	const char *value = berth_env_lookup(env, (size_t)-1, var);
 	char index[24], q[BERTH_QUOTE_SIZE];
 	size_t before = out->count;
 
-	if (!value) {
-		value = berth_env_lookup(env, (size_t)-1, "SLURM_JOB_GPUS");
-		var = "SLURM_JOB_GPUS";
-	}
 	if (!value || !*value || !kind || !*kind)
 		return 0;
 	for (const char *p = value; *p;) {

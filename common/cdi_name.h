@@ -57,10 +57,11 @@ int berth_cdi_user_kinds_check(const char *value, struct berth_error *err);
 int berth_cdi_user_allowed(const char *user_kinds, const struct berth_cdi_names *list,
 			   struct berth_error *err);
 
-/* The GPUs Slurm gave a step, from the step's environment (NAME=value
- * entries, up to NULL): SLURM_STEP_GPUS for a step of srun, else
- * SLURM_JOB_GPUS (the batch step, salloc's interactive step): a comma list
- * of GPU indexes of the node (gres.conf order, which is also the index
+/* The GPUs Slurm gave a step of srun, from the step's environment
+ * (NAME=value entries, up to NULL): SLURM_STEP_GPUS, set by slurmstepd (not
+ * SLURM_JOB_GPUS: a step inherits the job's from the batch script, and a
+ * step with --gres=gpu:0 has none of its own; the batch script itself
+ * stays on the host): a comma list of GPU indexes of the node (gres.conf order, which is also the index
  * CDI specs use as device name, nvidia-ctk's default).  Each index i
  * becomes "kind=i".  No variable, or an empty one: no GPU (*count 0).
  * A value that is not a list of indexes is an error. */

@@ -33,7 +33,7 @@ char *berth_cdi_state_json(const char *id, const char *status, int pid, const ch
 	json_object_object_add(state, "bundle", json_object_new_string(root));
 	json_object_object_add(state, "root", json_object_new_string(root));
 	json_object_object_add(state, "annotations", json_object_new_object());
-	text = strdup(json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN));
+	text = strdup(json_object_to_json_string_ext(state, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(state);
 	return text;
 }

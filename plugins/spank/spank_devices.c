@@ -5,7 +5,7 @@
  * environment tools in the container expect, set in each task.
  *
  * Slurm names a step's GPUs in its environment before SPANK runs
- * (SLURM_STEP_GPUS for srun's steps; SLURM_JOB_GPUS otherwise).  Slurm's
+ * (SLURM_STEP_GPUS; the batch script, on the host, needs none).  Slurm's
  * device cgroup (ConstrainDevices) stays the enforcement; berth only makes
  * the step's own devices exist in its container, per step, so two steps
  * of one job on different GPUs each see theirs.
