@@ -222,6 +222,27 @@ static int copy_job_spec(const struct berth_job_spec *job, uid_t uid, gid_t gid,
 	return 0;
 }
 
+/* additionalGids: Slurm sets the tasks' groups after berth's hook, so berth
+ * cannot add any; a GID the job's user lacks is named (cdi.h). */
+static void warn_gids(spank_t sp, gid_t gid)
+{
+	const struct berth_cdi_step *cdi = &berth_spank.step.cdi;
+	gid_t *groups = NULL;
+	int ngroups = 0;
+
+	if (spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &groups, &ngroups) != ESPANK_SUCCESS)
+		ngroups = 0;
+	for (size_t i = 0; i < cdi->n_gids; i++) {
+		bool member = cdi->gids[i] == gid;
+
+		for (int j = 0; j < ngroups && !member; j++)
+			member = groups[j] == cdi->gids[i];
+		if (!member)
+			berth_info("CDI additionalGids: the job's user is not in group %u; berth cannot add it "
+				   "(Slurm sets the tasks' groups)", (unsigned)cdi->gids[i]);
+	}
+}
+
 /* rc of step_spec (0: the job's container, 1: the step's own); the step's
  * CDI devices make it 1 (a container of its own: its /dev, its mounts). */
 static int add_devices(spank_t sp, int rc, const struct berth_job_spec *job, uid_t uid, gid_t gid,
@@ -250,6 +271,7 @@ static int add_devices(spank_t sp, int rc, const struct berth_job_spec *job, uid
 	if (rc < 0)
 		return -1;
 	berth_info("CDI devices: %s%s", step->cdi.names.items[0], step->cdi.names.count > 1 ? ", ..." : "");
+	warn_gids(sp, gid);
 	return 1;
 }
 
