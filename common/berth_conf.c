@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "berth_conf.h"
+#include "cdi_name.h"
 #include "env_rules.h"
 
 #define CFG(field) offsetof(struct berth_config, field)
@@ -47,6 +48,14 @@ const struct berth_conf_key berth_config_schema[] = {
 	  "NAME=value;... set in every task, after the image's Env" },
 	{ "modules_dir", BERTH_CONF_PATH, CFG(modules_dir), "/etc/berth/modules", 0, 0,
 	  "directory of NAME.conf files, one per --module NAME" },
+	{ "cdi_spec_dirs", BERTH_CONF_STRING, CFG(cdi_spec_dirs), "/etc/cdi:/var/run/cdi", 0, 0,
+	  "CDI spec directories, ':'-separated; a device in a later one wins" },
+	{ "cdi_gres", BERTH_CONF_STRING, CFG(cdi_gres), "", 0, 0,
+	  "gpu=vendor.com/class: the GPUs Slurm gives a step are that CDI kind's devices (empty: off)" },
+	{ "cdi_user_kinds", BERTH_CONF_STRING, CFG(cdi_user_kinds), "", 0, 0,
+	  "comma-separated CDI kinds users may ask for with --device ('*': any; empty: none)" },
+	{ "cdi_hook_timeout", BERTH_CONF_DURATION, CFG(cdi_hook_timeout_ms), "30s", 0, 0,
+	  "time limit of a CDI hook that sets none itself" },
 	BERTH_CONF_END
 };
 
@@ -67,7 +76,9 @@ static int config_load(const char *path, bool missing_ok, struct berth_config *c
 				       "%s: default_image_type: unknown image type \"%s\" (use docker, id or local)",
 				       path, type);
 	}
-	if (berth_config_env_rules(cfg, NULL, NULL, err) < 0)
+	if (berth_config_env_rules(cfg, NULL, NULL, err) < 0 ||
+	    berth_cdi_gres_parse(cfg->cdi_gres, cfg->cdi_gpu_kind, err) < 0 ||
+	    berth_cdi_user_kinds_check(cfg->cdi_user_kinds, err) < 0)
 		return berth_error_prefix(err, "%s", path);
 	return 0;
 }

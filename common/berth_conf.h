@@ -32,8 +32,13 @@ struct berth_config {
 	char *env_drop;               /* NAME[*],... removed from tasks */
 	char *env_set;                /* NAME=value;... set in tasks */
 	char *modules_dir;            /* <dir>/<NAME>.conf for --module */
+	char *cdi_spec_dirs;          /* CDI spec directories, ':'-separated, later wins */
+	char *cdi_gres;               /* "gpu=vendor.com/class": Slurm's GPUs as CDI devices */
+	char *cdi_user_kinds;         /* kinds users may name with --device ("*": any) */
+	uint64_t cdi_hook_timeout_ms; /* a CDI hook without its own timeout */
 	/* derived */
 	enum berth_image_type default_type;
+	char cdi_gpu_kind[256];       /* from cdi_gres; "" off */
 };
 
 extern const struct berth_conf_key berth_config_schema[];

@@ -21,6 +21,7 @@ common_libberth_common_la_SOURCES = \
 	common/image_access.c common/image_access.h \
 	common/task_env.c common/task_env.h \
 	common/env_rules.c common/env_rules.h \
-	common/modules.c common/modules.h
+	common/modules.c common/modules.h \
+	common/cdi_name.c common/cdi_name.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS)
 common_libberth_common_la_LIBADD = $(JSONC_LIBS)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/memfd.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -81,6 +82,7 @@ struct child_ctx {
 	void *fn_arg;
 	pid_t parent;
 	int null_fd;
+	int stdin_fd;    /* -1: stdin from null_fd */
 	int capture_w;   /* -1: no capture */
 	int status_w;
 };
@@ -88,7 +90,7 @@ struct child_ctx {
 /* Parent-side state of one run. */
 struct run_state {
 	pid_t pid;
-	int status_r, status_w, capture_r, capture_w, null_fd, pidfd;
+	int status_r, status_w, capture_r, capture_w, null_fd, stdin_fd, pidfd;
 	char *buf;
 	size_t len, max;
 	struct child_report report;
@@ -213,7 +215,8 @@ static int redirect_stdio(const struct child_ctx *c)
 {
 	int out = c->capture_w >= 0 ? c->capture_w : c->null_fd;
 
-	if (dup2(c->null_fd, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+	if (dup2(c->stdin_fd >= 0 ? c->stdin_fd : c->null_fd, STDIN_FILENO) < 0 ||
+	    dup2(out, STDOUT_FILENO) < 0 ||
 	    dup2(out, STDERR_FILENO) < 0)
 		return -1;
 	return 0;
@@ -320,6 +323,7 @@ static void run_state_close(struct run_state *st)
 	close_fd(&st->capture_r);
 	close_fd(&st->capture_w);
 	close_fd(&st->null_fd);
+	close_fd(&st->stdin_fd);
 	close_fd(&st->pidfd);
 }
 
@@ -352,6 +356,30 @@ static int open_pipe(int *r, int *w)
 	return 0;
 }
 
+/* The child's stdin: a memfd holding spec->stdin_data, read from its start
+ * (a file, not a pipe: the child may read it whenever it likes and the
+ * parent never blocks writing). */
+static int stdin_file(const struct berth_run_spec *spec, struct run_state *st, struct berth_error *err)
+{
+	size_t done = 0;
+
+	if ((st->stdin_fd = (int)syscall(SYS_memfd_create, "berth-stdin", MFD_CLOEXEC)) < 0 ||
+	    move_above_stdio(&st->stdin_fd) < 0)
+		return berth_error_errno(err, errno, "stdin memfd");
+	while (done < spec->stdin_len) {
+		ssize_t n = write(st->stdin_fd, spec->stdin_data + done, spec->stdin_len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return berth_error_errno(err, errno, "stdin memfd");
+		done += (size_t)n;
+	}
+	if (lseek(st->stdin_fd, 0, SEEK_SET) < 0)
+		return berth_error_errno(err, errno, "stdin memfd");
+	return 0;
+}
+
 static int prepare(const struct berth_run_spec *spec, struct run_state *st,
 		   struct berth_error *err)
 {
@@ -367,6 +395,8 @@ static int prepare(const struct berth_run_spec *spec, struct run_state *st,
 	if ((st->null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0 ||
 	    move_above_stdio(&st->null_fd) < 0)
 		return berth_error_errno(err, errno, "/dev/null");
+	if (spec->stdin_data)
+		return stdin_file(spec, st, err);
 	return 0;
 }
 
@@ -580,7 +610,7 @@ static int run_common(const struct berth_run_spec *spec, int (*fn)(void *arg), v
 		      struct berth_run_result *result, struct berth_error *err)
 {
 	struct run_state st = { .status_r = -1, .status_w = -1, .capture_r = -1,
-				.capture_w = -1, .null_fd = -1, .pidfd = -1 };
+				.capture_w = -1, .null_fd = -1, .stdin_fd = -1, .pidfd = -1 };
 	struct child_ctx ctx;
 	char label[160];
 	int rc = -1;
@@ -598,6 +628,7 @@ static int run_common(const struct berth_run_spec *spec, int (*fn)(void *arg), v
 		.fn_arg = arg,
 		.parent = getpid(),
 		.null_fd = st.null_fd,
+		.stdin_fd = st.stdin_fd,
 		.capture_w = st.capture_w,
 		.status_w = st.status_w,
 	};
@@ -647,7 +678,7 @@ static void wait_started(struct run_state *st, unsigned timeout_ms)
 int berth_run_spawn(const struct berth_run_spec *spec, pid_t *pid, struct berth_error *err)
 {
 	struct run_state st = { .status_r = -1, .status_w = -1, .capture_r = -1,
-				.capture_w = -1, .null_fd = -1, .pidfd = -1 };
+				.capture_w = -1, .null_fd = -1, .stdin_fd = -1, .pidfd = -1 };
 	struct berth_run_spec plain;
 	struct child_ctx ctx;
 	char label[160];
@@ -666,6 +697,7 @@ int berth_run_spawn(const struct berth_run_spec *spec, pid_t *pid, struct berth_
 		.envp = (char *const *)(spec->envp ? spec->envp : default_envp),
 		.parent = getpid(),
 		.null_fd = st.null_fd,
+		.stdin_fd = st.stdin_fd,
 		.capture_w = -1,
 		.status_w = st.status_w,
 	};

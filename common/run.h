@@ -6,8 +6,8 @@
  *   1. signal dispositions reset to default, signal mask emptied;
  *   2. new process group (so a timeout kills the whole tree);
  *   3. PR_SET_PDEATHSIG(SIGKILL) so the child dies with its parent;
- *   4. stdin from /dev/null; stdout and stderr to the capture pipe (when
- *      capturing) or /dev/null;
+ *   4. stdin from /dev/null (or a memfd holding spec->stdin_data); stdout
+ *      and stderr to the capture pipe (when capturing) or /dev/null;
  *   5. every other fd closed (close_range, or a /proc/self/fd sweep);
  *   6. spec->child_setup(spec->child_arg), if set, still privileged (e.g. to
  *      setns into a job container);
@@ -48,6 +48,8 @@ struct berth_run_spec {
 	bool capture;                 /* stdout+stderr into result->output */
 	size_t capture_max;           /* 0: 64 KiB */
 	int (*child_setup)(void *arg);  /* runs in the child before dropping privileges; -1 + errno = fail */
+	const char *stdin_data;       /* NULL: stdin is /dev/null */
+	size_t stdin_len;
 	void *child_arg;
 };
 

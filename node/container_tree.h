@@ -30,7 +30,9 @@
  *   /dev         tmpfs with null, zero, full, random, urandom, tty bound
  *                from the host, /dev/pts (new devpts instance, or the
  *                host's), /dev/shm (a tmpfs private to the job), and the
- *                fd, stdin, stdout, stderr, ptmx symlinks
+ *                fd, stdin, stdout, stderr, ptmx symlinks; then
+ *                spec->devices (CDI device nodes) made with mknod in
+ *                that tmpfs, never on a host filesystem
  *   /sys         recursive read-only bind of the host's
  *   /tmp         bind of spec->tmp_dir
  *   site mounts  spec->site_mounts (admin-trusted), recursive only with
@@ -82,6 +84,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "berth_error.h"
 #include "volume.h"
@@ -108,6 +111,17 @@ struct berth_tree_host_path {
 	bool read_only;
 };
 
+/* A device node made in the tree's own /dev tmpfs (CDI deviceNodes):
+ * path is absolute and under /dev; parent directories are made 0755. */
+struct berth_tree_device {
+	char *path;
+	mode_t type;           /* S_IFCHR, S_IFBLK or S_IFIFO */
+	unsigned major, minor;
+	mode_t mode;           /* permission bits */
+	uid_t uid;
+	gid_t gid;
+};
+
 struct berth_tree_spec {
 	const char *root;                 /* existing empty directory */
 	const char *image_sqfs;           /* <digest>.sqfs, or NULL with host_root */
@@ -130,6 +144,8 @@ struct berth_tree_spec {
 	const struct berth_tree_volume *volumes;
 	size_t n_volumes;
 	const char *forbidden;            /* "/etc,/proc,/sys,/dev" */
+	const struct berth_tree_device *devices;  /* made in /dev (admin-trusted) */
+	size_t n_devices;
 };
 
 /* Microseconds per phase, for logs and benchmarks. */

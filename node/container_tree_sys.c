@@ -145,6 +145,28 @@ static int dev_subdirs(struct tree_ctx *ctx, int dev, struct berth_error *err)
 	return rc;
 }
 
+/* One CDI device node in the tree's /dev tmpfs (dev): parents made 0755,
+ * the node with mknod, then mode and owner set (past the umask). */
+static int cdi_node(int dev, const struct berth_tree_device *d, struct berth_error *err)
+{
+	const char *rel = d->path + strlen("/dev/");
+	char parent[PATH_MAX];
+
+	for (const char *slash = strchr(rel, '/'); slash; slash = strchr(slash + 1, '/')) {
+		snprintf(parent, sizeof(parent), "%.*s", (int)(slash - rel), rel);
+		if (mkdirat(dev, parent, 0755) < 0 && errno != EEXIST)
+			return berth_error_errno(err, errno, "CDI device node \"%s\": mkdir", d->path);
+	}
+	if (mknodat(dev, rel, d->type | (d->mode & 0777), makedev(d->major, d->minor)) < 0)
+		return berth_error_errno(err, errno, "CDI device node \"%s\"", d->path);
+	/* the node was just made in a root-only tmpfs: no symlink race */
+	if (fchmodat(dev, rel, d->mode & 07777, 0) < 0)
+		return berth_error_errno(err, errno, "CDI device node \"%s\": chmod", d->path);
+	if (fchownat(dev, rel, d->uid, d->gid, AT_SYMLINK_NOFOLLOW) < 0)
+		return berth_error_errno(err, errno, "CDI device node \"%s\": chown", d->path);
+	return 0;
+}
+
 static int mount_dev(struct tree_ctx *ctx, struct berth_error *err)
 {
 	int dev = -1, rc;
@@ -165,6 +187,8 @@ static int mount_dev(struct tree_ctx *ctx, struct berth_error *err)
 			rc = berth_error_errno(err, errno, "/dev/%s", dev_links[i].name);
 	if (rc == 0)
 		rc = dev_subdirs(ctx, dev, err);
+	for (size_t i = 0; rc == 0 && i < ctx->spec->n_devices; i++)
+		rc = cdi_node(dev, &ctx->spec->devices[i], err);
 	tree_close(&dev);
 	return rc;
 }

@@ -166,6 +166,38 @@ int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_c
 	return 0;
 }
 
+int berth_job_tree_add_cdi(struct berth_job_tree_input *in, const struct berth_cdi_step *cdi, const char *id,
+			   unsigned hook_timeout_s, struct berth_error *err)
+{
+	const struct berth_volume_list *m = &cdi->mounts;
+	struct berth_volume *grown;
+
+	if (m->count) {
+		if (!(grown = realloc(in->site_list.items, (in->site_list.count + m->count) * sizeof(*grown))))
+			return berth_error_errno(err, ENOMEM, "CDI mounts");
+		in->site_list.items = grown;
+		for (size_t i = 0; i < m->count; i++) {
+			struct berth_volume *v = &in->site_list.items[in->site_list.count];
+
+			v->flags = m->items[i].flags;
+			v->src = strdup(m->items[i].src);
+			v->dst = strdup(m->items[i].dst);
+			in->site_list.count++;
+			in->site_list.capacity = in->site_list.count;
+			if (!v->src || !v->dst)
+				return berth_error_errno(err, ENOMEM, "CDI mounts");
+		}
+		in->tree.site_mounts = in->site_list.items;
+		in->tree.n_site_mounts = in->site_list.count;
+	}
+	in->tree.devices = cdi->devices;
+	in->tree.n_devices = cdi->n_devices;
+	in->cdi = cdi;
+	in->cdi_hook_timeout_s = hook_timeout_s;
+	snprintf(in->cdi_id, sizeof(in->cdi_id), "%s", id);
+	return 0;
+}
+
 int berth_job_tree_build(void *arg, struct berth_error *err)
 {
 	struct berth_job_tree_input *in = arg;
@@ -177,6 +209,15 @@ int berth_job_tree_build(void *arg, struct berth_error *err)
 		return -1;
 	berth_debug("container tree built in %llu us (%u mounts)",
 		    (unsigned long long)in->stats.total_us, in->stats.mounts);
+	/* the OCI order: createContainer (runtime's view, root), then
+	 * startContainer (in the container, as the job's user) */
+	if (in->cdi && (berth_cdi_run_hooks(in->cdi, BERTH_CDI_CREATE_CONTAINER, in->tree.root, in->cdi_id,
+					    in->cdi_hook_timeout_s, in->uid, in->gid, in->groups, in->ngroups,
+					    err) < 0 ||
+			berth_cdi_run_hooks(in->cdi, BERTH_CDI_START_CONTAINER, in->tree.root, in->cdi_id,
+					    in->cdi_hook_timeout_s, in->uid, in->gid, in->groups, in->ngroups,
+					    err) < 0))
+		return -1;
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "berth_conf.h"
+#include "cdi.h"
 #include "container_tree.h"
 #include "job_spec.h"
 #include "volume.h"
@@ -36,6 +37,10 @@ struct berth_job_tree_input {
 	char *etc_hosts_extra;           /* the job's nodes for /etc/hosts (sshd jobs) */
 	struct berth_tree_spec tree;
 	struct berth_tree_stats stats;   /* filled in the child only */
+	/* CDI devices (berth_job_tree_add_cdi): hooks run once the tree is built */
+	const struct berth_cdi_step *cdi;
+	char cdi_id[64];                 /* the OCI state's id: "<job>.<step>" */
+	unsigned cdi_hook_timeout_s;
 };
 
 /* Gather (opening the user's volume sources as the user).  host_paths:
@@ -45,6 +50,12 @@ struct berth_job_tree_input {
 int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_config *cfg,
 		    const struct berth_job_spec *spec, const struct berth_job_paths *paths,
 		    const char *const *host_paths, struct berth_error *err);
+
+/* Add a step's CDI devices (after prepare): their mounts after the site's
+ * and the modules', their nodes in /dev, their hooks after the build (cdi
+ * must outlive the build). */
+int berth_job_tree_add_cdi(struct berth_job_tree_input *in, const struct berth_cdi_step *cdi, const char *id,
+			   unsigned hook_timeout_s, struct berth_error *err);
 
 /* berth_ns_populate_fn: build the tree inside the new namespace. */
 int berth_job_tree_build(void *arg, struct berth_error *err);

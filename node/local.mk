@@ -16,11 +16,14 @@ node_libberth_node_la_SOURCES = \
 	node/job_namespace.c node/job_namespace.h \
 	node/job_tree.c node/job_tree.h \
 	node/entrypoint_file.c node/entrypoint_file.h node/entrypoint_exec.h \
+	node/cdi.c node/cdi.h node/cdi_hooks.c \
+	node/cdi_spec.c node/cdi_yaml.c node/cdi_spec.h \
 	node/sshd_launch.c node/sshd_bundle.c node/sshd_launch.h \
 	node/bundle_exec_blob.S
 node_libberth_node_la_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)
-node_libberth_node_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBCAP_CFLAGS)
-node_libberth_node_la_LIBADD = $(LIBCAP_LIBS)
+node_libberth_node_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(LIBCAP_CFLAGS) $(JSONC_CFLAGS) \
+	$(YAML_CFLAGS)
+node_libberth_node_la_LIBADD = $(LIBCAP_LIBS) $(JSONC_LIBS) $(YAML_LIBS)
 # Link node/libberth_node.la before common/libberth_common.la.
 NODE_LIBS = node/libberth_node.la common/libberth_common.la
 

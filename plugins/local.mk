@@ -25,7 +25,7 @@ plugins_berth_la_SOURCES = \
 	plugins/spank/spank_enter.c \
 	plugins/spank/spank_resolve.c \
 	plugins/spank/spank_ssh.c \
-	plugins/spank/spank_step.c \
+	plugins/spank/spank_step.c plugins/spank/spank_devices.c \
 	plugins/spank/spank_plugin.h plugins/slurm_compat.h
 plugins_berth_la_CPPFLAGS = $(AM_CPPFLAGS) $(CLIENT_CPPFLAGS) $(NODE_CPPFLAGS)
 plugins_berth_la_LDFLAGS = $(PLUGIN_LDFLAGS) -Wl,--version-script=$(srcdir)/plugins/spank/spank.lds

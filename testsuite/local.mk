@@ -16,11 +16,15 @@ UNIT_TESTS = \
 	testsuite/unit/test_safe_path \
 	testsuite/unit/test_container_tree \
 	testsuite/unit/test_run \
-	testsuite/unit/test_run_user
+	testsuite/unit/test_run_user \
+	testsuite/unit/test_cdi
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(NODE_CPPFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(NODE_LIBS) $(CHECK_LIBS)
+testsuite_unit_test_cdi_SOURCES = testsuite/unit/test_cdi.c testsuite/unit/unit.h
+testsuite_unit_test_cdi_CFLAGS = $(UNIT_CFLAGS) $(JSONC_CFLAGS)
+testsuite_unit_test_cdi_LDADD = $(UNIT_LDADD) $(JSONC_LIBS)
 testsuite_unit_test_error_SOURCES = testsuite/unit/test_error.c testsuite/unit/unit.h
 testsuite_unit_test_error_CFLAGS = $(UNIT_CFLAGS)
 testsuite_unit_test_error_LDADD = $(UNIT_LDADD)
@@ -82,7 +86,7 @@ endif
 # The rooms in the binaries: nothing slurmctld loads carries node/ code or
 # libcap; the gateway carries no client/ or node/ code (after `all`).
 TESTS += testsuite/unit/check_rooms.sh
-EXTRA_DIST += testsuite/unit/check_rooms.sh
+EXTRA_DIST += testsuite/unit/check_rooms.sh testsuite/unit/cdi
 
 include testsuite/unit/sshd.mk
 include testsuite/unit/submit.mk

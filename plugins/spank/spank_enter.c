@@ -163,7 +163,8 @@ int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,
 
 	memset(&meta, 0, sizeof(meta));
 	if (load_image_meta(spec, &meta, &err) < 0 || apply_environment(sp, &meta, spec->modules, &pwd, &err) < 0 ||
-	    apply_entrypoint(sp, &meta, &err) < 0)
+	    apply_entrypoint(sp, &meta, &err) < 0 ||
+	    berth_spank_device_env(sp, &err) < 0)
 		goto out;
 	launcher_defaults(sp, paths);
 	/* the step's cwd as slurmstepd saw it in user_init; else PWD.  A copy:
@@ -190,6 +191,7 @@ int berth_spank_task_init(spank_t sp)
 	const char *candidates[] = { berth_spank.task_cwd, berth_spank.task_workdir, "/" };
 	char now[PATH_MAX];
 
+	berth_spank_device_renumber(sp);
 	if (!berth_spank.task_cwd[0])
 		return 0;
 	/* as the user now: a directory root could enter may be closed to them */

@@ -21,6 +21,7 @@ enum berth_option_id {
 	OPT_MODULE,
 	OPT_CCM,
 	OPT_ENTRYPOINT,
+	OPT_DEVICE,
 };
 
 static enum berth_image_type default_type(void)
@@ -70,6 +71,21 @@ static int apply_option(int id, const char *value, int remote)
 			return report("entrypoint", &err);
 		}
 		return 0;
+	case OPT_DEVICE: {
+		struct berth_cdi_names names = BERTH_CDI_NAMES_INIT;
+
+		/* the remote side sees the value twice: replace */
+		if (berth_cdi_names_add(&names, value, &err) < 0)
+			return report("device", &err);
+		if (berth_spank.config_loaded &&
+		    berth_cdi_user_allowed(berth_spank.config.cdi_user_kinds, &names, &err) < 0) {
+			berth_cdi_names_free(&names);
+			return report("device", &err);
+		}
+		berth_cdi_names_free(&berth_spank.user_devices);
+		berth_spank.user_devices = names;
+		return 0;
+	}
 	default:
 		return -1;
 	}
@@ -105,6 +121,9 @@ static struct spank_option berth_options[] = {
 	{ (char *)"volume", (char *)"SRC:DST[:ro|rw|rec]",
 	  (char *)"bind SRC on the host at DST in the container; repeatable, or several separated by ';'",
 	  1, OPT_VOLUME, option_callback },
+	{ (char *)"device", (char *)"VENDOR/CLASS=NAME[,...]",
+	  (char *)"CDI devices in the container (e.g. nvidia.com/gpu=all), of the kinds the site allows",
+	  1, OPT_DEVICE, option_callback },
 	{ (char *)"module", (char *)"NAME[,NAME...]",
 	  (char *)"site container modules to enable (e.g. mpich, gpu); 'none' for none",
 	  1, OPT_MODULE, option_callback },

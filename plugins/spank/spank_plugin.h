@@ -18,6 +18,7 @@
 #include <slurm/spank.h>
 
 #include "berth_conf.h"
+#include "cdi.h"
 #include "berth_error.h"
 #include "job_request.h"
 #include "job_spec.h"
@@ -41,6 +42,8 @@ struct berth_spank_step {
 	char error[BERTH_ERROR_MSG_MAX];    /* the step cannot run: why */
 	struct berth_job_paths paths;       /* <job dir>/step.<id> */
 	struct berth_job_spec spec;         /* its image and volumes */
+	struct berth_cdi_step cdi;          /* its CDI devices (spank_devices.c) */
+	char gpus[256];                     /* Slurm's GPUs of the step: node indexes */
 };
 
 /* srun --entrypoint (spank_enter.c) */
@@ -70,6 +73,7 @@ struct berth_spank_state {
 		unsigned components;        /* init_post_opt calls so far */
 	} given;
 	struct berth_spank_step step;     /* slurmstepd of a normal step */
+	struct berth_cdi_names user_devices; /* --device */
 	/* a task child, between task_init_privileged and task_init: the
 	 * working directories chosen in the container (see spank_enter.c) */
 	char task_cwd[4096];
@@ -114,6 +118,13 @@ int berth_spank_step_start(spank_t sp);
 int berth_spank_step_user_init(spank_t sp);
 int berth_spank_step_task(spank_t sp);
 void berth_spank_step_end(void);
+
+/* spank_devices.c: the step's CDI devices (names: Slurm's GPUs, then
+ * --device), the task's environment (privileged), CUDA_VISIBLE_DEVICES
+ * renumbered (task_init). */
+int berth_spank_step_devices(spank_t sp, struct berth_cdi_names *names, struct berth_error *err);
+int berth_spank_device_env(spank_t sp, struct berth_error *err);
+void berth_spank_device_renumber(spank_t sp);
 
 /* spank_enter.c */
 int berth_spank_enter_container(spank_t sp, const struct berth_job_spec *spec,

@@ -153,7 +153,7 @@ static int step_spec(const struct berth_job_request *req, const struct berth_job
 	return 1;
 }
 
-static int build_step_container(const struct berth_job_paths *job_paths, bool job_pinned,
+static int build_step_container(const struct berth_job_paths *job_paths, bool job_pinned, const char *id,
 				struct berth_error *err)
 {
 	struct berth_spank_step *step = &berth_spank.step;
@@ -174,6 +174,9 @@ static int build_step_container(const struct berth_job_paths *job_paths, bool jo
 		return berth_error_set(err, EIO, "cannot open the job's namespace %s", job_paths->ns);
 	}
 	rc = berth_job_tree_prepare(tree, &berth_spank.config, &step->spec, &step->paths, host_paths, err);
+	if (rc == 0 && step->cdi.names.count)
+		rc = berth_job_tree_add_cdi(tree, &step->cdi, id,
+					    (unsigned)(berth_spank.config.cdi_hook_timeout_ms / 1000), err);
 	if (rc == 0)
 		rc = berth_ns_create(&step->paths, step->spec.uid, step->spec.gid, &base, berth_job_tree_build,
 					 tree, err);
@@ -199,6 +202,79 @@ static int step_paths(const struct berth_job_paths *job_paths, uint32_t step_id,
 	return berth_mkdir_parents(job_paths->dir, 0700, err);
 }
 
+/* The job's spec for a step that runs the job's image in a container of
+ * its own (its CDI devices). */
+static int copy_job_spec(const struct berth_job_spec *job, uid_t uid, gid_t gid, struct berth_job_spec *out,
+			 struct berth_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->version = job->version;
+	out->uid = uid;
+	out->gid = gid;
+	out->ccm = job->ccm;
+	if ((job->image && !(out->image = strdup(job->image))) || (job->digest && !(out->digest = strdup(job->digest))) ||
+	    (job->request && !(out->request = strdup(job->request))) ||
+	    (job->volumes && !(out->volumes = strdup(job->volumes))) ||
+	    (job->modules && !(out->modules = strdup(job->modules)))) {
+		berth_job_spec_free(out);
+		return berth_error_errno(err, ENOMEM, "step spec");
+	}
+	return 0;
+}
+
+/* additionalGids: Slurm sets the tasks' groups after berth's hook, so berth
+ * cannot add any; a GID the job's user lacks is named (cdi.h). */
+static void warn_gids(spank_t sp, gid_t gid)
+{
+	const struct berth_cdi_step *cdi = &berth_spank.step.cdi;
+	gid_t *groups = NULL;
+	int ngroups = 0;
+
+	if (spank_get_item(sp, S_JOB_SUPPLEMENTARY_GIDS, &groups, &ngroups) != ESPANK_SUCCESS)
+		ngroups = 0;
+	for (size_t i = 0; i < cdi->n_gids; i++) {
+		bool member = cdi->gids[i] == gid;
+
+		for (int j = 0; j < ngroups && !member; j++)
+			member = groups[j] == cdi->gids[i];
+		if (!member)
+			berth_info("CDI additionalGids: the job's user is not in group %u; berth cannot add it "
+				   "(Slurm sets the tasks' groups)", (unsigned)cdi->gids[i]);
+	}
+}
+
+/* rc of step_spec (0: the job's container, 1: the step's own); the step's
+ * CDI devices make it 1 (a container of its own: its /dev, its mounts). */
+static int add_devices(spank_t sp, int rc, const struct berth_job_spec *job, uid_t uid, gid_t gid,
+		       struct berth_error *err)
+{
+	struct berth_spank_step *step = &berth_spank.step;
+	struct berth_cdi_names names = BERTH_CDI_NAMES_INIT;
+
+	if (berth_spank_step_devices(sp, &names, err) < 0)
+		return -1;
+	if (!names.count)
+		return rc;
+	if (rc == 0 && (!job || !job->image || job->ccm)) {
+		berth_cdi_names_free(&names);
+		if (berth_spank.user_devices.count)
+			return berth_error_set(err, EINVAL, "--device needs --image");
+		step->gpus[0] = '\0';
+		return 0;   /* Slurm's GPUs of a job without a container: the host's /dev */
+	}
+	if (rc == 0 && copy_job_spec(job, uid, gid, &step->spec, err) < 0) {
+		berth_cdi_names_free(&names);
+		return -1;
+	}
+	rc = berth_cdi_resolve(berth_spank.config.cdi_spec_dirs, 0, &names, &step->cdi, err);
+	berth_cdi_names_free(&names);
+	if (rc < 0)
+		return -1;
+	berth_info("CDI devices: %s%s", step->cdi.names.items[0], step->cdi.names.count > 1 ? ", ..." : "");
+	warn_gids(sp, gid);
+	return 1;
+}
+
 static int start(spank_t sp, uint32_t step_id, struct berth_error *err)
 {
 	struct berth_spank_step *step = &berth_spank.step;
@@ -221,11 +297,18 @@ static int start(spank_t sp, uint32_t step_id, struct berth_error *err)
 		rc = berth_error_set(err, EINVAL, "cannot get the job's user");
 	else
 		rc = step_spec(&berth_spank.request, found ? &job : NULL, uid, gid, &step->spec, err);
+	if (rc >= 0)
+		rc = add_devices(sp, rc, found ? &job : NULL, uid, gid, err);
 	if (rc > 0 && step_paths(&job_paths, step_id, found && job.image, err) < 0)
 		rc = -1;
 	if (rc > 0) {
 		step->created = true;
-		rc = build_step_container(&job_paths, found && job.image, err);
+		char id[32];
+		uint32_t job_id = 0;
+
+		spank_get_item(sp, S_JOB_ID, &job_id);
+		snprintf(id, sizeof(id), "%u.%u", job_id, step_id);
+		rc = build_step_container(&job_paths, found && job.image, id, err);
 		if (rc == 0 && (step->ns_fd = open(step->paths.ns, O_RDONLY | O_CLOEXEC)) < 0)
 			rc = berth_error_errno(err, errno, "open \"%s\"", step->paths.ns);
 		if (rc == 0)
@@ -262,8 +345,11 @@ int berth_spank_step_start(spank_t sp)
 
 	if (spank_get_item(sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS || step_id >= SLURM_MAX_NORMAL_STEP_ID)
 		return 0;
-	if (berth_job_request_empty(&berth_spank.request))
+	if (berth_job_request_empty(&berth_spank.request)) {
+		if (berth_spank.user_devices.count)
+			snprintf(step->error, sizeof(step->error), "--device needs --image");
 		return 0;
+	}
 	adopt_pinned_image(sp, &berth_spank.request);
 	spank_unsetenv(sp, BERTH_ENV_IMAGE_PINNED);
 	if (!berth_spank.config_loaded) {
@@ -314,6 +400,7 @@ void berth_spank_step_end(void)
 	step->created = false;
 	step->active = false;
 	berth_job_spec_free(&step->spec);
+	berth_cdi_step_free(&step->cdi);
 }
 
 int berth_spank_step_user_init(spank_t sp)

@@ -24,7 +24,7 @@ TAP_LOG_COMPILER = env BERTH_BUILDDIR='$(abs_top_builddir)' \
 FUZZ_TARGETS =
 FUZZ_BINS =
 if ENABLE_FUZZING
-FUZZ_TARGETS += image_ref volume comment conf job_request job_spec image_meta oci_config argv_wire
+FUZZ_TARGETS += image_ref volume comment conf job_request job_spec image_meta oci_config argv_wire cdi
 if BUILD_GATEWAY
 FUZZ_TARGETS += manifest registry_auth gw_request flatten
 endif
@@ -48,7 +48,7 @@ FUZZ_REQUEST_SRCS = $(top_srcdir)/common/job_request.c $(top_srcdir)/common/modu
 	$(top_srcdir)/common/conf_parser.c $(top_srcdir)/common/berth_conf.c \
 	$(top_srcdir)/common/env_rules.c $(top_srcdir)/common/task_env.c \
 	$(top_srcdir)/common/image_meta.c $(top_srcdir)/common/json_ascii.c $(top_srcdir)/common/volume.c \
-	$(top_srcdir)/common/image_ref.c $(top_srcdir)/common/image_access.c
+	$(top_srcdir)/common/image_ref.c $(top_srcdir)/common/image_access.c $(top_srcdir)/common/cdi_name.c
 FUZZ_REGISTRY_SRCS = $(top_srcdir)/gateway/registry.c $(top_srcdir)/gateway/registry_http.c \
 	$(top_srcdir)/gateway/registry_auth.c $(top_srcdir)/gateway/registry_manifest.c \
 	$(top_srcdir)/gateway/registry_digest.c $(top_srcdir)/gateway/registry_policy.c \
@@ -110,6 +110,12 @@ testsuite/fuzz/fuzz_registry_auth: $(top_srcdir)/testsuite/fuzz/fuzz_registry_au
 		$(FUZZ_REGISTRY_SRCS) $(FUZZ_UTIL) $(FUZZ_GATEWAY_DEPS)
 	$(FUZZ_LINK) $(FUZZ_GATEWAY_CFLAGS) $(top_srcdir)/testsuite/fuzz/fuzz_registry_auth.c \
 		$(FUZZ_REGISTRY_SRCS) $(FUZZ_UTIL) $(LIBCURL_LIBS) $(LIBCRYPTO_LIBS) $(JSONC_LIBS) -lpthread
+FUZZ_CDI_SRCS = $(top_srcdir)/node/cdi_spec.c $(top_srcdir)/node/cdi_yaml.c $(FUZZ_REQUEST_SRCS)
+testsuite/fuzz/fuzz_cdi: $(top_srcdir)/testsuite/fuzz/fuzz_cdi.c $(FUZZ_CDI_SRCS) $(FUZZ_UTIL) $(FUZZ_DEPS) \
+		$(top_srcdir)/node/cdi_spec.h $(top_srcdir)/common/cdi_name.h
+	$(FUZZ_LINK) $(YAML_CFLAGS) $(top_srcdir)/testsuite/fuzz/fuzz_cdi.c $(top_srcdir)/node/cdi_spec.c \
+		$(top_srcdir)/node/cdi_yaml.c $(FUZZ_REQUEST_SRCS) $(FUZZ_UTIL) \
+		$(JSONC_LIBS) $(YAML_LIBS)
 FUZZ_GW_SRCS = $(top_srcdir)/testsuite/fuzz/fuzz_gw_request.c \
 	$(top_srcdir)/testsuite/fuzz/fuzz_gw_stubs.c $(top_srcdir)/gateway/gw_http_json.c \
 	$(top_srcdir)/gateway/gw_http_routes.c $(top_srcdir)/gateway/gw_auth.c \
@@ -129,7 +135,8 @@ if ENABLE_FUZZING
 FUZZ_BINS += testsuite/fuzz/fuzz_image_ref testsuite/fuzz/fuzz_volume \
 	testsuite/fuzz/fuzz_comment testsuite/fuzz/fuzz_conf testsuite/fuzz/fuzz_job_request \
 	testsuite/fuzz/fuzz_job_spec testsuite/fuzz/fuzz_image_meta testsuite/fuzz/fuzz_oci_config \
-	testsuite/fuzz/fuzz_argv_wire
+	testsuite/fuzz/fuzz_argv_wire \
+	testsuite/fuzz/fuzz_cdi
 if BUILD_GATEWAY
 FUZZ_BINS += testsuite/fuzz/fuzz_manifest testsuite/fuzz/fuzz_registry_auth \
 	testsuite/fuzz/fuzz_gw_request testsuite/fuzz/fuzz_flatten
@@ -139,7 +146,7 @@ EXTRA_DIST += testsuite/fuzz/fuzz.mk testsuite/fuzz/fuzz_image_ref.c testsuite/f
 	testsuite/fuzz/fuzz_comment.c testsuite/fuzz/fuzz_conf.c testsuite/fuzz/fuzz_job_request.c \
 	testsuite/fuzz/fuzz_job_spec.c testsuite/fuzz/fuzz_image_meta.c testsuite/fuzz/fuzz_oci_config.c \
 	testsuite/fuzz/fuzz_manifest.c testsuite/fuzz/fuzz_registry_auth.c \
-	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c \
+	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c testsuite/fuzz/fuzz_cdi.c \
 	testsuite/fuzz/fuzz_image_ref.dict testsuite/fuzz/fuzz_conf.dict \
 	testsuite/fuzz/fuzz_job_request.dict testsuite/fuzz/fuzz_job_spec.dict \
 	testsuite/fuzz/fuzz_image_meta.dict testsuite/fuzz/fuzz_oci_config.dict \

@@ -14,7 +14,7 @@ PKGS=(
 	# Slurm + munge
 	slurmctld slurmd slurm-client libslurm-dev munge libmunge-dev
 	# libraries
-	libjson-c-dev libcurl4-openssl-dev liblua5.4-dev lua5.4 libcap-dev libarchive-dev
+	libjson-c-dev libcurl4-openssl-dev liblua5.4-dev lua5.4 libcap-dev libyaml-dev libarchive-dev
 	libsquashfs-dev libsqlite3-dev libmicrohttpd-dev libssl-dev check libisal-dev
 	# the Lua of Debian's job_submit/lua (Slurm 22.05 links Lua 5.1): lua/slurm.mk
 	liblua5.1-0-dev

@@ -288,7 +288,8 @@ write_configs() {
 		: >"$LAB/etc/plugstack.conf"
 	fi
 	chmod 0644 "$LAB/etc/plugstack.conf"
-	local common="CPUs=2 Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=2000 State=UNKNOWN"
+	# two fake GPUs per node (write_fake_gpus): GRES only for jobs that ask
+	local common="CPUs=2 Sockets=1 CoresPerSocket=2 ThreadsPerCore=1 RealMemory=2000 Gres=gpu:2 State=UNKNOWN"
 	if [ "$NETNS" = 1 ]; then
 		host="$host($SUBNET.1)"
 		for i in "${!NODES[@]}"; do
@@ -301,6 +302,7 @@ write_configs() {
 	render slurm.conf.in "$LAB/etc/slurm.conf" "LAB=$LAB" "CTLD_HOST=$host" "CTLD_PORT=$CTLD_PORT" \
 		"PLUGINDIR=$plugindir" "PLUGIN_LINES=$plugin_lines" "NODE_LINES=$nodes"
 	render cgroup.conf.in "$LAB/etc/cgroup.conf"
+	write_fake_gpus
 	render berth.conf.in "$LAB/etc/berth.conf" "LAB=$LAB" "GATEWAY=$(gateway_addr)"
 	# the site's --module definitions (berth.conf modules_dir): two demo modules
 	install -d -m 0755 "$LAB/modules"
@@ -308,6 +310,33 @@ write_configs() {
 	printf 'description = %s (demo)\n' "GPU libraries from the host" >"$LAB/modules/gpu.conf"
 	render registry.yml.in "$LAB/etc/registry.yml" "LAB=$LAB" "REGISTRY=$REGISTRY"
 	echo "netns=$NETNS plugins=$PLUGINS builddir=$BUILDDIR" >"$RUN/mode"
+}
+
+# GPUs without a GPU: GRES "gpu" backed by character devices made here
+# with /dev/null's numbers under other names (harmless; ConstrainDevices is
+# off, so Slurm's cgroup denies nothing), a CDI spec of the fake kind
+# berthlab.test/gpu that maps them, adds a fake driver library directory,
+# env, and a createContainer hook that records its stdin (the OCI state)
+# in $LAB/cdi-hooks/<job.step>.json.
+write_fake_gpus() {
+	local i
+	install -d -m 0755 "$LAB/dev" "$LAB/cdi" "$LAB/fake-driver/lib" "$LAB/cdi-hooks"
+	for i in 0 1; do
+		rm -f "$LAB/dev/fakegpu$i"
+		mknod -m 0666 "$LAB/dev/fakegpu$i" c 1 3
+	done
+	printf 'fake driver library\n' >"$LAB/fake-driver/lib/libfakegpu.so.1"
+	printf 'Name=gpu File=%s/dev/fakegpu0\nName=gpu File=%s/dev/fakegpu1\n' "$LAB" "$LAB" >"$LAB/etc/gres.conf"
+	cat >"$LAB/cdi-hook.sh" <<-'HOOK'
+		#!/bin/sh
+		# CDI createContainer hook of the harness: keep the OCI state
+		state=$(cat)
+		id=$(printf '%s' "$state" | sed -n 's/.*"id":"\([0-9.]*\)".*/\1/p')
+		printf '%s\n' "$state" >"$HOOK_DIR/${id:-unknown}.json"
+	HOOK
+	chmod 0755 "$LAB/cdi-hook.sh"
+	render fake-gpu.yaml.in "$LAB/cdi/fake-gpu.yaml" "LAB=$LAB"
+	chmod 0644 "$LAB/cdi/fake-gpu.yaml" "$LAB/etc/gres.conf"
 }
 
 port_busy() { [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; }

@@ -46,6 +46,9 @@ START_TEST(test_config_defaults)
 	ck_assert(!cfg.writable_overlay);
 	ck_assert_uint_eq(cfg.max_volumes, 16);
 	ck_assert(!cfg.allow_local_root);
+	ck_assert_str_eq(cfg.cdi_spec_dirs, "/etc/cdi:/var/run/cdi");
+	ck_assert_str_eq(cfg.cdi_gpu_kind, "");
+	ck_assert_uint_eq(cfg.cdi_hook_timeout_ms, 30000);
 	berth_config_free(&cfg);
 	ck_assert_ptr_null(cfg.image_dir);
 	berth_config_free(&cfg);
@@ -61,7 +64,7 @@ START_TEST(test_config_schema_is_documented)
 		ck_assert_ptr_nonnull(key->help);
 		ck_assert_ptr_nonnull(key->default_value);
 	}
-	ck_assert_int_eq(n, 17);
+	ck_assert_int_eq(n, 21);
 }
 END_TEST
 
@@ -76,7 +79,8 @@ START_TEST(test_config_file)
 		"site_fs = /home:/home;/scratch:/scratch\n"
 		"forbidden_destinations = /etc,/proc,/sys,/dev,/var\n"
 		"writable_overlay = yes\n"
-		"max_volumes = 64\n";
+		"max_volumes = 64\n"
+		"cdi_gres = gpu=nvidia.com/gpu\n";
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_config cfg;
 	char path[128];
@@ -93,6 +97,7 @@ START_TEST(test_config_file)
 	ck_assert_str_eq(cfg.forbidden_destinations, "/etc,/proc,/sys,/dev,/var");
 	ck_assert(cfg.writable_overlay);
 	ck_assert_uint_eq(cfg.max_volumes, 64);
+	ck_assert_str_eq(cfg.cdi_gpu_kind, "nvidia.com/gpu");
 	berth_config_free(&cfg);
 
 	load_config_text("default_image_type = id\n", &cfg, path, sizeof(path), 0, &err);
@@ -121,6 +126,9 @@ static const struct {
 	{ "image_dir = images\n", ":1: image_dir: path \"images\" is not absolute" },
 	{ "state_dir =\n", ":1: state_dir: empty value" },
 	{ "lookup_timeout\n", ":1: line has no '='" },
+	{ "cdi_gres = gpu\n", ": cdi_gres \"gpu\" is not GRES=vendor.com/class" },
+	{ "cdi_gres = gpu=nvidia.com\n", ": cdi_gres: CDI kind \"nvidia.com\" is not vendor/class" },
+	{ "cdi_user_kinds = nvidia.com/gpu,bad\n", ": cdi_user_kinds: CDI kind \"bad\" is not vendor/class" },
 };
 
 START_TEST(test_config_bad)

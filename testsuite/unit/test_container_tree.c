@@ -24,6 +24,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <sys/sysmacros.h>
+
 #include "container_tree.h"
 #include "loopdev.h"
 #include "safe_path.h"
@@ -610,6 +612,51 @@ START_TEST(t_site_and_host_paths)
 }
 END_TEST
 
+/* CDI device nodes: made in the tree's own /dev tmpfs, with their numbers,
+ * mode and owner, parents included; the host's /dev gains nothing. */
+static void device_checks(void *arg)
+{
+	struct stat st;
+
+	(void)arg;
+	TT_CHECK(stat("/dev/fakegpu0", &st) == 0);
+	TT_CHECK_MSG(S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3,
+		     "/dev/fakegpu0 is not c 1:3");
+	TT_CHECK_MSG((st.st_mode & 07777) == 0660 && st.st_gid == 44, "/dev/fakegpu0: mode %o gid %u",
+		     (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+	TT_CHECK(stat("/dev/dri/renderD128", &st) == 0 && S_ISCHR(st.st_mode) && minor(st.st_rdev) == 5);
+	TT_CHECK(stat("/dev/dri", &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0755);
+	/* the nobody user may not add nodes (root-owned 0755 tmpfs) */
+	TT_CHECK(mknod("/dev/x", S_IFCHR | 0666, makedev(1, 3)) < 0 && errno == EACCES);
+}
+
+static void build_devices(void *arg)
+{
+	struct job *job = arg;
+	struct stat st;
+
+	tt_build(&job->spec, NULL);
+	tt_in_tree(job->dirs.root, NOBODY, device_checks, NULL);
+	TT_CHECK_MSG(stat("/dev/fakegpu0", &st) < 0 && stat("/dev/dri/renderD128", &st) < 0,
+		     "a CDI node appeared in the host's /dev");
+}
+
+START_TEST(t_cdi_devices)
+{
+	struct berth_tree_device devices[2] = {
+		{ (char *)"/dev/fakegpu0", S_IFCHR, 1, 3, 0660, 0, 44 },
+		{ (char *)"/dev/dri/renderD128", S_IFCHR, 1, 5, 0666, 0, 0 },
+	};
+	struct job job;
+
+	REQUIRE_ROOT();
+	job_init(&job, "devices");
+	job.spec.devices = devices;
+	job.spec.n_devices = 2;
+	tt_in_namespace(build_devices, &job);
+}
+END_TEST
+
 /* ------------------------------------------------------------ spec, loop, time */
 
 START_TEST(t_bad_spec)
@@ -761,6 +808,7 @@ static Suite *tree_suite(void)
 	tcase_add_test(tc, t_writable_overlay);
 	tcase_add_test(tc, t_ccm);
 	tcase_add_test(tc, t_site_and_host_paths);
+	tcase_add_test(tc, t_cdi_devices);
 	tcase_add_test(tc, t_bad_spec);
 	tcase_add_loop_test(tc, t_loopdev, 0, 2);
 	tcase_add_test(tc, t_probe_control);
