@@ -56,7 +56,7 @@ static int same_options_per_component(void)
 		}
 	} else if (mismatch) {
 		berth_err("the components of a heterogeneous step (':') were given different berth options "
-			  "(--image, --volume, --module, --entrypoint, --ccm): Slurm gives every component the "
+			  "(--image, --volume, --module, --entrypoint, --device, --ccm): Slurm gives every component the "
 			  "same ones; give each component the same options, or run them as separate steps");
 		return -1;
 	}

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # mpi_image.sh - the MPI test image (sourced by cluster.sh after lib.sh):
 # Debian 12 with Open MPI 4.1 and MPICH 4.0 as Debian ships them, and
-# /usr/local/bin/hello.{openmpi,mpich} (testsuite/integration/tools/
-# mpi_hello.c) compiled in it, the compilers removed again.  Made with
+# /usr/local/bin/hello.{openmpi,mpich} and bench.{openmpi,mpich}
+# (testsuite/integration/tools/mpi_hello.c, mpi_bench.c: the MPI benchmark,
+# testsuite/bench/mpi.sh) compiled in it, the compilers removed again.  Made with
 # mmdebstrap from the Debian mirror apt already uses, flattened straight
 # into the image directory like `cluster.sh sqfs` (no registry, no
 # gateway); its digest is the squashfs's sha256.  Built on first use (about
@@ -21,7 +22,8 @@ debian_mirror() {
 mpi_image_stamp() {
 	{
 		echo "$MPI_SUITE $MPI_PACKAGES $MPI_BUILD_PACKAGES"
-		sha256sum "$HARNESS/mpi_image.sh" "$HARNESS/../integration/tools/mpi_hello.c"
+		sha256sum "$HARNESS/mpi_image.sh" "$HARNESS/../integration/tools/mpi_hello.c" \
+			"$HARNESS/../integration/tools/mpi_bench.c"
 		mmdebstrap --version
 	} | sha256sum | cut -c1-64
 }
@@ -43,13 +45,16 @@ mpi_image() {
 	t0=$(now_us)
 	work=$(mktemp -d "$LAB/oci/mpi.XXXXXX")
 	cp "$HARNESS/../integration/tools/mpi_hello.c" "$work/hello.c"
+	cp "$HARNESS/../integration/tools/mpi_bench.c" "$work/bench.c"
 	# shellcheck disable=SC2016 # $1 is mmdebstrap's, in its hooks
 	mmdebstrap --quiet --variant=minbase --include="$MPI_PACKAGES,$MPI_BUILD_PACKAGES" \
-		--customize-hook="cp '$work/hello.c' \"\$1/tmp/hello.c\"" \
+		--customize-hook="cp '$work/hello.c' '$work/bench.c' \"\$1/tmp/\"" \
 		--customize-hook='chroot "$1" mpicc.openmpi -O2 -o /usr/local/bin/hello.openmpi /tmp/hello.c' \
 		--customize-hook='chroot "$1" mpicc.mpich -O2 -o /usr/local/bin/hello.mpich /tmp/hello.c' \
+		--customize-hook='chroot "$1" mpicc.openmpi -O2 -o /usr/local/bin/bench.openmpi /tmp/bench.c' \
+		--customize-hook='chroot "$1" mpicc.mpich -O2 -o /usr/local/bin/bench.mpich /tmp/bench.c' \
 		--customize-hook="chroot \"\$1\" apt-get purge -y -qq --autoremove ${MPI_BUILD_PACKAGES//,/ } >/dev/null" \
-		--customize-hook='rm -rf "$1/tmp/hello.c" "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
+		--customize-hook='rm -rf "$1/tmp/hello.c" "$1/tmp/bench.c" "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
 		"$MPI_SUITE" "$work/rootfs" "$mirror" >"$work/log" 2>&1 ||
 		{ tail -n 20 "$work/log" >&2; rm -rf --one-file-system "$work"; die "mpi-image: mmdebstrap failed"; }
 	mksquashfs "$work/rootfs" "$work/img.sqfs" -noappend -quiet -no-progress -comp zstd >/dev/null
