@@ -84,7 +84,7 @@ static int load_dir(struct spec_set *set, const char *dir, unsigned index, unsig
 		    struct berth_error *err)
 {
 	char **names;
-	size_t n;
+	size_t n = 0;
 	int rc = 0;
 
 	if (list_dir(dir, &names, &n, err) < 0)

@@ -175,7 +175,7 @@ static int parse_list(struct walk *w, struct json_object *val, field_fn parse, s
 		      size_t *count)
 {
 	char sub[32];
-	size_t n;
+	size_t n = 0;
 
 	if (check_array(w, val, &n) < 0)
 		return -1;
@@ -386,7 +386,7 @@ static int parse_net_device(struct walk *w, struct json_object *val, void *out)
 
 static int parse_net_devices(struct walk *w, struct json_object *val, void *out)
 {
-	size_t n;
+	size_t n = 0;
 
 	if (check_array(w, val, &n) < 0)
 		return -1;
