@@ -5,7 +5,8 @@ gateway_libberth_gateway_la_SOURCES += \
 	gateway/gw_service_pull.c gateway/gw_service_expire.c \
 	gateway/gw_store.c gateway/gw_store.h \
 	gateway/gw_worker.c gateway/gw_access.c \
-	gateway/gw_import.c gateway/gw_import_image.c gateway/gw_import_internal.h
+	gateway/gw_import.c gateway/gw_import_image.c gateway/gw_import_internal.h \
+	gateway/gw_waiting.c gateway/gw_waiting.h gateway/gw_slurm.c gateway/gw_slurm.h
 
 # Unit tests: the store on a temporary database.
 if HAVE_CHECK
