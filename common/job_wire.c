@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "job_wire.h"
@@ -168,20 +169,17 @@ enum berth_wait_kind berth_comment_wait(const char *comment, size_t *prefix_len,
 	}
 }
 
-int berth_comment_wait_set(const char *comment, enum berth_wait_kind kind, const char *text,
-			   char *buf, size_t size, struct berth_error *err)
+static int wait_set(const char *p, enum berth_wait_kind kind, const char *text, char *buf, size_t size,
+		    struct berth_error *err)
 {
-	const char *p = comment ? comment : "", *mark = wait_mark_text(kind);
-	size_t prefix = strlen(p), used, start;
+	const char *mark = wait_mark_text(kind);
+	size_t prefix = strlen(p), used = 0, start;
 
-	if (!size)
-		return berth_error_set(err, ENOSPC, "AdminComment buffer is empty");
-	if (berth_comment_wait(comment, &prefix, NULL) == BERTH_WAIT_NONE)
+	if (berth_comment_wait(p, &prefix, NULL) == BERTH_WAIT_NONE)
 		prefix = strlen(p);
 	while (prefix && isspace((unsigned char)p[prefix - 1]))
 		prefix--;
 	buf[0] = '\0';
-	used = 0;
 	if (!append(buf, size, &used, p, prefix))
 		goto too_long;
 	if (mark) {
@@ -204,4 +202,20 @@ int berth_comment_wait_set(const char *comment, enum berth_wait_kind kind, const
 too_long:
 	buf[0] = '\0';
 	return berth_error_set(err, ENOSPC, "AdminComment would be longer than %zu bytes", size - 1);
+}
+
+int berth_comment_wait_set(const char *comment, enum berth_wait_kind kind, const char *text,
+			   char *buf, size_t size, struct berth_error *err)
+{
+	char *copy;
+	int rc;
+
+	if (!size)
+		return berth_error_set(err, ENOSPC, "AdminComment buffer is empty");
+	copy = strdup(comment ? comment : "");   /* comment may be buf */
+	if (!copy)
+		return berth_error_set(err, ENOMEM, "out of memory");
+	rc = wait_set(copy, kind, text, buf, size, err);
+	free(copy);
+	return rc;
 }
