@@ -17,6 +17,15 @@ testsuite_unit_test_gw_store_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
 testsuite_unit_test_gw_store_LDADD = $(GATEWAY_UNIT_LIBS)
 endif
 
+# The releaser of jobs waiting for an image, against a fake Slurm.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/unit/test_gw_waiting
+TESTS += testsuite/unit/test_gw_waiting
+testsuite_unit_test_gw_waiting_SOURCES = testsuite/unit/test_gw_waiting.c testsuite/unit/unit.h
+testsuite_unit_test_gw_waiting_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
+testsuite_unit_test_gw_waiting_LDADD = $(GATEWAY_UNIT_LIBS)
+endif
+
 # gw_service driven directly against real registries (run by
 # run_registry_tests.sh through test_service_live.py).
 check_PROGRAMS += testsuite/gateway/service_tool

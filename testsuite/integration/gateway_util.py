@@ -216,3 +216,42 @@ def health():
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(url, timeout=10) as r:
         return json.load(r)
+
+
+def push_rootfs(tar_path, repo_tag):
+    """Push a root filesystem tar as a one-layer image REPO:TAG (uncompressed
+    layer); returns the manifest digest."""
+    import hashlib
+    repo, tag = repo_tag.rsplit(":", 1)
+    h = hashlib.sha256()
+    with open(tar_path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    layer_digest = "sha256:" + h.hexdigest()
+    _upload_blob(repo, layer_digest, path=tar_path)
+    config = {"architecture": "amd64", "os": "linux",
+              "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+              "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+              "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "berth bench"}]}
+    config_bytes = json.dumps(config).encode()
+    config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
+    _upload_blob(repo, config_digest, data=config_bytes)
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                           "digest": config_digest, "size": len(config_bytes)},
+                "layers": [{"mediaType": OCI_LAYER, "digest": layer_digest,
+                            "size": os.path.getsize(tar_path)}]}
+    body = json.dumps(manifest).encode()
+    status, _, reply = _registry("PUT", f"/v2/{repo}/manifests/{tag}", data=body, length=len(body),
+                                 headers={"Content-Type": manifest["mediaType"]})
+    assert status == 201, (status, reply)
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+if __name__ == "__main__":
+    # testsuite/bench: python3 gateway_util.py push-rootfs TAR REPO:TAG
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "push-rootfs":
+        print(push_rootfs(sys.argv[2], sys.argv[3]))
+    else:
+        sys.exit("usage: gateway_util.py push-rootfs TAR REPO:TAG")
