@@ -81,11 +81,16 @@ static int list_waiting(void *arg, struct gw_slurm_job **jobs, size_t *count,
 static int update(void *arg, uint32_t job_id, const char *admin_comment, enum gw_slurm_hold hold,
 		  struct berth_error *err)
 {
+	job_array_resp_msg_t *resp = NULL;
 	job_desc_msg_t desc;
+	char id[16];
 
 	(void)arg;
+	/* job_id_str: the one way to name the job on every release (26.05
+	 * has no job_desc_msg_t.job_id) */
+	snprintf(id, sizeof(id), "%u", job_id);
 	slurm_init_job_desc_msg(&desc);
-	desc.job_id = job_id;
+	desc.job_id_str = id;
 	desc.admin_comment = (char *)admin_comment;
 	switch (hold) {
 	case GW_SLURM_HOLD_ADMIN:
@@ -102,15 +107,26 @@ static int update(void *arg, uint32_t job_id, const char *admin_comment, enum gw
 	default:
 		break;
 	}
-	if (slurm_update_job(&desc) != SLURM_SUCCESS)
+	if (slurm_update_job2(&desc, &resp) != SLURM_SUCCESS) {
+		slurm_free_job_array_resp(resp);
 		return slurm_failure(err, "update", job_id);
+	}
+	if (resp && resp->job_array_count && resp->error_code[0] != SLURM_SUCCESS) {
+		errno = (int)resp->error_code[0];
+		slurm_free_job_array_resp(resp);
+		return slurm_failure(err, "update", job_id);
+	}
+	slurm_free_job_array_resp(resp);
 	return 0;
 }
 
 static int cancel(void *arg, uint32_t job_id, struct berth_error *err)
 {
+	char id[16];
+
 	(void)arg;
-	if (slurm_kill_job(job_id, SIGKILL, 0) != SLURM_SUCCESS)
+	snprintf(id, sizeof(id), "%u", job_id);
+	if (slurm_kill_job2(id, SIGKILL, 0, NULL) != SLURM_SUCCESS)
 		return slurm_failure(err, "cancel", job_id);
 	return 0;
 }
