@@ -107,7 +107,7 @@ def test_job_waits_for_new_image_and_runs_when_ready(waiting):
     comment = full_comment(cluster, job)
     assert re.search(rf"image={re.escape(image)}@{digest} image_wait: waiting for the image gateway: "
                      r"(PENDING|PULLING|CONVERTING)", comment), comment
-    r = cluster.run(USER, ["squeue", "-h", "-j", str(job), "-O", "reason:20,admincomment:300"])
+    r = cluster.run(USER, ["squeue", "-h", "-j", str(job), "-O", "reason:20,admin_comment:300"])
     assert "JobHeldAdmin" in r.stdout and "image_wait: waiting for the image gateway" in r.stdout, r.stdout
     # the tag moves while the jobs wait: they keep the digest they were given
     push_big("waitbig:1", 1, marker="moved")
