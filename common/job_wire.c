@@ -43,36 +43,6 @@ static bool is_record(const char *word, size_t len)
 	return len >= klen && strncmp(word, BERTH_COMMENT_KEY, klen) == 0;
 }
 
-int berth_comment_merge(const char *existing, const char *request, const char *digest, char *buf,
-			size_t size, struct berth_error *err)
-{
-	const char *p = existing ? existing : "";
-	size_t used = 0, len;
-
-	if (!size)
-		return berth_error_set(err, ENOSPC, "AdminComment buffer is empty");
-	buf[0] = '\0';
-	for (;;) {
-		const char *word = next_word(&p, &len);
-
-		if (!len)
-			break;
-		if (is_record(word, len))
-			continue;
-		if ((used && !append(buf, size, &used, " ", 1)) || !append(buf, size, &used, word, len))
-			goto too_long;
-	}
-	if ((used && !append(buf, size, &used, " ", 1)) ||
-	    !append(buf, size, &used, BERTH_COMMENT_KEY, strlen(BERTH_COMMENT_KEY)) ||
-	    !append(buf, size, &used, request, strlen(request)) ||
-	    !append(buf, size, &used, "@", 1) || !append(buf, size, &used, digest, strlen(digest)))
-		goto too_long;
-	return 0;
-too_long:
-	buf[0] = '\0';
-	return berth_error_set(err, ENOSPC, "AdminComment would be longer than %zu bytes", size - 1);
-}
-
 static const struct {
 	const char *mark;
 	enum berth_wait_kind kind;
@@ -96,6 +66,36 @@ static const char *wait_mark_text(enum berth_wait_kind kind)
 		if (wait_marks[i].kind == kind)
 			return wait_marks[i].mark;
 	return NULL;
+}
+
+int berth_comment_merge(const char *existing, const char *request, const char *digest, char *buf,
+			size_t size, struct berth_error *err)
+{
+	const char *p = existing ? existing : "";
+	size_t used = 0, len;
+
+	if (!size)
+		return berth_error_set(err, ENOSPC, "AdminComment buffer is empty");
+	buf[0] = '\0';
+	for (;;) {
+		const char *word = next_word(&p, &len);
+
+		if (!len || wait_mark(word, len) != BERTH_WAIT_NONE)
+			break;   /* a wait tail is berth's: dropped */
+		if (is_record(word, len))
+			continue;
+		if ((used && !append(buf, size, &used, " ", 1)) || !append(buf, size, &used, word, len))
+			goto too_long;
+	}
+	if ((used && !append(buf, size, &used, " ", 1)) ||
+	    !append(buf, size, &used, BERTH_COMMENT_KEY, strlen(BERTH_COMMENT_KEY)) ||
+	    !append(buf, size, &used, request, strlen(request)) ||
+	    !append(buf, size, &used, "@", 1) || !append(buf, size, &used, digest, strlen(digest)))
+		goto too_long;
+	return 0;
+too_long:
+	buf[0] = '\0';
+	return berth_error_set(err, ENOSPC, "AdminComment would be longer than %zu bytes", size - 1);
 }
 
 bool berth_comment_find(const char *comment, const char *request, char *digest)

@@ -73,7 +73,8 @@
 
 /* existing (may be NULL: an admin's own text is kept) with every
  * whitespace-separated "image=..." word replaced by one
- * "image=<request>@<digest>" at the end, into buf.  request is a validated
+ * "image=<request>@<digest>" at the end, into buf (a wait tail, below, is
+ * dropped).  request is a validated
  * image reference (no whitespace or control characters). */
 int berth_comment_merge(const char *existing, const char *request, const char *digest, char *buf,
 			size_t size, struct berth_error *err);
