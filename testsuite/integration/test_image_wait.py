@@ -40,11 +40,12 @@ def waiting(cluster):
         reload_job_submit(cluster, slurm_conf)
 
 
-def submit(cluster, image, *extra, user=USER):
-    """sbatch --image; returns (job id, sbatch's stderr, seconds it took)."""
+def submit(cluster, image, workdir, *extra):
+    """sbatch --image in workdir (its output goes there); returns (job id,
+    sbatch's stderr, seconds it took)."""
     t0 = time.monotonic()
-    r = cluster.run(user, ["sbatch", "--parsable", f"--image={image}", *extra,
-                           "--wrap", "srun -n1 cat /big/marker"])
+    r = cluster.run(USER, ["sbatch", "--parsable", f"--image={image}", *extra,
+                           "--wrap", "srun -n1 cat /big/marker"], cwd=workdir)
     took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
     return int(r.stdout.strip().split(";")[0]), r.stderr, took
@@ -80,12 +81,12 @@ def sacct_comment(cluster, job_id, timeout=30):
     return wait_for(read, timeout, f"job {job_id} in sacct")
 
 
-def output(job_id):
-    with open(f"/home/{USER}/slurm-{job_id}.out") as f:
+def output(workdir, job_id):
+    with open(f"{workdir}/slurm-{job_id}.out") as f:
         return f.read()
 
 
-def test_job_waits_for_new_image_and_runs_when_ready(waiting):
+def test_job_waits_for_new_image_and_runs_when_ready(waiting, workdir):
     """The main path, with a 1 GiB image: accepted at once, pending with the
     wait in its AdminComment while the gateway pulls, a second job joins the
     same pull, a new push of the tag changes neither job's digest, both run
@@ -94,14 +95,14 @@ def test_job_waits_for_new_image_and_runs_when_ready(waiting):
     image = f"docker:{REGISTRY}/waitbig:1"
     digest, _ = push_big("waitbig:1", 1024)
     conversions = health()["counters"]["conversions"]
-    job, stderr, took = submit(cluster, image)
+    job, stderr, took = submit(cluster, image, workdir)
     assert took < 10, f"sbatch took {took:.1f}s"
     assert f"berth: image {image} is not READY yet" in stderr, stderr
     info = cluster.job(job)
     assert info["JobState"] == "PENDING", info
     assert pinned_digest(info) == digest
     assert WAIT_MARK in full_comment(cluster, job)
-    job2, _, _ = submit(cluster, image)
+    job2, _, _ = submit(cluster, image, workdir)
     # the gateway makes the holds admin holds and writes the pull's state
     wait_for(lambda: cluster.job(job)["Reason"] == "JobHeldAdmin", 10, "admin hold")
     comment = full_comment(cluster, job)
@@ -114,12 +115,12 @@ def test_job_waits_for_new_image_and_runs_when_ready(waiting):
     for j in (job, job2):
         assert cluster.wait(j, timeout=600) == "COMPLETED", cluster.job(j)
         assert full_comment(cluster, j) == f"image={image}@{digest}"
-        assert output(j).strip() == "berth-wait-test"
+        assert output(workdir, j).strip() == "berth-wait-test"
         assert sacct_comment(cluster, j) == f"COMPLETED|image={image}@{digest}"
     assert health()["counters"]["conversions"] == conversions + 1, "two waiting jobs, one pull"
 
 
-def test_failed_pull_cancels_job_with_message(waiting):
+def test_failed_pull_cancels_job_with_message(waiting, workdir):
     """A layer that does not match its digest fails the pull: the job never
     runs, is cancelled, its AdminComment (and sacct) says why, and nothing
     of the image is left in the image directory."""
@@ -129,14 +130,14 @@ def test_failed_pull_cancels_job_with_message(waiting):
     corrupt_registry_blob(layer)
     before = set(os.listdir(os.path.join(LAB, "images")))
     try:
-        job, _, _ = submit(cluster, image)
+        job, _, _ = submit(cluster, image, workdir)
         assert cluster.wait(job, timeout=120) == "CANCELLED", cluster.job(job)
         comment = full_comment(cluster, job)
         assert comment.startswith(f"image={image}@{digest} image_failed: "), comment
         assert "digest" in comment, comment
         state, _, sacct = sacct_comment(cluster, job).partition("|")
         assert state.startswith("CANCELLED") and sacct == comment, (state, sacct)
-        assert not os.path.exists(f"/home/{USER}/slurm-{job}.out")
+        assert not os.path.exists(f"{workdir}/slurm-{job}.out")
         left = set(os.listdir(os.path.join(LAB, "images"))) - before
         assert not left, left
     finally:
@@ -152,12 +153,12 @@ def test_unknown_tag_is_refused_with_the_pull_message(waiting):
     assert waiting.job_ids() == before
 
 
-def test_scancel_of_one_waiting_job_keeps_the_shared_pull(waiting):
+def test_scancel_of_one_waiting_job_keeps_the_shared_pull(waiting, workdir):
     cluster = waiting
     image = f"docker:{REGISTRY}/waitcancel:1"
     digest, _ = push_big("waitcancel:1", 300)
-    job1, _, _ = submit(cluster, image)
-    job2, _, _ = submit(cluster, image)
+    job1, _, _ = submit(cluster, image, workdir)
+    job2, _, _ = submit(cluster, image, workdir)
     assert cluster.run(USER, ["scancel", str(job1)]).returncode == 0
     assert cluster.wait(job1, timeout=30) == "CANCELLED"
     assert cluster.wait(job2, timeout=600) == "COMPLETED", cluster.job(job2)
@@ -171,42 +172,45 @@ def restart(cluster, what):
 
 
 @pytest.mark.parametrize("daemon", ["slurmctld", "gateway"])
-def test_restart_during_wait_resumes_it(waiting, daemon):
+def test_restart_during_wait_resumes_it(waiting, daemon, workdir):
     """A restart of slurmctld or of the gateway while a job waits: the job
     keeps waiting (held, marker, digest), then runs once."""
     cluster = waiting
     image = f"docker:{REGISTRY}/waitrestart-{daemon}:1"
     digest, _ = push_big(f"waitrestart-{daemon}:1", 400)
-    job, _, _ = submit(cluster, image)
+    job, _, _ = submit(cluster, image, workdir)
     restart(cluster, daemon)
     info = cluster.job(job)
     assert info["JobState"] in ("PENDING", "RUNNING", "COMPLETED", "COMPLETING"), info
     assert pinned_digest(info) == digest
     assert cluster.wait(job, timeout=600) == "COMPLETED", cluster.job(job)
     assert full_comment(cluster, job) == f"image={image}@{digest}"
-    assert output(job).strip() == "berth-wait-test"
+    assert output(workdir, job).strip() == "berth-wait-test"
     assert cluster.job(job).get("Restarts") == "0"
 
 
-def test_salloc_waits_for_the_image(waiting):
-    """salloc prints the wait and gets its allocation when the image is READY."""
+@pytest.mark.parametrize("command", ["salloc", "srun"])
+def test_interactive_allocation_waits_for_the_image(waiting, command, workdir):
+    """salloc (and srun making its own allocation) print the wait and get
+    their allocation when the image is READY."""
     cluster = waiting
-    image = f"docker:{REGISTRY}/waitsalloc:1"
-    push_big("waitsalloc:1", 100)
-    r = cluster.run(USER, ["salloc", "-N1", f"--image={image}", "srun", "-n1", "cat", "/big/marker"],
-                    timeout=600)
+    image = f"docker:{REGISTRY}/wait{command}:1"
+    push_big(f"wait{command}:1", 100)
+    argv = ["salloc", "-N1", f"--image={image}", "srun", "-n1", "cat", "/big/marker"] \
+        if command == "salloc" else ["srun", "-N1", "-n1", f"--image={image}", "cat", "/big/marker"]
+    r = cluster.run(USER, argv, timeout=600)
     assert r.returncode == 0, r.stderr
     assert f"berth: image {image} is not READY yet" in r.stderr, r.stderr
     assert r.stdout.strip() == "berth-wait-test", r.stdout
 
 
-def test_hold_asked_by_the_user_stays_after_ready(waiting):
+def test_hold_asked_by_the_user_stays_after_ready(waiting, workdir):
     """sbatch --hold: when the image is READY the job is held by the user
     again (they release it), not started."""
     cluster = waiting
     image = f"docker:{REGISTRY}/waithold:1"
     digest, _ = push_big("waithold:1", 16)
-    job, _, _ = submit(cluster, image, "--hold")
+    job, _, _ = submit(cluster, image, workdir, "--hold")
     assert "image_wait(held):" in full_comment(cluster, job)
     wait_for(lambda: full_comment(cluster, job) == f"image={image}@{digest}", 120, "READY")
     info = cluster.job(job)
