@@ -79,7 +79,7 @@ push_variant() { # TAG -> digest
 	mkdir -p "$work/id/etc"
 	head -c 32 /dev/urandom | base64 >"$work/id/etc/berth-bench-id"
 	tar --append -f "$t" -C "$work/id" --owner=0 --group=0 etc/berth-bench-id
-	(cd "$here/../integration" && python3 "$util" push-rootfs "$t" "benchwait:$1")
+	(cd "$here/../integration" && /usr/bin/python3 "$util" push-rootfs "$t" "benchwait:$1")
 	rm -f "$t"
 }
 
@@ -113,7 +113,7 @@ phase() { # NAME -> "total ready_delay size"
 	if [ "$name" = pull-then-submit ]; then
 		set_auto_pull no
 		t0=$(now)
-		as_alice berth pull "$image" >/dev/null
+		as_alice "$BERTH_LAB/build/berth" pull "$image" >/dev/null
 		job=$(as_alice sbatch --parsable "--image=$image" --wrap 'srun -n1 date +%s.%N')
 	else
 		set_auto_pull wait
