@@ -27,6 +27,9 @@ util=$here/../integration/gateway_util.py
 
 bench_cluster_up
 work=$(mktemp -d "$BERTH_LAB/bench-wait.XXXXXX")
+# job output: alice's, fresh (job ids start again with every lab)
+out_dir=$(mktemp -d /home/alice/berth-bench-wait.XXXXXX)
+chown alice: "$out_dir"
 berth_conf=$BERTH_LAB/etc/berth.conf
 conf_backup=$work/berth.conf.orig
 cp "$berth_conf" "$conf_backup"
@@ -34,7 +37,7 @@ cleanup() {
 	cp "$conf_backup" "$berth_conf.tmp" && mv -f "$berth_conf.tmp" "$berth_conf"
 	reload_job_submit
 	scancel -u alice >/dev/null 2>&1 || true
-	rm -rf --one-file-system "$work"
+	rm -rf --one-file-system "$work" "$out_dir"
 	bench_cluster_down
 }
 trap cleanup EXIT
@@ -89,7 +92,7 @@ ready_time() { # DIGEST -> seconds (mtime of the later published file)
 }
 # first task's start, as the task itself saw it
 task_start() { # JOBID
-	local out=/home/alice/slurm-$1.out i
+	local out=$out_dir/$1.out i
 	for ((i = 0; i < 6000; i++)); do
 		[ -s "$out" ] && { head -n1 "$out"; return 0; }
 		sleep 0.1
@@ -114,11 +117,11 @@ phase() { # NAME -> "total ready_delay size"
 		set_auto_pull no
 		t0=$(now)
 		as_alice "$BERTH_LAB/build/berth" pull "$image" >/dev/null
-		job=$(as_alice sbatch --parsable "--image=$image" --wrap 'srun -n1 date +%s.%N')
+		job=$(as_alice sbatch --parsable "--output=$out_dir/%j.out" "--image=$image" --wrap 'srun -n1 date +%s.%N')
 	else
 		set_auto_pull wait
 		t0=$(now)
-		job=$(as_alice sbatch --parsable "--image=$image" --wrap 'srun -n1 date +%s.%N' 2>/dev/null)
+		job=$(as_alice sbatch --parsable "--output=$out_dir/%j.out" "--image=$image" --wrap 'srun -n1 date +%s.%N' 2>/dev/null)
 	fi
 	t1=$(task_start "$job")
 	wait_done "$job"
