@@ -28,8 +28,9 @@ const struct berth_conf_key berth_config_schema[] = {
 	  "hard limit for one gateway lookup at submission" },
 	{ "lookup_cache_ttl", BERTH_CONF_DURATION, CFG(lookup_cache_ttl_ms), "10s", 0, 0,
 	  "how long job_submit reuses a tag's digest before asking the gateway again (0: never)" },
-	{ "auto_pull", BERTH_CONF_BOOL, CFG(auto_pull), "no", 0, 0,
-	  "job_submit starts a pull for a tag the gateway does not know (the job is still rejected)" },
+	{ "auto_pull", BERTH_CONF_STRING, CFG(auto_pull_text), "no", 0, 0,
+	  "an image that is not READY at submission: no (refused), yes (pulled, still refused), "
+	  "wait (pulled, the job waits held until READY)" },
 	{ "site_fs", BERTH_CONF_STRING, CFG(site_fs), "", 0, 0,
 	  "site mounts in every container, volume syntax (SRC:DST[:flags];...)" },
 	{ "forbidden_destinations", BERTH_CONF_STRING, CFG(forbidden_destinations),
@@ -76,11 +77,45 @@ static int config_load(const char *path, bool missing_ok, struct berth_config *c
 				       "%s: default_image_type: unknown image type \"%s\" (use docker, id or local)",
 				       path, type);
 	}
+	if (berth_auto_pull_from_name(cfg->auto_pull_text, &cfg->auto_pull) < 0) {
+		char value[64];
+
+		snprintf(value, sizeof(value), "%s", cfg->auto_pull_text);
+		berth_error_sanitize(value);
+		return berth_error_set(err, EINVAL, "%s: auto_pull: invalid value \"%s\" (use no, yes or wait)",
+				       path, value);
+	}
 	if (berth_config_env_rules(cfg, NULL, NULL, err) < 0 ||
 	    berth_cdi_gres_parse(cfg->cdi_gres, cfg->cdi_gpu_kind, err) < 0 ||
 	    berth_cdi_user_kinds_check(cfg->cdi_user_kinds, err) < 0)
 		return berth_error_prefix(err, "%s", path);
 	return 0;
+}
+
+int berth_auto_pull_from_name(const char *text, enum berth_auto_pull *out)
+{
+	struct berth_error ignored = BERTH_ERROR_INIT;
+	bool on;
+
+	if (text && strcmp(text, "wait") == 0) {
+		*out = BERTH_AUTO_PULL_WAIT;
+		return 0;
+	}
+	if (!text || berth_parse_bool(text, &on, &ignored) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	*out = on ? BERTH_AUTO_PULL_YES : BERTH_AUTO_PULL_NO;
+	return 0;
+}
+
+const char *berth_auto_pull_name(enum berth_auto_pull value)
+{
+	switch (value) {
+	case BERTH_AUTO_PULL_YES: return "yes";
+	case BERTH_AUTO_PULL_WAIT: return "wait";
+	default: return "no";
+	}
 }
 
 int berth_config_env_rules(const struct berth_config *cfg, const char *module_env,

@@ -14,6 +14,20 @@
 #include "conf_parser.h"
 #include "image_ref.h"
 
+/* auto_pull: an image the gateway does not have READY at submission is
+ * refused (NO), pulled and still refused (YES), or pulled while the job
+ * waits held in the queue (WAIT, doc/image-wait.md). */
+enum berth_auto_pull {
+	BERTH_AUTO_PULL_NO = 0,
+	BERTH_AUTO_PULL_YES,
+	BERTH_AUTO_PULL_WAIT,
+};
+
+/* "no"/"yes"/"wait" (and the boolean words of berth_parse_bool) -> *out;
+ * -1 with EINVAL otherwise. */
+int berth_auto_pull_from_name(const char *text, enum berth_auto_pull *out);
+const char *berth_auto_pull_name(enum berth_auto_pull value);
+
 struct berth_config {
 	char *image_dir;              /* shared dir with <digest>.sqfs + .json */
 	char *state_dir;              /* node-local, root-only per-job state */
@@ -22,7 +36,7 @@ struct berth_config {
 	char *default_image_type;     /* type for refs without a prefix */
 	uint64_t lookup_timeout_ms;   /* hard limit for a gateway lookup */
 	uint64_t lookup_cache_ttl_ms; /* job_submit: how long a tag's digest is reused */
-	bool auto_pull;               /* job_submit: start a pull for an unknown tag */
+	char *auto_pull_text;         /* "no", "yes" or "wait" (bool words too) */
 	char *site_fs;                /* site mounts, volume syntax */
 	char *forbidden_destinations; /* comma-separated, refused as --volume DST */
 	bool writable_overlay;        /* tmpfs upper over the image */
@@ -38,6 +52,7 @@ struct berth_config {
 	uint64_t cdi_hook_timeout_ms; /* a CDI hook without its own timeout */
 	/* derived */
 	enum berth_image_type default_type;
+	enum berth_auto_pull auto_pull; /* job_submit: what an image that is not READY gets */
 	char cdi_gpu_kind[256];       /* from cdi_gres; "" off */
 };
 

@@ -73,14 +73,54 @@
 
 /* existing (may be NULL: an admin's own text is kept) with every
  * whitespace-separated "image=..." word replaced by one
- * "image=<request>@<digest>" at the end, into buf.  request is a validated
+ * "image=<request>@<digest>" at the end, into buf (a wait tail, below, is
+ * dropped).  request is a validated
  * image reference (no whitespace or control characters). */
 int berth_comment_merge(const char *existing, const char *request, const char *digest, char *buf,
 			size_t size, struct berth_error *err);
 
 /* The digest recorded for request in comment: true with digest filled
  * (BERTH_DIGEST_LEN + 1 bytes) when a word "image=<request>@<valid digest>"
- * is there. */
+ * is there (before a wait marker, below). */
 bool berth_comment_find(const char *comment, const char *request, char *digest);
+
+/* The digest of the (last) "image=<request>@<digest>" word, whatever the
+ * request: true with digest filled (BERTH_DIGEST_LEN + 1 bytes). */
+bool berth_comment_pinned_digest(const char *comment, char *digest);
+
+/* ------------------------------------------------------------ image waits
+ *
+ * A job admitted on an image that is not READY yet (berth.conf auto_pull =
+ * wait, doc/image-wait.md) is held, and its AdminComment ends with a wait
+ * marker word and a line for people:
+ *   "image_wait: <status>"         released when the image is READY
+ *   "image_wait(held): <status>"   the user's own --hold: held by the user
+ *                                  again when the image is READY
+ *   "image_failed: <message>"      the pull failed: the job was cancelled
+ * job_submit writes the first two; berth-gatewayd (the releaser) rewrites
+ * the status, removes the marker when it releases the job, or writes the
+ * failure.  Everything from the marker word on is berth's: the text before
+ * it (the admin's own words, the image= record) is kept. */
+#define BERTH_WAIT_MARK "image_wait:"
+#define BERTH_WAIT_HELD_MARK "image_wait(held):"
+#define BERTH_WAIT_FAILED_MARK "image_failed:"
+
+enum berth_wait_kind {
+	BERTH_WAIT_NONE = 0,
+	BERTH_WAIT_RELEASE,   /* image_wait: */
+	BERTH_WAIT_HOLD,      /* image_wait(held): */
+	BERTH_WAIT_FAILED,    /* image_failed: */
+};
+
+/* The wait marker of comment (NULL: none): its kind; *prefix_len the bytes
+ * before the marker word with the blanks before it dropped, *text what
+ * follows the marker and one blank (both may be NULL). */
+enum berth_wait_kind berth_comment_wait(const char *comment, size_t *prefix_len, const char **text);
+
+/* comment with its wait tail replaced by "<mark> <text>" (kind NONE: the
+ * tail removed), into buf.  text is made one printable line (control
+ * characters become '?'). */
+int berth_comment_wait_set(const char *comment, enum berth_wait_kind kind, const char *text,
+			   char *buf, size_t size, struct berth_error *err);
 
 #endif

@@ -5,7 +5,8 @@ gateway_libberth_gateway_la_SOURCES += \
 	gateway/gw_service_pull.c gateway/gw_service_expire.c \
 	gateway/gw_store.c gateway/gw_store.h \
 	gateway/gw_worker.c gateway/gw_access.c \
-	gateway/gw_import.c gateway/gw_import_image.c gateway/gw_import_internal.h
+	gateway/gw_import.c gateway/gw_import_image.c gateway/gw_import_internal.h \
+	gateway/gw_waiting.c gateway/gw_waiting.h gateway/gw_slurm.c gateway/gw_slurm.h
 
 # Unit tests: the store on a temporary database.
 if HAVE_CHECK
@@ -14,6 +15,15 @@ TESTS += testsuite/unit/test_gw_store
 testsuite_unit_test_gw_store_SOURCES = testsuite/unit/test_gw_store.c testsuite/unit/unit.h
 testsuite_unit_test_gw_store_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
 testsuite_unit_test_gw_store_LDADD = $(GATEWAY_UNIT_LIBS)
+endif
+
+# The releaser of jobs waiting for an image, against a fake Slurm.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/unit/test_gw_waiting
+TESTS += testsuite/unit/test_gw_waiting
+testsuite_unit_test_gw_waiting_SOURCES = testsuite/unit/test_gw_waiting.c testsuite/unit/unit.h
+testsuite_unit_test_gw_waiting_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
+testsuite_unit_test_gw_waiting_LDADD = $(GATEWAY_UNIT_LIBS)
 endif
 
 # gw_service driven directly against real registries (run by

@@ -53,6 +53,13 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "autoexpire removes images not looked up or pulled for this long" },
 	{ "autoexpire_interval", BERTH_CONF_DURATION, GWC(autoexpire_interval_ms), "1h", 0, 0,
 	  "how often the daemon runs autoexpire by itself (0: never)" },
+	{ "release_waiting_jobs", BERTH_CONF_BOOL, GWC(release_waiting_jobs), "no", 0, 0,
+	  "release jobs held for an image (berth.conf auto_pull = wait) when it is READY, cancel them "
+	  "when its pull fails; the gateway's user must be a Slurm administrator" },
+	{ "slurm_conf", BERTH_CONF_STRING, GWC(slurm_conf), "", 0, 0,
+	  "slurm.conf of the cluster whose waiting jobs are released (empty: libslurm's default)" },
+	{ "waiting_poll", BERTH_CONF_DURATION, GWC(waiting_poll_ms), "500ms", 0, 0,
+	  "how often the states of the waiting jobs' images are checked" },
 	{ "workers", BERTH_CONF_UINT, GWC(workers), "2", 1, 64,
 	  "pulls and imports converted at the same time" },
 	{ "queue_max", BERTH_CONF_UINT, GWC(queue_max), "256", 1, 100000,

@@ -37,6 +37,10 @@ struct gw_config {
 	uint64_t layer_cache_max;   /* bytes of cached layer blobs, default 50G (LRU) */
 	uint64_t expire_after_ms;   /* autoexpire: not looked up for this long, default 30d */
 	uint64_t autoexpire_interval_ms; /* the service runs autoexpire this often, 1h; 0 never */
+	/* jobs waiting for an image (gw_waiting.h) */
+	bool release_waiting_jobs;  /* default no */
+	char *slurm_conf;           /* "" libslurm's default */
+	uint64_t waiting_poll_ms;   /* default 500ms */
 	/* work */
 	unsigned workers;           /* concurrent pulls/imports, default 2 */
 	unsigned queue_max;         /* queued pulls before 503, default 256 */

@@ -27,6 +27,7 @@
 #include "gw_config.h"
 #include "gw_http.h"
 #include "gw_service.h"
+#include "gw_waiting.h"
 
 #ifndef BERTH_SYSCONFDIR
 #define BERTH_SYSCONFDIR "/etc/berth"
@@ -226,6 +227,7 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct gw_service *svc = NULL;
+	struct gw_waiting *waiting = NULL;
 	struct gw_http *http = NULL;
 	sigset_t signals;
 	int report = -1, parent_status, pid_fd = -1, sig;
@@ -255,6 +257,9 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 	svc = gw_service_create(cfg, &err);
 	if (!svc)
 		goto failed;
+	waiting = gw_waiting_start_configured(cfg, svc, &err);
+	if (!waiting && err.code)
+		goto failed;
 	http = gw_http_start(cfg, svc, &err);
 	if (!http)
 		goto failed;
@@ -268,6 +273,7 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 	sig = wait_for_stop(&signals, cfg);
 	berth_info("signal %d: stopping", sig);
 	gw_http_stop(http);
+	gw_waiting_stop(waiting);
 	gw_service_destroy(svc);
 	berth_info("stopped");
 	if (pid_fd >= 0) {
@@ -280,6 +286,7 @@ failed:
 	berth_err("%s", err.msg);
 	report_start(&report, err.msg);
 	gw_http_stop(http);
+	gw_waiting_stop(waiting);
 	if (svc)
 		gw_service_destroy(svc);
 	if (pid_fd >= 0) {

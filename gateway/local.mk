@@ -7,7 +7,7 @@ gateway_libberth_gateway_la_CFLAGS = $(AM_CFLAGS) $(LIBCURL_CFLAGS) $(LIBARCHIVE
 	$(LIBSQUASHFS_CFLAGS) $(SQLITE_CFLAGS) $(MHD_CFLAGS) $(LIBCRYPTO_CFLAGS) $(JSONC_CFLAGS) $(MUNGE_CFLAGS) \
 	$(ISAL_CFLAGS)
 gateway_libberth_gateway_la_LIBADD = common/libberth_common.la $(LIBCURL_LIBS) $(LIBARCHIVE_LIBS) \
-	$(LIBSQUASHFS_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(LIBCRYPTO_LIBS) $(JSONC_LIBS) $(MUNGE_LIBS) $(ISAL_LIBS) -lpthread
+	$(LIBSQUASHFS_LIBS) $(SQLITE_LIBS) $(MHD_LIBS) $(LIBCRYPTO_LIBS) $(JSONC_LIBS) $(MUNGE_LIBS) $(ISAL_LIBS) $(SLURM_LIBS) -lpthread
 GATEWAY_UNIT_CFLAGS = $(gateway_libberth_gateway_la_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/gateway
 GATEWAY_UNIT_LIBS = gateway/libberth_gateway.la $(CHECK_LIBS)
 gateway_libberth_gateway_la_SOURCES += gateway/gw_config.c gateway/gw_config.h

@@ -32,6 +32,12 @@ const uint32_t plugin_version = SLURM_VERSION_NUMBER;
 
 #define JS_CACHE_ENTRIES 4096
 
+/* The wait tail of a held job's AdminComment (common/job_wire.h). */
+struct js_wait {
+	enum berth_wait_kind kind;
+	char text[256];
+};
+
 /* Opaque: the record is internal to slurmctld and berth never looks inside. */
 struct job_record;
 
@@ -125,13 +131,18 @@ static void set_user_message(char **err_msg, const char *text)
 	*err_msg = slurm_xstrdup(line);
 }
 
+/* wait: NULL, or the wait tail for a job held until its image is READY
+ * (common/job_wire.h). */
 static int set_admin_comment(job_desc_msg_t *job_desc, const char *request, const char *digest,
-			     struct berth_error *err)
+			     const struct js_wait *wait, struct berth_error *err)
 {
-	char comment[BERTH_COMMENT_MAX];
+	char comment[BERTH_COMMENT_MAX], merged[BERTH_COMMENT_MAX];
 
-	if (berth_comment_merge(job_desc->admin_comment, request, digest, comment, sizeof(comment),
+	if (berth_comment_merge(job_desc->admin_comment, request, digest, merged, sizeof(merged),
 			     err) < 0)
+		return -1;
+	if (berth_comment_wait_set(merged, wait ? wait->kind : BERTH_WAIT_NONE, wait ? wait->text : NULL,
+				   comment, sizeof(comment), err) < 0)
 		return -1;
 	if (job_desc->admin_comment)
 		slurm_xfree((void **)&job_desc->admin_comment);
@@ -150,12 +161,31 @@ static void log_request(const struct berth_job_request *req, uint32_t uid)
 		   req->image_text, canonical, req->volumes.count);
 }
 
+/* auto_pull = wait: the job is admitted held (priority 0, which Slurm
+ * records as a user hold since job_submit runs before the job is made; the
+ * gateway turns it into an admin hold) and berth-gatewayd releases it when
+ * the digest is READY.  A job the user submitted held (--hold) goes back
+ * to the user's hold instead. */
+static void hold_for_image(job_desc_msg_t *job_desc, const char *request, const struct js_pinned *pinned,
+			   struct js_wait *wait, char *note, size_t note_size)
+{
+	wait->kind = job_desc->priority == 0 ? BERTH_WAIT_HOLD : BERTH_WAIT_RELEASE;
+	snprintf(wait->text, sizeof(wait->text), "waiting for the image gateway to pull %s: %s",
+		 request, pinned->wait_status);
+	job_desc->priority = 0;
+	snprintf(note, note_size,
+		 "image %s is not READY yet (%s): the job is held until the image gateway has pulled "
+		 "it; `scontrol show job` shows the pull (AdminComment)", request, pinned->wait_status);
+}
+
 /* The job's environments say what the pinned request says, and nothing
  * else: no image variables in a job that asked for none (a nested sbatch
- * inherits them from its parent job's environment). */
+ * inherits them from its parent job's environment).  note: a line for the
+ * user of an admitted job ("" none). */
 static int pin_job(job_desc_msg_t *job_desc, const struct berth_job_request *req, uint32_t uid,
-		   struct berth_error *err)
+		   char *note, size_t note_size, struct berth_error *err)
 {
+	struct js_wait wait;
 	struct js_pin_ctx ctx = { &submit_config, submit_cache, NULL };
 	struct js_job_env job = { &job_desc->spank_job_env, &job_desc->spank_job_env_size,
 				  &job_desc->environment, &job_desc->env_size };
@@ -174,12 +204,15 @@ static int pin_job(job_desc_msg_t *job_desc, const struct berth_job_request *req
 		return 0;  /* node-local: nothing to pin (the node decides) */
 	if (js_pin_image(&ctx, req->image_text, &req->image, uid, &pinned, err) < 0)
 		return -1;
+	if (pinned.waiting)
+		hold_for_image(job_desc, req->image_text, &pinned, &wait, note, note_size);
 	if (js_env_pin(&job, req->image_text, pinned.digest, &slurm_alloc, err) < 0 ||
-	    set_admin_comment(job_desc, req->image_text, pinned.digest, err) < 0)
+	    set_admin_comment(job_desc, req->image_text, pinned.digest, pinned.waiting ? &wait : NULL,
+			      err) < 0)
 		return -1;
 	berth_info("job_submit: uid %u: image %s pinned to %s%s in %lu us", uid, req->image_text,
-		   pinned.digest, pinned.cached ? " (cached)" : pinned.from_image_dir ? " (image dir)" : "",
-		   (unsigned long)(js_now_us() - t0));
+		   pinned.digest, pinned.cached ? " (cached)" : pinned.from_image_dir ? " (image dir)" :
+		   pinned.waiting ? " (held until READY)" : "", (unsigned long)(js_now_us() - t0));
 	return 0;
 }
 
@@ -188,6 +221,7 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 {
 	struct berth_job_request req = BERTH_JOB_REQUEST_INIT;
 	struct berth_error err = BERTH_ERROR_INIT;
+	char note[BERTH_ERROR_MSG_MAX] = "";
 	int rc = SLURM_SUCCESS;
 
 	if (!submit_config_loaded)
@@ -196,10 +230,13 @@ int job_submit(job_desc_msg_t *job_desc, uint32_t submit_uid, char **err_msg)
 				       &submit_config, &err) < 0 ||
 	    berth_job_request_check_oci(&req, job_desc->container, &err) < 0 ||
 	    berth_job_request_check_het(&req, job_desc->het_job_offset != NO_VAL, &err) < 0 ||
-	    pin_job(job_desc, &req, submit_uid, &err) < 0) {
+	    pin_job(job_desc, &req, submit_uid, note, sizeof(note), &err) < 0) {
 		berth_info("job_submit: rejected job from uid %u: %s", submit_uid, err.msg);
 		set_user_message(err_msg, err.msg);
 		rc = SLURM_ERROR;
+	} else if (note[0]) {
+		/* sbatch, salloc and srun print it for an admitted job too */
+		set_user_message(err_msg, note);
 	}
 	berth_job_request_free(&req);
 	return rc;

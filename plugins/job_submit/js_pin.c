@@ -64,6 +64,54 @@ static int auto_pull(const struct js_pin_ctx *ctx, const char *request_text,
 			       request_text);
 }
 
+/* The pull's state for the job's AdminComment and the user's message. */
+static void describe_pull(const struct berth_gateway_image *image, char *buf, size_t size)
+{
+	if (image->phase[0] && image->bytes_total)
+		snprintf(buf, size, "%s (%s, %u/%u layers, %llu/%llu MB)", image->status, image->phase,
+			 image->layers_done, image->layers_total,
+			 (unsigned long long)(image->bytes_done >> 20),
+			 (unsigned long long)(image->bytes_total >> 20));
+	else
+		snprintf(buf, size, "%s", image->status);
+}
+
+/* auto_pull = wait after a lookup that found no READY image: start or
+ * join the pull; pinned to its digest (READY or waiting) or -1 with the
+ * pull's message. */
+static int wait_pull(const struct js_pin_ctx *ctx, const char *request_text,
+		     const char *canonical, uid_t uid, uint64_t started_ms, struct js_pinned *out,
+		     struct berth_error *err)
+{
+	uint64_t elapsed = js_now_ms() - started_ms, limit = timeout_ms(ctx->cfg);
+	struct berth_gateway_opts opts = { ctx->cfg->gateway_url, 0, ctx->munge_socket, true, uid,
+					   ctx->cfg->gateway_socket };
+	struct berth_gateway_image image;
+	bool accepted = false;
+
+	if (elapsed + JS_PULL_MIN_MS > limit)
+		return -1;   /* err keeps the lookup's message */
+	opts.timeout_ms = (long)(limit - elapsed);
+	if (berth_gateway_pull(&opts, canonical, NULL, NULL, NULL, &image, &accepted, err) < 0)
+		return berth_error_prefix(err, "image %s: cannot pull it", request_text);
+	if (!berth_digest_valid(image.digest) || strcmp(image.status, "FAILURE") == 0 ||
+	    strcmp(image.status, "EXPIRED") == 0)
+		return berth_error_set(err, ENODATA, "image %s: the pull did not start: %s", request_text,
+				       image.message[0] ? image.message : image.status);
+	snprintf(out->digest, sizeof(out->digest), "%s", image.digest);
+	if (!accepted && strcmp(image.status, "READY") == 0)
+		return 0;
+	out->waiting = true;
+	describe_pull(&image, out->wait_status, sizeof(out->wait_status));
+	return 0;
+}
+
+static bool wait_allowed(const struct js_pin_ctx *ctx, const struct berth_image_ref *ref, int code)
+{
+	return ctx->cfg->auto_pull == BERTH_AUTO_PULL_WAIT && ref->type == BERTH_IMAGE_DOCKER &&
+	       (code == ENOENT || code == EINPROGRESS || code == ENODATA);
+}
+
 int js_pin_image(const struct js_pin_ctx *ctx, const char *request_text,
 		 const struct berth_image_ref *ref, uid_t uid, struct js_pinned *out,
 		 struct berth_error *err)
@@ -81,10 +129,17 @@ int js_pin_image(const struct js_pin_ctx *ctx, const char *request_text,
 		return 0;
 	}
 	if (berth_image_resolve_ref(ctx->cfg, ref, request_text, &opts, &resolved, err) < 0) {
-		if (err->code != ENOENT || !ctx->cfg->auto_pull || ref->type != BERTH_IMAGE_DOCKER)
+		if (wait_allowed(ctx, ref, err->code)) {
+			if (wait_pull(ctx, request_text, out->canonical, uid, started, out, err) < 0)
+				return -1;
+			if (out->waiting)
+				return 0;   /* not cached: only READY answers are */
+		} else if (err->code != ENOENT || ctx->cfg->auto_pull != BERTH_AUTO_PULL_YES ||
+			   ref->type != BERTH_IMAGE_DOCKER) {
 			return -1;
-		if (auto_pull(ctx, request_text, out->canonical, uid, started, out, err) < 0)
+		} else if (auto_pull(ctx, request_text, out->canonical, uid, started, out, err) < 0) {
 			return -1;
+		}
 	} else {
 		snprintf(out->digest, sizeof(out->digest), "%s", resolved.digest);
 		out->from_image_dir = resolved.from_image_dir;

@@ -10,9 +10,14 @@
  * (ENOENT), a public pull is started on behalf of the user and the job is
  * still rejected, with "image IMAGE: pulling, resubmit when `berth images`
  * shows READY" (or accepted at once if the pull finds the image READY).
- * A job is never admitted on an image that is not READY: a held job that a
- * releaser would have to watch could wait forever on a failed pull, and
- * slurmctld has no safe place for such a thread (see doc/berth.conf.5).
+ *
+ * auto_pull = wait: a docker reference that is not READY (unknown, in
+ * progress, failed or expired) is pulled on behalf of the user; the pull
+ * resolves the manifest at once, so the job is pinned to that digest and
+ * admitted with out->waiting set (the caller holds it; berth-gatewayd
+ * releases it when the digest is READY: doc/image-wait.md).  A pull that
+ * cannot start (unknown tag, registry down, not allowed) rejects the job
+ * with the pull's message.
  */
 #ifndef BERTH_JS_PIN_H_
 #define BERTH_JS_PIN_H_
@@ -37,6 +42,8 @@ struct js_pinned {
 	char canonical[BERTH_IMAGE_REF_MAX + 128];
 	bool cached;               /* answered from the cache */
 	bool from_image_dir;       /* digest reference found in image_dir */
+	bool waiting;              /* auto_pull = wait: not READY yet, hold the job */
+	char wait_status[160];     /* waiting: the pull's state, one line for people */
 };
 
 /* Milli- and microseconds of CLOCK_MONOTONIC. */

@@ -139,6 +139,11 @@ accounting_entities() {
 			sacctmgr -i add user "$u" account=berth cluster="$cluster" >/dev/null ||
 			die "sacctmgr: cannot add user $u"
 	done
+	# the gateway releases jobs held for an image (release_waiting_jobs)
+	ensure_gateway_user
+	sacctmgr -n -P list user "$GATEWAY_USER" format=user | grep -qx "$GATEWAY_USER" ||
+		sacctmgr -i add user "$GATEWAY_USER" account=berth cluster="$cluster" adminlevel=Admin >/dev/null ||
+		die "sacctmgr: cannot add user $GATEWAY_USER"
 }
 
 # After write_configs, before start_slurm.

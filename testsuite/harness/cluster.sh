@@ -12,6 +12,8 @@
 #   cluster.sh sqfs IMAGE       flatten a test image into $BERTH_LAB/images/<digest>.sqfs, print the digest
 #   cluster.sh mpi-image        the MPI test image (mpi_image.sh) in $BERTH_LAB/images, print its digest
 #   cluster.sh restart-slurmd NODE  stop NODE's slurmd (jobs keep running) and start it again
+#   cluster.sh restart-slurmctld    stop slurmctld and start it again on its saved state
+#   cluster.sh restart-gateway      stop berth-gatewayd and start it again on its state
 #
 # Environment: BERTH_LAB (default /var/tmp/berth-lab), BERTH_BUILDDIR (build
 # tree; default the source tree), BERTH_LAB_PLUGINS=0 (run without the berth
@@ -36,7 +38,7 @@ set -euo pipefail
 DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry gateway)
 
 usage() {
-	sed -n '2,19s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -211,6 +213,18 @@ cmd_restart_slurmd() {
 	restart_slurmd "$1" 30
 }
 
+cmd_restart_slurmctld() {
+	need_root restart-slurmctld
+	take_lock
+	restart_slurmctld 30
+}
+
+cmd_restart_gateway() {
+	need_root restart-gateway
+	take_lock
+	restart_gateway
+}
+
 main() {
 	[ $# -ge 1 ] || usage
 	local cmd=$1
@@ -226,6 +240,8 @@ main() {
 	sqfs) cmd_sqfs "$@" ;;
 	mpi-image) cmd_mpi_image ;;
 	restart-slurmd) cmd_restart_slurmd "$@" ;;
+	restart-slurmctld) cmd_restart_slurmctld ;;
+	restart-gateway) cmd_restart_gateway ;;
 	-h | --help | help) usage ;;
 	*) die "unknown command '$cmd' (start stop status env run-as sqfs restart-slurmd)" ;;
 	esac

@@ -34,14 +34,16 @@ write_gateway_config() {
 		http_threads = 4
 		workers = 2
 		log_level = verbose
+		# jobs held for an image (berth.conf auto_pull = wait): released by the
+		# gateway, which is a Slurm admin in the lab (accounting.sh)
+		release_waiting_jobs = $([ "$ACCOUNTING" = 1 ] && echo yes || echo no)
+		slurm_conf = $SLURM_CONF
 	EOF
 	chmod 0644 "$GATEWAY_CONF.tmp"
 	mv -f "$GATEWAY_CONF.tmp" "$GATEWAY_CONF"
 }
 
 start_gateway() {
-	local i t0 url
-	t0=$(now_us)
 	if [ ! -x "$GATEWAY_BIN" ]; then
 		warn "gateway: $GATEWAY_BIN not built (configure found no libmicrohttpd?): running without an image gateway"
 		return 0
@@ -53,6 +55,20 @@ start_gateway() {
 	install -d -o "$GATEWAY_USER" -g "$GATEWAY_USER" -m 0755 "$LAB/images"
 	install -d -o "$GATEWAY_USER" -g "$GATEWAY_USER" -m 0700 "$LAB/gateway-state"
 	write_gateway_config
+	spawn_gateway
+}
+
+# Stop the gateway and start it again on the same state (its pulls resume).
+restart_gateway() {
+	recorded_pid gateway >/dev/null || die "the gateway is not running"
+	stop_recorded gateway
+	! recorded_pid gateway >/dev/null || die "the gateway did not stop"
+	spawn_gateway
+}
+
+spawn_gateway() {
+	local i t0 url
+	t0=$(now_us)
 	spawn gateway "$LAB/log/gateway.log" setpriv "--reuid=$GATEWAY_USER" "--regid=$GATEWAY_USER" \
 		--init-groups env -i "PATH=$CLIENT_PATH" LANG=C.UTF-8 "$GATEWAY_BIN" -f -c "$GATEWAY_CONF"
 	url="http://$(gateway_addr)/api/v1/health"

@@ -55,10 +55,34 @@ netns_up() {
 
 # ---- Slurm ------------------------------------------------------------------
 start_slurm() {
-	local n env=()
+	local n
+	start_slurmctld
+	for n in "${NODES[@]}"; do start_slurmd "$n"; done
+}
+
+start_slurmctld() {
+	local env=()
 	mapfile -t env < <(daemon_env)
 	spawn slurmctld "$LAB/log/slurmctld.out" "${env[@]}" slurmctld -D -i -f "$SLURM_CONF"
-	for n in "${NODES[@]}"; do start_slurmd "$n"; done
+}
+
+# Stop slurmctld and start it again on its saved state; wait until it answers.
+restart_slurmctld() { # TIMEOUT_S
+	local i t0
+	t0=$(now_us)
+	recorded_pid slurmctld >/dev/null || die "slurmctld is not running"
+	stop_recorded slurmctld
+	! recorded_pid slurmctld >/dev/null || die "slurmctld did not stop"
+	start_slurmctld
+	for ((i = 0; i < $1 * 20; i++)); do
+		recorded_pid slurmctld >/dev/null || die "slurmctld died on restart"
+		if scontrol ping 2>/dev/null | grep -q 'is UP'; then
+			say "slurmctld restarted in $(since "$t0") s (pid $(recorded_pid slurmctld))"
+			return 0
+		fi
+		sleep 0.05
+	done
+	die "slurmctld not answering $1 s after its restart"
 }
 
 start_slurmd() { # NODE

@@ -82,3 +82,176 @@ def write_atomic(path, text):
         f.write(text)
     os.chmod(tmp, 0o644)
     os.rename(tmp, path)
+
+
+# ---- images made for one test (a busybox base plus a layer of random data) --
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+
+
+def _oci_blob(digest):
+    algo, hexa = digest.split(":")
+    return os.path.join(LAB, "oci/layout/blobs", algo, hexa)
+
+
+def _registry(method, path, data=None, headers=None, length=None):
+    req = urllib.request.Request(f"http://{REGISTRY}{path}", data=data, method=method,
+                                 headers=dict(headers or {}))
+    if length is not None:
+        req.add_header("Content-Length", str(length))
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(req, timeout=300) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def _upload_blob(repo, digest, path=None, data=None):
+    status, _, _ = _registry("HEAD", f"/v2/{repo}/blobs/{digest}")
+    if status == 200:
+        return
+    status, headers, body = _registry("POST", f"/v2/{repo}/blobs/uploads/")
+    assert status == 202, (status, body)
+    location = headers["Location"]
+    if not location.startswith("http"):
+        location = f"http://{REGISTRY}{location}"
+    sep = "&" if "?" in location else "?"
+    path_q = location.split(REGISTRY, 1)[1] + f"{sep}digest={digest}"
+    if path is not None:
+        with open(path, "rb") as f:
+            status, _, body = _registry("PUT", path_q, data=f, length=os.path.getsize(path),
+                                        headers={"Content-Type": "application/octet-stream"})
+    else:
+        status, _, body = _registry("PUT", path_q, data=data, length=len(data),
+                                    headers={"Content-Type": "application/octet-stream"})
+    assert status == 201, (status, body)
+
+
+def push_big(repo_tag, size_mb, marker="berth-wait-test"):
+    """Push busybox plus one uncompressed layer of size_mb MiB of random
+    data (/big/data) and /big/marker (marker) as REPO:TAG; returns
+    (manifest digest, layer digest).  Random: every call is a new image."""
+    import hashlib
+    import tarfile
+    import tempfile
+    repo, tag = repo_tag.rsplit(":", 1)
+    with open(os.path.join(LAB, "oci/layout/index.json")) as f:
+        index = json.load(f)
+    base = next(m for m in index["manifests"]
+                if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == "busybox")
+    with open(_oci_blob(base["digest"])) as f:
+        manifest = json.load(f)
+    with open(_oci_blob(manifest["config"]["digest"])) as f:
+        config = json.load(f)
+    with tempfile.TemporaryDirectory(dir=LAB) as work:
+        data = os.path.join(work, "data")
+        with open(data, "wb") as f:
+            for _ in range(size_mb):
+                f.write(os.urandom(1 << 20))
+        with open(os.path.join(work, "marker"), "w") as f:
+            f.write(marker + "\n")
+        layer = os.path.join(work, "layer.tar")
+        with tarfile.open(layer, "w", format=tarfile.PAX_FORMAT) as tar:
+            for name, src in (("big", None), ("big/marker", "marker"), ("big/data", "data")):
+                info = tarfile.TarInfo(name)
+                info.mtime = 1704067200
+                if src is None:
+                    info.type, info.mode = tarfile.DIRTYPE, 0o755
+                    tar.addfile(info)
+                else:
+                    info.size, info.mode = os.path.getsize(os.path.join(work, src)), 0o644
+                    with open(os.path.join(work, src), "rb") as f:
+                        tar.addfile(info, f)
+        h = hashlib.sha256()
+        with open(layer, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 22), b""):
+                h.update(chunk)
+        layer_digest = "sha256:" + h.hexdigest()
+        for blob in manifest["layers"]:
+            _upload_blob(repo, blob["digest"], path=_oci_blob(blob["digest"]))
+        _upload_blob(repo, layer_digest, path=layer)
+        layer_size = os.path.getsize(layer)
+    config["rootfs"]["diff_ids"].append(layer_digest)
+    config.setdefault("history", []).append({"created": "2024-01-01T00:00:00Z",
+                                             "created_by": "berth testsuite: big layer"})
+    config_bytes = json.dumps(config).encode()
+    config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
+    _upload_blob(repo, config_digest, data=config_bytes)
+    new = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                      "digest": config_digest, "size": len(config_bytes)},
+           "layers": list(manifest["layers"]) + [{"mediaType": OCI_LAYER, "digest": layer_digest,
+                                                  "size": layer_size}]}
+    body = json.dumps(new).encode()
+    status, _, reply = _registry("PUT", f"/v2/{repo}/manifests/{tag}", data=body, length=len(body),
+                                 headers={"Content-Type": new["mediaType"]})
+    assert status == 201, (status, reply)
+    return "sha256:" + hashlib.sha256(body).hexdigest(), layer_digest
+
+
+def registry_blob_path(digest):
+    algo, hexa = digest.split(":")
+    return os.path.join(LAB, "registry/docker/registry/v2/blobs", algo, hexa[:2], hexa, "data")
+
+
+def corrupt_registry_blob(digest):
+    """Change bytes in the middle of a blob the registry stores (it serves
+    blobs as they are on disk): a pull of it fails its digest check."""
+    path = registry_blob_path(digest)
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.seek(size // 2)
+        f.write(os.urandom(64))
+
+
+def drop_registry_blob(digest):
+    try:
+        os.unlink(registry_blob_path(digest))
+    except FileNotFoundError:
+        pass
+
+
+def health():
+    url = gateway_url() + "/api/v1/health"
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=10) as r:
+        return json.load(r)
+
+
+def push_rootfs(tar_path, repo_tag):
+    """Push a root filesystem tar as a one-layer image REPO:TAG (uncompressed
+    layer); returns the manifest digest."""
+    import hashlib
+    repo, tag = repo_tag.rsplit(":", 1)
+    h = hashlib.sha256()
+    with open(tar_path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    layer_digest = "sha256:" + h.hexdigest()
+    _upload_blob(repo, layer_digest, path=tar_path)
+    config = {"architecture": "amd64", "os": "linux",
+              "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+              "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
+              "history": [{"created": "2024-01-01T00:00:00Z", "created_by": "berth bench"}]}
+    config_bytes = json.dumps(config).encode()
+    config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
+    _upload_blob(repo, config_digest, data=config_bytes)
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                           "digest": config_digest, "size": len(config_bytes)},
+                "layers": [{"mediaType": OCI_LAYER, "digest": layer_digest,
+                            "size": os.path.getsize(tar_path)}]}
+    body = json.dumps(manifest).encode()
+    status, _, reply = _registry("PUT", f"/v2/{repo}/manifests/{tag}", data=body, length=len(body),
+                                 headers={"Content-Type": manifest["mediaType"]})
+    assert status == 201, (status, reply)
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+if __name__ == "__main__":
+    # testsuite/bench: python3 gateway_util.py push-rootfs TAR REPO:TAG
+    import sys
+    if len(sys.argv) == 4 and sys.argv[1] == "push-rootfs":
+        print(push_rootfs(sys.argv[2], sys.argv[3]))
+    else:
+        sys.exit("usage: gateway_util.py push-rootfs TAR REPO:TAG")

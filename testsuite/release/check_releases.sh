@@ -52,14 +52,18 @@ stepd_prefix() {
 }
 expected_prefix=$'char *alias_list;\nstep_container_t *container;\nslurmstepd_state_t state;\npthread_cond_t state_cond;\npthread_mutex_t state_mutex;\nslurm_step_id_t step_id;'
 
-# The integration suite's libslurm tools (testsuite/integration/tools) build
-# against each release too: they broke on 24.11 and 26.05 before.
+# The integration suite's libslurm tools (testsuite/integration/tools) and
+# the gateway's libslurm calls (gateway/gw_slurm.c) build against each
+# release too: the tools broke on 24.11 and 26.05 before.
 tools_build() { # RELEASE-DIR OUT-DIR
 	local t
 	for t in adopt raw_submit; do
 		gcc -std=gnu11 -Wall -Wextra -Werror -isystem "$1/include" -fsyntax-only \
 			"$srcdir/testsuite/integration/tools/$t.c" >>"$2/tools.out" 2>&1 || return 1
 	done
+	# the gateway's releaser of waiting jobs (libslurm's client API)
+	gcc -std=gnu11 -Wall -Wextra -Werror -isystem "$1/include" -I"$srcdir/common" -DHAVE_LIBSLURM \
+		-fsyntax-only "$srcdir/gateway/gw_slurm.c" >>"$2/tools.out" 2>&1 || return 1
 }
 
 printf '%-10s %-6s %-22s %-8s %-8s %-6s %s\n' release build node-plugin exports stepd tools seconds

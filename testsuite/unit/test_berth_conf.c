@@ -126,10 +126,40 @@ static const struct {
 	{ "image_dir = images\n", ":1: image_dir: path \"images\" is not absolute" },
 	{ "state_dir =\n", ":1: state_dir: empty value" },
 	{ "lookup_timeout\n", ":1: line has no '='" },
+	{ "auto_pull = later\n", ": auto_pull: invalid value \"later\" (use no, yes or wait)" },
+	{ "auto_pull = Wait\n", ": auto_pull: invalid value \"Wait\" (use no, yes or wait)" },
 	{ "cdi_gres = gpu\n", ": cdi_gres \"gpu\" is not GRES=vendor.com/class" },
 	{ "cdi_gres = gpu=nvidia.com\n", ": cdi_gres: CDI kind \"nvidia.com\" is not vendor/class" },
 	{ "cdi_user_kinds = nvidia.com/gpu,bad\n", ": cdi_user_kinds: CDI kind \"bad\" is not vendor/class" },
 };
+
+static const struct {
+	const char *text;
+	enum berth_auto_pull value;
+} auto_pull_cases[] = {
+	{ "auto_pull = no\n", BERTH_AUTO_PULL_NO },
+	{ "auto_pull = off\n", BERTH_AUTO_PULL_NO },
+	{ "auto_pull = yes\n", BERTH_AUTO_PULL_YES },
+	{ "auto_pull = true\n", BERTH_AUTO_PULL_YES },
+	{ "auto_pull = 1\n", BERTH_AUTO_PULL_YES },
+	{ "auto_pull = wait\n", BERTH_AUTO_PULL_WAIT },
+};
+
+START_TEST(test_config_auto_pull)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_config cfg;
+	char path[128];
+
+	unit_make_tmpdir();
+	load_config_text(auto_pull_cases[_i].text, &cfg, path, sizeof(path), 0, &err);
+	ck_assert_int_eq(cfg.auto_pull, auto_pull_cases[_i].value);
+	ck_assert_str_eq(berth_auto_pull_name(cfg.auto_pull),
+			 cfg.auto_pull == BERTH_AUTO_PULL_WAIT ? "wait" : cfg.auto_pull ? "yes" : "no");
+	berth_config_free(&cfg);
+	unit_remove_tmpdir();
+}
+END_TEST
 
 START_TEST(test_config_bad)
 {
@@ -295,6 +325,7 @@ static Suite *berth_conf_suite(void)
 	tcase_add_test(berth, test_config_file);
 	tcase_add_loop_test(berth, test_config_bad, 0, ARRAY_LEN(config_bad_cases));
 	tcase_add_test(berth, test_config_missing);
+	tcase_add_loop_test(berth, test_config_auto_pull, 0, ARRAY_LEN(auto_pull_cases));
 	tcase_add_test(berth, test_config_example_loads);
 	tcase_add_loop_test(berth, test_path_beside, 0, ARRAY_LEN(beside_cases));
 	tcase_add_test(berth, test_config_find);

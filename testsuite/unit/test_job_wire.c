@@ -173,6 +173,59 @@ START_TEST(test_argv_too_many)
 }
 END_TEST
 
+START_TEST(test_wait_marker)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	char buf[BERTH_COMMENT_MAX], digest[BERTH_DIGEST_LEN + 1];
+	const char *text = NULL;
+	size_t prefix = 0;
+
+	ck_assert_int_eq(berth_comment_wait("ticket=1 image=docker:a@" DIGEST_A, NULL, NULL), BERTH_WAIT_NONE);
+	ck_assert_int_eq(berth_comment_wait(NULL, NULL, NULL), BERTH_WAIT_NONE);
+	/* set: the admin's words and the record stay, the tail is berth's */
+	ck_assert_int_eq(berth_comment_wait_set("ticket=1 image=docker:a@" DIGEST_A, BERTH_WAIT_RELEASE,
+						"waiting: PENDING", buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "ticket=1 image=docker:a@" DIGEST_A " image_wait: waiting: PENDING");
+	ck_assert_int_eq(berth_comment_wait(buf, &prefix, &text), BERTH_WAIT_RELEASE);
+	ck_assert_uint_eq(prefix, strlen("ticket=1 image=docker:a@" DIGEST_A));
+	ck_assert_str_eq(text, "waiting: PENDING");
+	ck_assert(berth_comment_pinned_digest(buf, digest));
+	ck_assert_str_eq(digest, DIGEST_A);
+	ck_assert(berth_comment_find(buf, "docker:a", digest));
+	/* replaced, then removed */
+	ck_assert_int_eq(berth_comment_wait_set(buf, BERTH_WAIT_FAILED, "layer 1: bad\ndigest", buf,
+						sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "ticket=1 image=docker:a@" DIGEST_A " image_failed: layer 1: bad?digest");
+	ck_assert_int_eq(berth_comment_wait(buf, NULL, &text), BERTH_WAIT_FAILED);
+	ck_assert_int_eq(berth_comment_wait_set(buf, BERTH_WAIT_NONE, NULL, buf, sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "ticket=1 image=docker:a@" DIGEST_A);
+	ck_assert_int_eq(berth_comment_wait_set("image=docker:a@" DIGEST_A, BERTH_WAIT_HOLD, "x", buf,
+						sizeof(buf), &err), 0);
+	ck_assert_str_eq(buf, "image=docker:a@" DIGEST_A " image_wait(held): x");
+	ck_assert_int_eq(berth_comment_wait(buf, NULL, NULL), BERTH_WAIT_HOLD);
+	/* words of the status line are never read as a record */
+	ck_assert_int_eq(berth_comment_wait_set("image=docker:a@" DIGEST_A, BERTH_WAIT_FAILED,
+						"image=docker:a@" DIGEST_B, buf, sizeof(buf), &err), 0);
+	ck_assert(berth_comment_pinned_digest(buf, digest));
+	ck_assert_str_eq(digest, DIGEST_A);
+	ck_assert(berth_comment_find(buf, "docker:a", digest));
+	ck_assert_str_eq(digest, DIGEST_A);
+	/* request with an '@' of its own; no record at all */
+	ck_assert(berth_comment_pinned_digest("image=docker:r@" DIGEST_B "@" DIGEST_A, digest));
+	ck_assert_str_eq(digest, DIGEST_A);
+	ck_assert(!berth_comment_pinned_digest("image_wait: image=docker:a@" DIGEST_A, digest));
+	ck_assert(!berth_comment_pinned_digest("image=docker:a@sha256:short", digest));
+	/* a long status is cut to fit, never an error */
+	char longtext[2 * BERTH_COMMENT_MAX];
+
+	memset(longtext, 'x', sizeof(longtext) - 1);
+	longtext[sizeof(longtext) - 1] = '\0';
+	ck_assert_int_eq(berth_comment_wait_set("image=docker:a@" DIGEST_A, BERTH_WAIT_RELEASE, longtext,
+						buf, sizeof(buf), &err), 0);
+	ck_assert_uint_lt(strlen(buf), sizeof(buf));
+}
+END_TEST
+
 static Suite *job_wire_suite(void)
 {
 	Suite *s = suite_create("job_wire");
@@ -182,6 +235,7 @@ static Suite *job_wire_suite(void)
 	tcase_add_test(comment, test_comment_keeps_admin_text_replaces_image);
 	tcase_add_test(comment, test_comment_too_long);
 	tcase_add_test(comment, test_comment_round_trip);
+	tcase_add_test(comment, test_wait_marker);
 	tcase_add_loop_test(comment, test_comment_find, 0, (int)ARRAY_LEN(find_cases));
 	suite_add_tcase(s, comment);
 	TCase *argv = tcase_create("argv_wire");
