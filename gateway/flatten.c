@@ -191,6 +191,8 @@ static int resolve_options(const struct flatten_options *opts, struct fl_setting
 		set->workers = FL_WORKERS_MAX;
 	if (sqfs_compressor_config_init(&set->cfg, compressors[i].id, set->block_size, 0))
 		return berth_error_set(err, EINVAL, "compressor \"%s\": bad settings", name);
+	if (level == 0 && compressors[i].id == SQFS_COMP_ZSTD)
+		level = FLATTEN_ZSTD_LEVEL;
 	if (level)
 		set->cfg.level = (sqfs_u32)level;
 	return 0;
