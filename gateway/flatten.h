@@ -107,4 +107,28 @@ int flatten_layers(const char *const *layers, size_t nlayers, const char *out_pa
 		   const struct flatten_options *opts, struct flatten_stats *stats,
 		   struct berth_error *err);
 
+/*
+ * Layers that may still be arriving (downloads in progress): the flattener
+ * asks for each one when it needs it, top layer first, and reads its file
+ * while it grows, so a layer is flattened while the ones below it download.
+ * The flattener never decides that a layer is genuine: whoever publishes
+ * the image waits for every download's own verification first.
+ */
+struct flatten_source {
+	void *arg;
+	/* A descriptor open for reading on layer i's file (0 = bottom; the
+	 * flattener closes it), blocking until the file exists (it may be
+	 * empty still); -1 with err set if it never will. */
+	int (*open_layer)(void *arg, size_t layer, struct berth_error *err);
+	/* Reading layer i found the end of its file at `have` bytes: 1 once the
+	 * file holds more, 0 if it is complete at `have`, -1 with err set if
+	 * it never will be (the download failed).  NULL: files are complete. */
+	int (*wait_more)(void *arg, size_t layer, uint64_t have, struct berth_error *err);
+};
+
+/* flatten_layers() with the layers from src (see above). */
+int flatten_layers_from(const struct flatten_source *src, size_t nlayers, const char *out_path,
+			const struct flatten_options *opts, struct flatten_stats *stats,
+			struct berth_error *err);
+
 #endif

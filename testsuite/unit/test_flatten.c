@@ -461,6 +461,7 @@ START_TEST(test_diff_ids)
 END_TEST
 
 Suite *flatten_image_suite(Suite *s);
+Suite *flatten_source_suite(Suite *s);
 
 int main(void)
 {
@@ -481,5 +482,5 @@ int main(void)
 	tcase_add_test(tc, test_gzip_members);
 	tcase_add_test(tc, test_diff_ids);
 	suite_add_tcase(s, tc);
-	return unit_run(flatten_image_suite(s));
+	return unit_run(flatten_source_suite(flatten_image_suite(s)));
 }
