@@ -4,7 +4,7 @@ gateway_libberth_gateway_la_SOURCES += \
 	gateway/gw_service.c gateway/gw_service.h gateway/gw_service_internal.h \
 	gateway/gw_service_pull.c gateway/gw_service_expire.c \
 	gateway/gw_store.c gateway/gw_store.h \
-	gateway/gw_worker.c gateway/gw_access.c \
+	gateway/gw_worker.c gateway/gw_layers.c gateway/gw_layerset.c gateway/gw_access.c \
 	gateway/gw_import.c gateway/gw_import_image.c gateway/gw_import_internal.h
 
 # Unit tests: the store on a temporary database.
