@@ -370,11 +370,16 @@ static int open_path(void *arg, size_t layer, struct berth_error *err)
 	return fd;
 }
 
+void flatten_source_files(const char *const *paths, struct flatten_source *src)
+{
+	*src = (struct flatten_source){ (void *)paths, open_path, NULL };
+}
+
 int flatten_layers(const char *const *layers, size_t nlayers, const char *out_path,
 		   const struct flatten_options *opts, struct flatten_stats *stats,
 		   struct berth_error *err)
 {
-	const struct flatten_source src = { (void *)layers, open_path, NULL };
+	struct flatten_source src;
 
 	if (check_args(nlayers, out_path, err) < 0)
 		return -1;
@@ -383,5 +388,6 @@ int flatten_layers(const char *const *layers, size_t nlayers, const char *out_pa
 	for (size_t i = 0; i < nlayers; i++)
 		if (!layers[i])
 			return berth_error_set(err, EINVAL, "layer %zu: no path", i + 1);
+	flatten_source_files(layers, &src);
 	return flatten_layers_from(&src, nlayers, out_path, opts, stats, err);
 }

@@ -126,6 +126,9 @@ struct flatten_source {
 	int (*wait_more)(void *arg, size_t layer, uint64_t have, struct berth_error *err);
 };
 
+/* A source over complete files paths[0..] (which must outlive it). */
+void flatten_source_files(const char *const *paths, struct flatten_source *src);
+
 /* flatten_layers() with the layers from src (see above). */
 int flatten_layers_from(const struct flatten_source *src, size_t nlayers, const char *out_path,
 			const struct flatten_options *opts, struct flatten_stats *stats,

@@ -4,7 +4,7 @@
  * publishing; imports run in gw_import.c.
  *
  * A pull: manifest, config (its rootfs.diff_ids), then either an image of
- * the same layer set is READY and its squashfs is shared (after this pull's
+ * the same layer set is published and its squashfs is shared (after this pull's
  * own layers are downloaded and verified, or found in the cache), or the
  * layers are flattened while they download, top layer first.  Nothing is
  * published before every download is verified.
@@ -42,15 +42,6 @@ static void image_path(const struct gw_service *svc, const char *digest, const c
 		       char *buf, size_t size)
 {
 	snprintf(buf, size, "%s/%s.%s", svc->cfg->image_dir, digest, ext);
-}
-
-/* flatten_source for layers that are complete files (imports). */
-static int open_layer_file(void *arg, size_t layer, struct berth_error *err)
-{
-	const char *const *paths = arg;
-	int fd = open(paths[layer], O_RDONLY | O_CLOEXEC);
-
-	return fd < 0 ? berth_error_errno(err, errno, "open %s", paths[layer]) : fd;
 }
 
 bool gw_published(const struct gw_service *svc, const char *digest)
@@ -238,13 +229,14 @@ int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *c
 		       size_t nlayers, const char *config, size_t config_len,
 		       struct berth_error *err)
 {
-	struct flatten_source src = { (void *)layers, open_layer_file, NULL };
+	struct flatten_source src;
 	struct json_object *root = NULL;
 	const char **diff_ids = NULL;
 	char tmp[4096];
 	int rc;
 
 	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "convert");
+	flatten_source_files(layers, &src);
 	rc = config_diff_ids(config, config_len, nlayers, &root, &diff_ids, err);
 	if (rc == 0)
 		rc = convert(svc, &src, nlayers, diff_ids, tmp, sizeof(tmp), err);
