@@ -297,23 +297,27 @@ int gw_layers_start(struct gw_service *svc, struct gw_job *job, struct registry_
 	return 0;
 }
 
-int gw_layers_finish(struct gw_layer_fetch *f, bool cancel, bool *restarted, struct berth_error *err)
+/* Waits for every download, also after the flattener failed: bytes that
+ * do not match their digest explain whatever the flattener made of them,
+ * so the download's reason is the one to report (and a pull downloads no
+ * longer than it did before the overlap). */
+static void join_downloads(struct gw_layer_fetch *f, bool cancel)
 {
-	bool failed_before;
-
 	pthread_mutex_lock(&f->lock);
-	failed_before = f->failed;   /* what stopping them causes is no failure */
 	f->cancel = f->cancel || cancel;
 	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	for (unsigned t = 0; t < f->nthreads; t++)
 		pthread_join(f->threads[t], NULL);
 	f->nthreads = 0;
+}
+
+int gw_layers_finish(struct gw_layer_fetch *f, bool *restarted, struct berth_error *err)
+{
+	join_downloads(f, false);
 	*restarted = false;
 	for (size_t i = 0; i < f->n; i++)
 		*restarted = *restarted || f->slots[i].restarted;
-	if (cancel && !failed_before)
-		return 0;
 	if (f->failed) {
 		*err = f->err;
 		return -1;
@@ -330,13 +334,9 @@ const char *gw_layers_path(const struct gw_layer_fetch *f, size_t i)
 
 void gw_layers_free(struct gw_layer_fetch *f)
 {
-	bool restarted;
-	struct berth_error ignored = BERTH_ERROR_INIT;
-
 	if (!f)
 		return;
-	if (f->nthreads)
-		gw_layers_finish(f, true, &restarted, &ignored);
+	join_downloads(f, true);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
 	free(f->slots);

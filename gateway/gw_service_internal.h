@@ -112,16 +112,17 @@ void gw_tmp_name(struct gw_service *svc, const char *dir, const char *tag, char 
 /* gw_layers.c: the layer cache and the downloads of one pull.  start:
  * downloads (top layer first) in background threads, or all of them now
  * if !background or no thread can be made; source: the flattener reads the
- * layers through it while they arrive; finish (cancel: stop what still
- * runs): joins them, -1 with the first download's error if one failed
- * before, *restarted if a download started over under the flattener (what
- * it read may mix two attempts: convert again); path: layer i's cached
- * blob once finished. */
+ * layers through it while they arrive; finish: waits for all of them
+ * (also after the flattener failed: a download's failure is the reason to
+ * report), -1 with the first download's error, *restarted if a download
+ * started over under the flattener (what it read may mix two attempts:
+ * convert again); path: layer i's cached blob once finished; free stops
+ * what still runs. */
 struct gw_layer_fetch;
 int gw_layers_start(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
 		    bool background, struct gw_layer_fetch **out, struct berth_error *err);
 void gw_layers_source(struct gw_layer_fetch *f, struct flatten_source *src);
-int gw_layers_finish(struct gw_layer_fetch *f, bool cancel, bool *restarted, struct berth_error *err);
+int gw_layers_finish(struct gw_layer_fetch *f, bool *restarted, struct berth_error *err);
 const char *gw_layers_path(const struct gw_layer_fetch *f, size_t i);
 void gw_layers_free(struct gw_layer_fetch *f);
 /* Drop least recently used blobs until the cache fits (svc->lock held). */

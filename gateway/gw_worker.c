@@ -281,7 +281,7 @@ static int pull_shared(struct gw_service *svc, struct gw_job *job, struct gw_lay
 	char tmp[4096];
 	bool restarted;
 
-	if (gw_layers_finish(f, false, &restarted, err) < 0)
+	if (gw_layers_finish(f, &restarted, err) < 0)
 		return -1;
 	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "convert");
 	gw_tmp_name(svc, svc->cfg->image_dir, "share", tmp, sizeof(tmp));
@@ -307,7 +307,7 @@ static int pull_converted(struct gw_service *svc, struct gw_job *job, struct gw_
 
 	gw_layers_source(f, &src);
 	rc = convert(svc, &src, n, plan->diff_ids, tmp, sizeof(tmp), err);
-	if (gw_layers_finish(f, rc < 0, &restarted, &fetch_err) < 0) {
+	if (gw_layers_finish(f, &restarted, &fetch_err) < 0) {
 		*err = fetch_err;   /* the download's reason, not the reader's */
 		if (rc == 0)
 			unlink(tmp);

@@ -5,12 +5,14 @@ of a pull are flattened while they download (gateway/gw_layers.c)."""
 import filecmp
 import json
 import os
+import subprocess
+import threading
 import time
 
 import pytest
 
 from conftest import USERS, skopeo_push
-from test_service_live import SIMPLE, TOOL, Gateway, ImageLayout, final, image_modes, objs, tar_layer
+from test_service_live import SIMPLE, TOOL, Gateway, ImageLayout, final, image_modes, objs, scripted, tar_layer
 
 pytestmark = pytest.mark.skipif(not TOOL or not os.access(TOOL, os.X_OK),
                                 reason="BERTH_SERVICE_TOOL (service_tool) not built")
@@ -143,3 +145,43 @@ def test_public_then_private_is_a_copy(tmp_path, set_private_registry, sets):
     assert image_modes(g, user) == {"access": 0o600, "json": 0o600, "sqfs": 0o600}
     assert os.stat(sqfs(g, base)).st_ino != os.stat(sqfs(g, user)).st_ino
     assert filecmp.cmp(sqfs(g, base), sqfs(g, user), shallow=False)
+
+
+class CutOnce:
+    """blob_fn: the first request for blob `digest` gets half of it, then,
+    once the flattener is reading it, the connection closes (the client
+    retries and starts the file over); everything else is served whole."""
+
+    def __init__(self, digest):
+        self.digest = digest
+        self.lock = threading.Lock()
+        self.cut = False
+
+    def __call__(self, h, data):
+        with self.lock:
+            first = not self.cut and h.path.endswith(self.digest)
+            self.cut = self.cut or first
+        if not first:
+            return h.reply(200, data)
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(data)))
+        h.end_headers()
+        h.wfile.write(data[:len(data) // 2])
+        h.wfile.flush()
+        time.sleep(0.5)
+
+
+def test_download_started_over_under_the_flattener(tmp_path, sets):
+    """The top layer's download is retried after the flattener read part
+    of it: the image is converted again from the verified files, and right."""
+    img = sets.images["base"]
+    top = sets.put(img["blobs"][-1])["digest"]
+    with scripted(sets, "base", blob_fn=CutOnce(top)) as s:
+        g = Gateway(tmp_path, insecure=[s.host])
+        rec, counters = final(g.run("pull", f"{s.host}/x:v1", "--wait", 60))
+    assert rec["status"] == "READY", rec
+    assert counters["conversions"] == 2
+    out = tmp_path / "tree"
+    subprocess.run(["unsquashfs", "-no-xattrs", "-d", str(out), sqfs(g, img["digest"])], check=True,
+                   capture_output=True)
+    assert (out / "data" / "two.txt").read_bytes() == SIMPLE[2][0][2]
