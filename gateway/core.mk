@@ -22,4 +22,6 @@ check_PROGRAMS += testsuite/gateway/service_tool
 testsuite_gateway_service_tool_SOURCES = testsuite/gateway/service_tool.c
 testsuite_gateway_service_tool_CFLAGS = $(gateway_libberth_gateway_la_CFLAGS) -I$(top_srcdir)/gateway
 testsuite_gateway_service_tool_LDADD = gateway/libberth_gateway.la
-EXTRA_DIST += testsuite/gateway/test_service_live.py testsuite/bench/gateway_convert.sh
+EXTRA_DIST += testsuite/gateway/test_service_live.py testsuite/gateway/test_layerset_live.py \
+	testsuite/bench/gateway_convert.sh testsuite/bench/gateway_convert_env.py \
+	testsuite/bench/debian_images.sh testsuite/bench/convert_registry.sh
