@@ -4,7 +4,7 @@ gateway_libberth_gateway_la_SOURCES += \
 	gateway/gw_service.c gateway/gw_service.h gateway/gw_service_internal.h \
 	gateway/gw_service_pull.c gateway/gw_service_expire.c \
 	gateway/gw_store.c gateway/gw_store.h \
-	gateway/gw_worker.c gateway/gw_access.c \
+	gateway/gw_worker.c gateway/gw_layers.c gateway/gw_layerset.c gateway/gw_access.c \
 	gateway/gw_import.c gateway/gw_import_image.c gateway/gw_import_internal.h \
 	gateway/gw_waiting.c gateway/gw_waiting.h gateway/gw_slurm.c gateway/gw_slurm.h
 
@@ -32,4 +32,6 @@ check_PROGRAMS += testsuite/gateway/service_tool
 testsuite_gateway_service_tool_SOURCES = testsuite/gateway/service_tool.c
 testsuite_gateway_service_tool_CFLAGS = $(gateway_libberth_gateway_la_CFLAGS) -I$(top_srcdir)/gateway
 testsuite_gateway_service_tool_LDADD = gateway/libberth_gateway.la
-EXTRA_DIST += testsuite/gateway/test_service_live.py testsuite/bench/gateway_convert.sh
+EXTRA_DIST += testsuite/gateway/test_service_live.py testsuite/gateway/test_layerset_live.py \
+	testsuite/bench/gateway_convert.sh testsuite/bench/gateway_convert_env.py \
+	testsuite/bench/debian_images.sh testsuite/bench/convert_registry.sh

@@ -191,6 +191,8 @@ static int resolve_options(const struct flatten_options *opts, struct fl_setting
 		set->workers = FL_WORKERS_MAX;
 	if (sqfs_compressor_config_init(&set->cfg, compressors[i].id, set->block_size, 0))
 		return berth_error_set(err, EINVAL, "compressor \"%s\": bad settings", name);
+	if (level == 0 && compressors[i].id == SQFS_COMP_ZSTD)
+		level = FLATTEN_ZSTD_LEVEL;
 	if (level)
 		set->cfg.level = (sqfs_u32)level;
 	return 0;
@@ -274,23 +276,19 @@ static void teardown(struct fl_ctx *ctx, bool failed)
 	free(ctx);
 }
 
-static int check_args(const char *const *layers, size_t nlayers, const char *out_path,
-		      struct berth_error *err)
+static int check_args(size_t nlayers, const char *out_path, struct berth_error *err)
 {
 	if (!out_path || !*out_path)
 		return berth_error_set(err, EINVAL, "no output path");
-	if (nlayers == 0 || !layers)
+	if (nlayers == 0)
 		return berth_error_set(err, EINVAL, "no layers to flatten");
 	if (nlayers > FLATTEN_LAYERS_MAX)
 		return berth_error_set(err, EINVAL, "too many layers (%zu, at most %d)", nlayers,
 				       FLATTEN_LAYERS_MAX);
-	for (size_t i = 0; i < nlayers; i++)
-		if (!layers[i])
-			return berth_error_set(err, EINVAL, "layer %zu: no path", i + 1);
 	return 0;
 }
 
-static int flatten(struct fl_ctx *ctx, const char *const *layers, size_t nlayers,
+static int flatten(struct fl_ctx *ctx, const struct flatten_source *src, size_t nlayers,
 		   const struct fl_settings *set, struct berth_error *err)
 {
 	char name[200];
@@ -299,8 +297,7 @@ static int flatten(struct fl_ctx *ctx, const char *const *layers, size_t nlayers
 		return -1;
 	/* top-down: what a higher layer decided is never read from a lower one */
 	for (size_t i = nlayers; i-- > 0;)
-		if (fl_read_layer(ctx, layers[i], (int)i,
-				  set->diff_ids ? set->diff_ids[i] : NULL, err) < 0)
+		if (fl_read_layer(ctx, src, i, set->diff_ids ? set->diff_ids[i] : NULL, err) < 0)
 			return -1;
 	if (fl_write_image(ctx, err) < 0)
 		return -1;
@@ -316,17 +313,19 @@ static int flatten(struct fl_ctx *ctx, const char *const *layers, size_t nlayers
 	return 0;
 }
 
-int flatten_layers(const char *const *layers, size_t nlayers, const char *out_path,
-		   const struct flatten_options *opts, struct flatten_stats *stats,
-		   struct berth_error *err)
+int flatten_layers_from(const struct flatten_source *src, size_t nlayers, const char *out_path,
+			const struct flatten_options *opts, struct flatten_stats *stats,
+			struct berth_error *err)
 {
 	struct fl_settings set;
 	struct fl_ctx *ctx;
 	char name[200];
 	int fd, rc;
 
-	if (check_args(layers, nlayers, out_path, err) < 0 || resolve_options(opts, &set, err) < 0)
+	if (check_args(nlayers, out_path, err) < 0 || resolve_options(opts, &set, err) < 0)
 		return -1;
+	if (!src || !src->open_layer)
+		return berth_error_set(err, EINVAL, "no layer source");
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return berth_error_set(err, ENOMEM, "flatten: out of memory");
@@ -345,7 +344,7 @@ int flatten_layers(const char *const *layers, size_t nlayers, const char *out_pa
 	}
 	out_init(&ctx->out, fd);
 	ctx->out_path = out_path;
-	rc = flatten(ctx, layers, nlayers, &set, err);
+	rc = flatten(ctx, src, nlayers, &set, err);
 	if (rc == 0 && stats)
 		*stats = ctx->stats;
 	if (rc == 0)
@@ -357,4 +356,38 @@ int flatten_layers(const char *const *layers, size_t nlayers, const char *out_pa
 	if (rc < 0)
 		unlink(out_path);
 	return rc;
+}
+
+/* Layers that are complete files. */
+static int open_path(void *arg, size_t layer, struct berth_error *err)
+{
+	const char *const *paths = arg;
+	char name[200];
+	int fd = open(paths[layer], O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return berth_error_errno(err, errno, "\"%s\"", fl_quote(name, sizeof(name), paths[layer]));
+	return fd;
+}
+
+void flatten_source_files(const char *const *paths, struct flatten_source *src)
+{
+	*src = (struct flatten_source){ (void *)paths, open_path, NULL };
+}
+
+int flatten_layers(const char *const *layers, size_t nlayers, const char *out_path,
+		   const struct flatten_options *opts, struct flatten_stats *stats,
+		   struct berth_error *err)
+{
+	struct flatten_source src;
+
+	if (check_args(nlayers, out_path, err) < 0)
+		return -1;
+	if (!layers)
+		return berth_error_set(err, EINVAL, "no layers to flatten");
+	for (size_t i = 0; i < nlayers; i++)
+		if (!layers[i])
+			return berth_error_set(err, EINVAL, "layer %zu: no path", i + 1);
+	flatten_source_files(layers, &src);
+	return flatten_layers_from(&src, nlayers, out_path, opts, stats, err);
 }

@@ -11,6 +11,7 @@ check_PROGRAMS += testsuite/unit/test_flatten
 TESTS += testsuite/unit/test_flatten
 testsuite_unit_test_flatten_SOURCES = \
 	testsuite/unit/test_flatten.c testsuite/unit/test_flatten_image.c \
+	testsuite/unit/test_flatten_source.c \
 	testsuite/unit/test_flatten_cases.c testsuite/unit/test_flatten_cases.h \
 	testsuite/unit/test_flatten_util.c testsuite/unit/test_flatten_util.h \
 	testsuite/unit/unit.h

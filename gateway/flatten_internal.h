@@ -175,19 +175,22 @@ struct fl_ctx {
  * an I/O error there).  Returns -1. */
 int fl_sqfs_error(struct fl_ctx *ctx, int code, struct berth_error *err, const char *what);
 
-/* flatten_layer.c: apply layer number `layer` (0 = bottom) read from path;
- * diff_id (NULL: not checked) is what its uncompressed sha256 must be. */
-int fl_read_layer(struct fl_ctx *ctx, const char *path, int layer, const char *diff_id,
-		  struct berth_error *err);
+/* flatten_layer.c: apply layer number `layer` (0 = bottom) of src; diff_id
+ * (NULL: not checked) is what its uncompressed sha256 must be. */
+int fl_read_layer(struct fl_ctx *ctx, const struct flatten_source *src, size_t layer,
+		  const char *diff_id, struct berth_error *err);
 
 /* flatten_stream.c: decompress fd (gzip, zstd or plain) in a thread; the
  * tar parser reads the result with archive_read_open(.., fl_stream_read, ..).
- * fl_stream_stop() ends and joins the thread (fd stays open).  With hash,
- * fl_stream_digest() (after the reader is done) reads the rest of the
- * stream and gives the sha256 of all of it: "sha256:<64 hex>". */
+ * fd is read from its offset on; at its end src->wait_more (if any) says
+ * whether layer `layer` grows further.  fl_stream_stop() ends and joins the
+ * thread (fd stays open).  With hash, fl_stream_digest() (after the reader
+ * is done) reads the rest of the stream and gives the sha256 of all of it:
+ * "sha256:<64 hex>". */
 #define FL_DIGEST_SIZE (BERTH_DIGEST_LEN + 1)
 struct fl_stream;
-struct fl_stream *fl_stream_start(int fd, bool hash, int *error);
+struct fl_stream *fl_stream_start(int fd, bool hash, const struct flatten_source *src, size_t layer,
+				  int *error);
 int fl_stream_digest(struct fl_stream *stream, char out[FL_DIGEST_SIZE], struct berth_error *err);
 la_ssize_t fl_stream_read(struct archive *ar, void *stream, const void **buf);
 void fl_stream_stop(struct fl_stream *stream);

@@ -43,9 +43,10 @@ struct fl_hidden {
 
 struct fl_layer {
 	struct fl_ctx *ctx;
+	const struct flatten_source *src;
 	struct archive *ar;
 	struct fl_stream *stream;
-	int fd;
+	int fd;            /* open for both passes */
 	int layer;
 	uint32_t entry_no;
 	const char *raw_name;
@@ -582,25 +583,26 @@ static void close_layer(struct fl_layer *ly)
 	ly->ar = NULL;
 	fl_stream_stop(ly->stream);
 	ly->stream = NULL;
-	if (ly->fd >= 0)
-		close(ly->fd);
-	ly->fd = -1;
 }
 
-static int open_layer(struct fl_layer *ly, const char *path, bool hash, struct berth_error *err)
+/* The first pass opens the layer (waiting for it if it is still to come),
+ * the second reads the same file again from its start. */
+static int open_layer(struct fl_layer *ly, bool hash, struct berth_error *err)
 {
-	char name[FL_QUOTE_MAX];
 	int code;
 
 	ly->raw_name = NULL;
 	ly->entry_no = 0;
-	ly->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ly->fd < 0)
-		return berth_error_errno(err, errno, "layer %d: \"%s\"", ly->layer + 1,
-					 fl_quote(name, sizeof(name), path));
+	if (ly->fd < 0) {
+		ly->fd = ly->src->open_layer(ly->src->arg, (size_t)ly->layer, err);
+		if (ly->fd < 0)
+			return berth_error_prefix(err, "layer %d", ly->layer + 1);
+	} else if (lseek(ly->fd, 0, SEEK_SET) < 0) {
+		return berth_error_errno(err, errno, "layer %d: rewind", ly->layer + 1);
+	}
 	/* content decides: plain, gzip or zstd (in the stream thread) holding
 	 * a tar; an empty blob is an empty layer */
-	ly->stream = fl_stream_start(ly->fd, hash, &code);
+	ly->stream = fl_stream_start(ly->fd, hash, ly->src, (size_t)ly->layer, &code);
 	if (!ly->stream)
 		return berth_error_errno(err, code, "layer %d: starting decompression",
 					 ly->layer + 1);
@@ -639,7 +641,7 @@ static int cmp_pending(const void *a, const void *b)
 }
 
 /* Second pass: the data of hidden entries that hard links kept alive. */
-static int fill_pending(struct fl_layer *ly, const char *path, struct berth_error *err)
+static int fill_pending(struct fl_layer *ly, struct berth_error *err)
 {
 	struct archive_entry *e;
 	size_t next = 0;
@@ -648,7 +650,7 @@ static int fill_pending(struct fl_layer *ly, const char *path, struct berth_erro
 	berth_debug("flatten: layer %d: second pass for %zu hard-linked entries",
 		    ly->layer + 1, ly->npending);
 	qsort(ly->pending, ly->npending, sizeof(*ly->pending), cmp_pending);
-	if (open_layer(ly, path, false, err) < 0)
+	if (open_layer(ly, false, err) < 0)
 		return -1;
 	while (next < ly->npending && (rc = next_entry(ly, &e, err)) > 0) {
 		if (ly->entry_no != ly->pending[next]->entry_no)
@@ -683,13 +685,12 @@ static int check_diff_id(struct fl_layer *ly, const char *diff_id, struct berth_
 	return 0;
 }
 
-static int read_layer(struct fl_layer *ly, const char *path, const char *diff_id,
-		      struct berth_error *err)
+static int read_layer(struct fl_layer *ly, const char *diff_id, struct berth_error *err)
 {
 	struct archive_entry *e;
 	int rc;
 
-	if (open_layer(ly, path, diff_id != NULL, err) < 0)
+	if (open_layer(ly, diff_id != NULL, err) < 0)
 		return -1;
 	while ((rc = next_entry(ly, &e, err)) > 0)
 		if (process_entry(ly, e, err) < 0)
@@ -697,22 +698,25 @@ static int read_layer(struct fl_layer *ly, const char *path, const char *diff_id
 	if (rc < 0 || (diff_id && check_diff_id(ly, diff_id, err) < 0))
 		return -1;
 	close_layer(ly);
-	return ly->npending ? fill_pending(ly, path, err) : 0;
+	return ly->npending ? fill_pending(ly, err) : 0;
 }
 
-int fl_read_layer(struct fl_ctx *ctx, const char *path, int layer, const char *diff_id,
-		  struct berth_error *err)
+int fl_read_layer(struct fl_ctx *ctx, const struct flatten_source *src, size_t layer,
+		  const char *diff_id, struct berth_error *err)
 {
 	struct fl_layer *ly = calloc(1, sizeof(*ly));
 	int rc;
 
 	if (!ly)
-		return berth_error_set(err, ENOMEM, "layer %d: out of memory", layer + 1);
+		return berth_error_set(err, ENOMEM, "layer %zu: out of memory", layer + 1);
 	ly->ctx = ctx;
-	ly->layer = layer;
+	ly->src = src;
+	ly->layer = (int)layer;
 	ly->fd = -1;
-	rc = read_layer(ly, path, diff_id, err);
+	rc = read_layer(ly, diff_id, err);
 	close_layer(ly);
+	if (ly->fd >= 0)
+		close(ly->fd);
 	free(ly->buckets);
 	free(ly->pending);
 	fl_arena_free(&ly->arena);

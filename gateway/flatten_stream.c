@@ -8,6 +8,9 @@
  * of chunks; the tar parser reads the ring through archive_read_open().
  * Memory is bounded by the ring (FL_STREAM_SLOTS x FL_STREAM_CHUNK).
  * Built with isa-l (HAVE_ISAL), gzip blobs are inflated by isa-l instead.
+ * The producer reads the layer's file with read() only: at its end, a
+ * source whose file is still growing (a download in progress, flatten.h)
+ * says whether more comes, so a layer is inflated while it arrives.
  *
  * The producer also hashes what it inflates (when asked): the sha256 of a
  * layer's uncompressed stream is its diff_id (OCI image spec), checked
@@ -40,6 +43,11 @@ struct fl_stream {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int fd;
+	const struct flatten_source *src;  /* wait_more: the file may grow */
+	size_t layer;
+	uint64_t pos;           /* bytes read from fd (producer only) */
+	unsigned char *in;      /* producer's input buffer (FL_STREAM_CHUNK) */
+	size_t in_len;          /* bytes in it not handed to a decoder yet */
 	unsigned char *buf[FL_STREAM_SLOTS];
 	size_t len[FL_STREAM_SLOTS];
 	size_t head;   /* next chunk for the reader */
@@ -49,7 +57,7 @@ struct fl_stream {
 	bool stop;     /* reader gave up */
 	EVP_MD_CTX *sha;  /* NULL: not hashing; producer-only until done */
 	int error;
-	char msg[256];
+	char msg[BERTH_ERROR_MSG_MAX];
 };
 
 static void producer_failed(struct fl_stream *s, struct archive *ar, const char *fallback)
@@ -60,6 +68,60 @@ static void producer_failed(struct fl_stream *s, struct archive *ar, const char 
 	s->error = ar && archive_errno(ar) > 0 ? archive_errno(ar) : EINVAL;
 	snprintf(s->msg, sizeof(s->msg), "%s", text ? text : fallback);
 	pthread_mutex_unlock(&s->lock);
+}
+
+static void stream_failed(struct fl_stream *s, int code, const char *msg)
+{
+	pthread_mutex_lock(&s->lock);
+	s->error = code;
+	snprintf(s->msg, sizeof(s->msg), "%s", msg);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static bool stopped(struct fl_stream *s)
+{
+	bool stop;
+
+	pthread_mutex_lock(&s->lock);
+	stop = s->stop;
+	pthread_mutex_unlock(&s->lock);
+	return stop;
+}
+
+/* read() the layer, waiting at the end of a file that is still growing:
+ * bytes read, 0 at the end, -1 on error (recorded).  The reader giving up
+ * ends the wait at the source's next wake-up. */
+static ssize_t input_read(struct fl_stream *s, unsigned char *buf, size_t size)
+{
+	for (;;) {
+		struct berth_error err = BERTH_ERROR_INIT;
+		ssize_t n = read(s->fd, buf, size);
+		int rc;
+
+		if (n > 0) {
+			s->pos += (uint64_t)n;
+			return n;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			stream_failed(s, errno, "cannot read the layer");
+			return -1;
+		}
+		if (!s->src || !s->src->wait_more)
+			return 0;
+		rc = s->src->wait_more(s->src->arg, s->layer, s->pos, &err);
+		if (rc == 0)
+			return 0;
+		if (rc < 0) {
+			stream_failed(s, err.code ? err.code : EIO, err.msg[0] ? err.msg : "layer not available");
+			return -1;
+		}
+		if (stopped(s)) {
+			stream_failed(s, ECANCELED, "stopped");
+			return -1;
+		}
+	}
 }
 
 /* Hand chunk `slot` (n bytes) to the reader; hashed first, in this thread,
@@ -128,57 +190,38 @@ static void produce(struct fl_stream *s, struct archive *ar)
  * like gzip(1) reads them; data after the last member that is not another
  * gzip header ends the stream, as in libarchive. */
 struct gz_input {
-	int fd;
-	unsigned char *buf;
+	unsigned char *buf;   /* s->in */
 	bool eof;
 };
 
-static void gz_failed(struct fl_stream *s, int code, const char *msg)
+/* Input for the state, keeping what it has not used: at least `want`
+ * bytes unless the layer ends first.  1 got them, 0 end of file, -1 error. */
+static int gz_refill(struct fl_stream *s, struct gz_input *in, struct inflate_state *st,
+		     uint32_t want)
 {
-	pthread_mutex_lock(&s->lock);
-	s->error = code;
-	snprintf(s->msg, sizeof(s->msg), "%s", msg);
-	pthread_mutex_unlock(&s->lock);
-}
+	while (st->avail_in < want && !in->eof) {
+		ssize_t n;
 
-/* More input when the state has none left: 1 got some, 0 end of file, -1 error. */
-static int gz_refill(struct fl_stream *s, struct gz_input *in, struct inflate_state *st)
-{
-	ssize_t n;
-
-	if (st->avail_in)
-		return 1;
-	if (in->eof)
-		return 0;
-	do
-		n = read(in->fd, in->buf, FL_STREAM_CHUNK);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		gz_failed(s, errno, "cannot read the layer");
-		return -1;
+		if (st->avail_in)
+			memmove(in->buf, st->next_in, st->avail_in);
+		st->next_in = in->buf;
+		n = input_read(s, in->buf + st->avail_in, FL_STREAM_CHUNK - st->avail_in);
+		if (n < 0)
+			return -1;
+		in->eof = n == 0;
+		st->avail_in += (uint32_t)n;
 	}
-	in->eof = n == 0;
-	st->next_in = in->buf;
-	st->avail_in = (uint32_t)n;
-	return n > 0;
+	return st->avail_in >= want ? 1 : 0;
 }
 
 /* After a member: 1 another member follows (state reset), 0 end, -1 error. */
 static int gz_next_member(struct fl_stream *s, struct gz_input *in, struct inflate_state *st)
 {
-	unsigned char magic[2];
-	int rc = gz_refill(s, in, st);
+	int rc = gz_refill(s, in, st, 2);
 
 	if (rc <= 0)
 		return rc;
-	if (st->avail_in < 2) {   /* one byte left in the buffer: look at the file */
-		magic[0] = st->next_in[0];
-		if (pread(in->fd, magic + 1, 1, lseek(in->fd, 0, SEEK_CUR)) != 1)
-			return 0;
-	} else {
-		memcpy(magic, st->next_in, 2);
-	}
-	if (magic[0] != 0x1f || magic[1] != 0x8b)
+	if (st->next_in[0] != 0x1f || st->next_in[1] != 0x8b)
 		return 0;
 	{
 		uint8_t *next = st->next_in;
@@ -212,35 +255,39 @@ static ssize_t gz_fill(struct fl_stream *s, struct gz_input *in, struct inflate_
 		}
 		uint32_t room = st->avail_out;
 
-		if (gz_refill(s, in, st) < 0)
+		if (gz_refill(s, in, st, 1) < 0)
 			return -1;
 		/* with no input left isa-l may still hold decoded bytes */
 		rc = isal_inflate(st);
 		if (rc != ISAL_DECOMP_OK && rc != ISAL_END_INPUT) {
 			snprintf(msg, sizeof(msg), "invalid gzip data (isa-l error %d)", rc);
-			gz_failed(s, rc == ISAL_INCORRECT_CHECKSUM ? EBADMSG : EINVAL, msg);
+			stream_failed(s, rc == ISAL_INCORRECT_CHECKSUM ? EBADMSG : EINVAL, msg);
 			return -1;
 		}
 		if (st->block_state != ISAL_BLOCK_FINISH && !st->avail_in && in->eof &&
 		    st->avail_out == room) {
-			gz_failed(s, EIO, "truncated gzip input");
+			stream_failed(s, EIO, "truncated gzip input");
 			return -1;
 		}
 	}
 	return (ssize_t)(FL_STREAM_CHUNK - st->avail_out);
 }
 
+/* s->in holds the first s->in_len bytes of the layer. */
 static void produce_gzip(struct fl_stream *s)
 {
-	struct gz_input in = { s->fd, malloc(FL_STREAM_CHUNK), false };
+	struct gz_input in = { s->in, false };
 	struct inflate_state *st = malloc(sizeof(*st));
 
-	if (!in.buf || !st) {
-		gz_failed(s, ENOMEM, "out of memory");
-		goto out;
+	if (!st) {
+		stream_failed(s, ENOMEM, "out of memory");
+		return;
 	}
 	isal_inflate_init(st);
 	st->crc_flag = ISAL_GZIP;
+	st->next_in = s->in;
+	st->avail_in = (uint32_t)s->in_len;
+	s->in_len = 0;
 	for (;;) {
 		int slot = wait_for_slot(s);
 		ssize_t n;
@@ -251,48 +298,67 @@ static void produce_gzip(struct fl_stream *s)
 		if (n <= 0 || publish_chunk(s, slot, (size_t)n) < 0)
 			break;
 	}
-out:
 	free(st);
-	free(in.buf);
-}
-
-/* Does the blob start with a gzip header?  (The file offset stays 0.) */
-static bool is_gzip(int fd)
-{
-	unsigned char magic[2];
-
-	return pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 #endif
 
+/* libarchive's input: what the producer read first, then the layer. */
+static la_ssize_t archive_input(struct archive *ar, void *arg, const void **out)
+{
+	struct fl_stream *s = arg;
+	ssize_t n;
+
+	*out = s->in;
+	if (s->in_len) {
+		n = (ssize_t)s->in_len;
+		s->in_len = 0;
+		return n;
+	}
+	n = input_read(s, s->in, FL_STREAM_CHUNK);
+	if (n < 0)
+		archive_set_error(ar, s->error, "%s", s->msg);
+	return n;
+}
+
+static void produce_archive(struct fl_stream *s)
+{
+	struct archive *ar = archive_read_new();
+
+	if (!ar) {
+		producer_failed(s, NULL, "out of memory");
+		return;
+	}
+	archive_read_support_filter_gzip(ar);
+	archive_read_support_filter_zstd(ar);
+	archive_read_support_format_raw(ar);
+	archive_read_support_format_empty(ar);
+	if (archive_read_open(ar, s, NULL, archive_input, NULL) != ARCHIVE_OK)
+		producer_failed(s, ar, "cannot read");
+	else
+		produce(s, ar);
+	archive_read_free(ar);
+}
+
+/* Content decides: the first bytes of the layer (two, unless it is
+ * shorter) pick isa-l for gzip, libarchive for the rest. */
 static void *producer(void *arg)
 {
 	struct fl_stream *s = arg;
-	struct archive *ar;
+	ssize_t n = 1;
 
-#ifdef HAVE_ISAL
-	if (is_gzip(s->fd)) {
-		produce_gzip(s);
-		goto done;
+	while (s->in_len < 2 && n > 0) {
+		n = input_read(s, s->in + s->in_len, FL_STREAM_CHUNK - s->in_len);
+		if (n > 0)
+			s->in_len += (size_t)n;
 	}
-#endif
-	ar = archive_read_new();
-	if (!ar) {
-		producer_failed(s, NULL, "out of memory");
-	} else {
-		archive_read_support_filter_gzip(ar);
-		archive_read_support_filter_zstd(ar);
-		archive_read_support_format_raw(ar);
-		archive_read_support_format_empty(ar);
-		if (archive_read_open_fd(ar, s->fd, FL_STREAM_CHUNK) != ARCHIVE_OK)
-			producer_failed(s, ar, "cannot read");
+	if (n >= 0) {
+#ifdef HAVE_ISAL
+		if (s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b)
+			produce_gzip(s);
 		else
-			produce(s, ar);
-		archive_read_free(ar);
-	}
-#ifdef HAVE_ISAL
-done:
 #endif
+			produce_archive(s);
+	}
 	pthread_mutex_lock(&s->lock);
 	s->done = true;
 	pthread_cond_broadcast(&s->cond);
@@ -329,13 +395,15 @@ static void stream_free(struct fl_stream *s)
 {
 	for (size_t i = 0; i < FL_STREAM_SLOTS; i++)
 		free(s->buf[i]);
+	free(s->in);
 	EVP_MD_CTX_free(s->sha);
 	pthread_cond_destroy(&s->cond);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
 
-struct fl_stream *fl_stream_start(int fd, bool hash, int *error)
+struct fl_stream *fl_stream_start(int fd, bool hash, const struct flatten_source *src, size_t layer,
+				  int *error)
 {
 	struct fl_stream *s = calloc(1, sizeof(*s));
 	sigset_t all, old;
@@ -346,6 +414,8 @@ struct fl_stream *fl_stream_start(int fd, bool hash, int *error)
 		return NULL;
 	}
 	s->fd = fd;
+	s->src = src;
+	s->layer = layer;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (hash && (!(s->sha = EVP_MD_CTX_new()) ||
@@ -354,9 +424,10 @@ struct fl_stream *fl_stream_start(int fd, bool hash, int *error)
 		*error = ENOMEM;
 		return NULL;
 	}
+	s->in = malloc(FL_STREAM_CHUNK);
 	for (size_t i = 0; i < FL_STREAM_SLOTS; i++) {
 		s->buf[i] = malloc(FL_STREAM_CHUNK);
-		if (!s->buf[i]) {
+		if (!s->buf[i] || !s->in) {
 			stream_free(s);
 			*error = ENOMEM;
 			return NULL;

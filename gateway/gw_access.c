@@ -86,7 +86,7 @@ int gw_access_publish_private(struct gw_service *svc, const char *digest, struct
 }
 
 /* chmod the image's files (an absent one is fine: not published yet). */
-static int set_modes(const struct gw_service *svc, const char *digest, mode_t mode,
+static int set_modes(struct gw_service *svc, const char *digest, mode_t mode,
 		     struct berth_error *err)
 {
 	static const char *const exts[] = { "sqfs", "json" };
@@ -94,6 +94,10 @@ static int set_modes(const struct gw_service *svc, const char *digest, mode_t mo
 
 	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		if (image_file(svc, digest, exts[i], path, sizeof(path), err) < 0)
+			return -1;
+		/* a squashfs shared with another image (gw_layerset.c) whose
+		 * mode must not change: a copy of its own first */
+		if (i == 0 && gw_layerset_unshare(svc, path, mode, err) < 0)
 			return -1;
 		if (chmod(path, mode) < 0 && errno != ENOENT)
 			return berth_error_errno(err, errno, "chmod \"%s\"", path);

@@ -44,6 +44,8 @@ static void handle_health(struct gw_http_ctx *ctx, struct gw_request *req)
 	json_object_object_add(c, "layer_cache_hits", json_object_new_int64((int64_t)n.layer_cache_hits));
 	json_object_object_add(c, "conversions", json_object_new_int64((int64_t)n.conversions));
 	json_object_object_add(c, "failures", json_object_new_int64((int64_t)n.failures));
+	json_object_object_add(c, "layerset_links", json_object_new_int64((int64_t)n.layerset_links));
+	json_object_object_add(c, "layerset_copies", json_object_new_int64((int64_t)n.layerset_copies));
 	json_object_object_add(obj, "counters", c);
 	gw_reply_json(&req->reply, 200, obj);
 }

@@ -206,6 +206,7 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_cond_init(&svc->work_cond, NULL);
 	pthread_cond_init(&svc->fetch_cond, NULL);
+	pthread_cond_init(&svc->layerset_cond, NULL);
 	{
 		pthread_condattr_t attr;
 
@@ -216,15 +217,19 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	}
 	svc->fetching = calloc((cfg->workers ? cfg->workers : 1) * GW_LAYER_DOWNLOADS,
 			       sizeof(*svc->fetching));
+	svc->converting = calloc(cfg->workers ? cfg->workers : 1, sizeof(*svc->converting));
 	svc->layers_dir = path_join(cfg->state_dir, "layers");
+	svc->layersets_dir = path_join(cfg->state_dir, "layersets");
 	svc->tmp_dir = path_join(cfg->state_dir, "tmp");
 	db_path = path_join(cfg->state_dir, "gateway.db");
-	if (!svc->layers_dir || !svc->tmp_dir || !db_path || !svc->fetching) {
+	if (!svc->layers_dir || !svc->layersets_dir || !svc->tmp_dir || !db_path || !svc->fetching ||
+	    !svc->converting) {
 		berth_error_set(err, ENOMEM, "out of memory");
 		goto fail;
 	}
 	if (make_dir(cfg->state_dir, 0700, err) < 0 || make_dir(svc->layers_dir, 0700, err) < 0 ||
-	    make_dir(svc->tmp_dir, 0700, err) < 0 || make_dir(cfg->image_dir, 0711, err) < 0 ||
+	    make_dir(svc->layersets_dir, 0700, err) < 0 || make_dir(svc->tmp_dir, 0700, err) < 0 ||
+	    make_dir(cfg->image_dir, 0711, err) < 0 ||
 	    load_site_credentials(svc, err) < 0 || gw_registry_create(svc, NULL, &svc->registry, err) < 0)
 		goto fail;
 	svc->store = gw_store_open(db_path, err);
@@ -233,6 +238,7 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 	image_dir_unlistable(cfg->image_dir);
 	remove_stray(cfg->image_dir, false);
 	remove_stray(svc->layers_dir, false);
+	remove_stray(svc->layersets_dir, false);
 	remove_stray(svc->tmp_dir, true);
 	/* migration too: images published before .access existed (0644) */
 	if (recover(svc, err) < 0 || gw_access_sync_all(svc, err) < 0 ||
@@ -266,10 +272,13 @@ void gw_service_destroy(struct gw_service *svc)
 		json_object_put(svc->site_credentials);
 	pthread_cond_destroy(&svc->work_cond);
 	pthread_cond_destroy(&svc->fetch_cond);
+	pthread_cond_destroy(&svc->layerset_cond);
 	pthread_cond_destroy(&svc->expire_cond);
 	free(svc->fetching);
+	free(svc->converting);
 	pthread_mutex_destroy(&svc->lock);
 	free(svc->layers_dir);
+	free(svc->layersets_dir);
 	free(svc->tmp_dir);
 	free(svc);
 }
@@ -289,6 +298,8 @@ void gw_get_counters(struct gw_service *svc, struct gw_counters *out)
 	out->layer_cache_hits = __atomic_load_n(&svc->n_cache_hits, __ATOMIC_RELAXED);
 	out->conversions = __atomic_load_n(&svc->n_conversions, __ATOMIC_RELAXED);
 	out->failures = __atomic_load_n(&svc->n_failures, __ATOMIC_RELAXED);
+	out->layerset_links = __atomic_load_n(&svc->n_layerset_links, __ATOMIC_RELAXED);
+	out->layerset_copies = __atomic_load_n(&svc->n_layerset_copies, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&svc->lock);
 	out->workers = svc->nthreads;
 	out->queued = svc->queued;

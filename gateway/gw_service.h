@@ -88,6 +88,7 @@ struct gw_pull_request {
 struct gw_counters {
 	uint64_t lookups, pulls, manifest_fetches, blob_downloads;
 	uint64_t layer_cache_hits, conversions, failures;
+	uint64_t layerset_links, layerset_copies;  /* images that shared a squashfs */
 	unsigned workers, queued, active;
 };
 

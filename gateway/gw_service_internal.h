@@ -19,12 +19,17 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
+#include "flatten.h"
+#include "gw_config.h"
 #include "gw_service.h"
 #include "gw_store.h"
 #include "registry.h"
 
 struct json_object;
+
+#define GW_LAYERSET_KEY_SIZE 65   /* 64 hex + NUL */
 
 enum gw_job_kind { GW_JOB_PULL, GW_JOB_IMPORT };
 
@@ -41,6 +46,7 @@ struct gw_job {
 	struct gw_registry_login *login; /* the credentials client uses (owned, wiped) */
 	char *archive_path;            /* import: the uploaded archive (owned, removed) */
 	int64_t record_id;             /* import: its record */
+	char layerset[GW_LAYERSET_KEY_SIZE];  /* pull: the layer set it claimed, "" none */
 	enum gw_status status;
 	struct gw_progress progress;
 };
@@ -50,7 +56,7 @@ struct gw_service {
 	struct gw_store *store;
 	struct registry_client *registry;   /* anonymous + site credentials */
 	struct json_object *site_credentials;
-	char *layers_dir, *tmp_dir;
+	char *layers_dir, *tmp_dir, *layersets_dir;
 
 	pthread_mutex_t lock;
 	pthread_cond_t work_cond;
@@ -64,6 +70,10 @@ struct gw_service {
 	char (*fetching)[BERTH_DIGEST_LEN + 1];  /* workers * GW_LAYER_DOWNLOADS slots */
 	unsigned nfetching;
 	pthread_cond_t fetch_cond;
+	/* layer sets being converted (single-flight per layer set, gw_layerset.c) */
+	char (*converting)[GW_LAYERSET_KEY_SIZE];  /* workers slots */
+	unsigned nconverting;
+	pthread_cond_t layerset_cond;
 	uint64_t tmp_seq;
 	/* the autoexpire timer (gw_service_expire.c) */
 	pthread_t expire_thread;
@@ -73,6 +83,7 @@ struct gw_service {
 	/* counters (atomic builtins) */
 	uint64_t n_lookups, n_pulls, n_manifest_fetches, n_blob_downloads;
 	uint64_t n_cache_hits, n_conversions, n_failures;
+	uint64_t n_layerset_links, n_layerset_copies;
 };
 
 #define GW_COUNT(svc, field) __atomic_add_fetch(&(svc)->field, 1, __ATOMIC_RELAXED)
@@ -88,7 +99,8 @@ struct gw_job *gw_job_find_digest(struct gw_service *svc, const char *digest);
 void gw_job_free(struct gw_job *job);
 /* Both files of digest exist in image_dir. */
 bool gw_published(const struct gw_service *svc, const char *digest);
-/* Flatten layers into image_dir, write the metadata, publish. */
+/* Flatten layers (complete files) into image_dir, write the metadata,
+ * publish (imports). */
 int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *const *layers,
 		       size_t nlayers, const char *config, size_t config_len,
 		       struct berth_error *err);
@@ -96,6 +108,41 @@ void gw_job_set_phase(struct gw_service *svc, struct gw_job *job, enum gw_status
 		      const char *phase);
 /* A unique temp name "<dir>/.tmp.<tag>.<pid>.<n>". */
 void gw_tmp_name(struct gw_service *svc, const char *dir, const char *tag, char *buf, size_t size);
+
+/* gw_layers.c: the layer cache and the downloads of one pull.  start:
+ * downloads (top layer first) in background threads, or all of them now
+ * if !background or no thread can be made; source: the flattener reads the
+ * layers through it while they arrive; finish: waits for all of them
+ * (also after the flattener failed: a download's failure is the reason to
+ * report), -1 with the first download's error, *restarted if a download
+ * started over under the flattener (what it read may mix two attempts:
+ * convert again); path: layer i's cached blob once finished; free stops
+ * what still runs. */
+struct gw_layer_fetch;
+int gw_layers_start(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
+		    bool background, struct gw_layer_fetch **out, struct berth_error *err);
+void gw_layers_source(struct gw_layer_fetch *f, struct flatten_source *src);
+int gw_layers_finish(struct gw_layer_fetch *f, bool *restarted, struct berth_error *err);
+const char *gw_layers_path(const struct gw_layer_fetch *f, size_t i);
+void gw_layers_free(struct gw_layer_fetch *f);
+/* Drop least recently used blobs until the cache fits (svc->lock held). */
+void gw_layer_cache_prune(struct gw_service *svc);
+
+/* gw_layerset.c: one squashfs per layer set (see there).  key: of the
+ * settings and the layers' (blob digest, diff_id); claim/release: one
+ * conversion per key at a time (claim waits; fails only when stopping);
+ * find: a READY published image of that key; share: tmp becomes a hard
+ * link to (or a copy of) its squashfs; record: key -> digest; unshare:
+ * path, if hard-linked and not of mode, becomes a copy of its own. */
+int gw_layerset_key(const struct gw_config *cfg, const struct registry_manifest *m,
+		    const char *const *diff_ids, char key[GW_LAYERSET_KEY_SIZE], struct berth_error *err);
+int gw_layerset_claim(struct gw_service *svc, const char *key, struct berth_error *err);
+void gw_layerset_release(struct gw_service *svc, const char *key);
+bool gw_layerset_find(struct gw_service *svc, const char *key, char digest[BERTH_DIGEST_LEN + 1]);
+int gw_layerset_share(struct gw_service *svc, const char *from, const char *tmp, bool public_pull,
+		      struct berth_error *err);
+void gw_layerset_record(struct gw_service *svc, const char *key, const char *digest);
+int gw_layerset_unshare(struct gw_service *svc, const char *path, mode_t mode, struct berth_error *err);
 
 /* gw_access.c: <digest>.access and the image files' modes from the records
  * (common/image_access.h).  publish_private: before the squashfs is named,

@@ -1,21 +1,19 @@
 /*
- * gw_worker.c - the worker pool: download (through the layer cache),
- * conversion and publishing of queued pulls; imports run in gw_import.c.
+ * gw_worker.c - the worker pool: pulls (downloads beside the conversion,
+ * gw_layers.c; a layer set converted once, gw_layerset.c), conversion and
+ * publishing; imports run in gw_import.c.
  *
- * Layer cache: <state_dir>/layers/<blob digest>, shared by every image.  A
- * blob is downloaded to ".tmp.*" in the same directory (the registry client
- * verifies its digest and size while streaming), fsynced and renamed into
- * place, so a cached file is always complete and verified.  Its mtime is
- * the last use; after each job the least recently used blobs go until the
- * cache is under layer_cache_max (blobs of jobs not finished are kept; 0
- * keeps nothing).
+ * A pull: manifest, config (its rootfs.diff_ids), then either an image of
+ * the same layer set is published and its squashfs is shared (after this pull's
+ * own layers are downloaded and verified, or found in the cache), or the
+ * layers are flattened while they download, top layer first.  Nothing is
+ * published before every download is verified.
  *
  * Publishing: the squashfs is written to ".tmp.*" in image_dir (never
  * matching <digest>.sqfs), then <digest>.json is written (atomically), then
  * the squashfs is renamed to <digest>.sqfs and the directory fsynced; only
  * then do the records become READY.  A failure removes what it wrote.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -119,200 +117,6 @@ void gw_job_set_phase(struct gw_service *svc, struct gw_job *job, enum gw_status
 		berth_err("gateway: %s", err.msg);
 }
 
-/* ----------------------------------------------------------- layer cache */
-struct blob_sink {
-	struct gw_service *svc;
-	struct gw_job *job;
-	int fd;
-	uint64_t written;
-};
-
-static int sink_write(void *arg, const void *data, size_t len)
-{
-	struct blob_sink *s = arg;
-	const char *p = data;
-	bool stop;
-
-	pthread_mutex_lock(&s->svc->lock);
-	stop = s->svc->stopping;
-	s->job->progress.bytes_done += len;
-	pthread_mutex_unlock(&s->svc->lock);
-	if (stop) {
-		errno = ECANCELED;
-		return -1;
-	}
-	while (len) {
-		ssize_t n = write(s->fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-		s->written += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int sink_rewind(void *arg)
-{
-	struct blob_sink *s = arg;
-
-	if (ftruncate(s->fd, 0) < 0 || lseek(s->fd, 0, SEEK_SET) < 0)
-		return -1;
-	pthread_mutex_lock(&s->svc->lock);
-	s->job->progress.bytes_done -= s->written < s->job->progress.bytes_done ? s->written
-										   : s->job->progress.bytes_done;
-	pthread_mutex_unlock(&s->svc->lock);
-	s->written = 0;
-	return 0;
-}
-
-static int download_blob(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
-			 const struct registry_descriptor *d, const char *path, struct berth_error *err)
-{
-	char tmp[4096];
-	struct blob_sink sink = { svc, job, -1, 0 };
-	struct registry_sink rs = { sink_write, sink_rewind, &sink };
-	int rc;
-
-	gw_tmp_name(svc, svc->layers_dir, d->digest + 7, tmp, sizeof(tmp));
-	sink.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (sink.fd < 0)
-		return berth_error_errno(err, errno, "layer cache: create %s", tmp);
-	GW_COUNT(svc, n_blob_downloads);
-	rc = registry_fetch_blob(client, &job->ref, d->digest, (int64_t)d->size, &rs, err);
-	if (rc == 0 && fdatasync(sink.fd) < 0)
-		rc = berth_error_errno(err, errno, "layer cache: fsync %s", tmp);
-	if (close(sink.fd) < 0 && rc == 0)
-		rc = berth_error_errno(err, errno, "layer cache: close %s", tmp);
-	if (rc == 0 && rename(tmp, path) < 0)
-		rc = berth_error_errno(err, errno, "layer cache: rename to %s", path);
-	if (rc < 0)
-		unlink(tmp);
-	return rc;
-}
-
-static int fetching_index(const struct gw_service *svc, const char *digest)
-{
-	for (unsigned i = 0; i < svc->nfetching; i++)
-		if (!strcmp(svc->fetching[i], digest))
-			return (int)i;
-	return -1;
-}
-
-/* Is the blob cached?  Counts a hit and touches it (svc->lock held). */
-static bool cache_hit(struct gw_service *svc, struct gw_job *job, const struct registry_descriptor *d,
-		      const char *path)
-{
-	struct stat st;
-
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size != d->size)
-		return false;
-	utimensat(AT_FDCWD, path, NULL, 0);
-	GW_COUNT(svc, n_cache_hits);
-	job->progress.bytes_done += d->size;
-	return true;
-}
-
-/* The cached blob of d at path, downloaded if missing.  One download per
- * blob at a time: a job that needs a blob another job is fetching waits
- * for it (at most GW_LAYER_DOWNLOADS blobs per worker are in svc->fetching). */
-static int cache_layer(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
-		       const struct registry_descriptor *d, char *path, size_t size,
-		       struct berth_error *err)
-{
-	int rc, i;
-
-	snprintf(path, size, "%s/%s", svc->layers_dir, d->digest);
-	pthread_mutex_lock(&svc->lock);
-	while (fetching_index(svc, d->digest) >= 0)
-		pthread_cond_wait(&svc->fetch_cond, &svc->lock);
-	if (cache_hit(svc, job, d, path)) {
-		pthread_mutex_unlock(&svc->lock);
-		return 0;
-	}
-	snprintf(svc->fetching[svc->nfetching++], sizeof(*svc->fetching), "%s", d->digest);
-	pthread_mutex_unlock(&svc->lock);
-
-	rc = download_blob(svc, job, client, d, path, err);
-
-	pthread_mutex_lock(&svc->lock);
-	i = fetching_index(svc, d->digest);
-	svc->fetching[i][0] = '\0';
-	memmove(svc->fetching[i], svc->fetching[svc->nfetching - 1], sizeof(*svc->fetching));
-	svc->nfetching--;
-	pthread_cond_broadcast(&svc->fetch_cond);
-	pthread_mutex_unlock(&svc->lock);
-	return rc < 0 ? berth_error_prefix(err, "layer %s", d->digest) : 0;
-}
-
-struct cached_blob {
-	char name[BERTH_DIGEST_LEN + 1];
-	off_t size;
-	time_t mtime;
-};
-
-static int by_mtime(const void *a, const void *b)
-{
-	const struct cached_blob *x = a, *y = b;
-
-	return (x->mtime > y->mtime) - (x->mtime < y->mtime);
-}
-
-static bool blob_pinned(struct gw_service *svc, const char *digest)
-{
-	for (struct gw_job *j = svc->jobs; j; j = j->next)
-		for (size_t i = 0; i < j->manifest.nlayers; i++)
-			if (!strcmp(j->manifest.layers[i].digest, digest))
-				return true;
-	return false;
-}
-
-/* Drop least recently used blobs until the cache fits (svc->lock held). */
-static void prune_cache(struct gw_service *svc)
-{
-	struct cached_blob *blobs = NULL;
-	size_t n = 0, cap = 0;
-	uint64_t total = 0;
-	DIR *d = opendir(svc->layers_dir);
-	struct dirent *e;
-
-	if (!d)
-		return;
-	while ((e = readdir(d))) {
-		struct stat st;
-
-		if (strncmp(e->d_name, "sha256:", 7) || strlen(e->d_name) > BERTH_DIGEST_LEN ||
-		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (n == cap) {
-			struct cached_blob *grown = realloc(blobs, (cap ? cap * 2 : 64) * sizeof(*blobs));
-
-			if (!grown)
-				break;
-			blobs = grown;
-			cap = cap ? cap * 2 : 64;
-		}
-		snprintf(blobs[n].name, sizeof(blobs[n].name), "%s", e->d_name);
-		blobs[n].size = st.st_size;
-		blobs[n].mtime = st.st_mtime;
-		total += (uint64_t)st.st_size;
-		n++;
-	}
-	if (blobs && total > svc->cfg->layer_cache_max) {
-		qsort(blobs, n, sizeof(*blobs), by_mtime);
-		for (size_t i = 0; i < n && total > svc->cfg->layer_cache_max; i++) {
-			if (blob_pinned(svc, blobs[i].name) || unlinkat(dirfd(d), blobs[i].name, 0) < 0)
-				continue;
-			total -= (uint64_t)blobs[i].size;
-		}
-	}
-	closedir(d);
-	free(blobs);
-}
-
 /* -------------------------------------------------------------- publish */
 static int fsync_dir(const char *dir, struct berth_error *err)
 {
@@ -374,37 +178,37 @@ static int config_diff_ids(const char *config, size_t config_len, size_t nlayers
 	return 0;
 }
 
-int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *const *layers,
-		       size_t nlayers, const char *config, size_t config_len,
-		       struct berth_error *err)
+/* Flatten src into a new temporary file of image_dir (named in tmp). */
+static int convert(struct gw_service *svc, const struct flatten_source *src, size_t nlayers,
+		   const char *const *diff_ids, char *tmp, size_t size, struct berth_error *err)
 {
 	const struct gw_config *cfg = svc->cfg;
 	struct flatten_options opts = { cfg->compressor, (int)cfg->compression_level,
-					(size_t)cfg->block_size, cfg->compress_workers, NULL };
-	char tmp[4096], sqfs[4096], json[4096];
-	struct json_object *root = NULL;
-	const char **diff_ids = NULL;
-	int rc;
+					(size_t)cfg->block_size, cfg->compress_workers, diff_ids };
 
-	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "convert");
-	gw_tmp_name(svc, cfg->image_dir, job->digest + 7, tmp, sizeof(tmp));
+	gw_tmp_name(svc, cfg->image_dir, "convert", tmp, size);
+	if (flatten_layers_from(src, nlayers, tmp, &opts, NULL, err) < 0)
+		return -1;
+	GW_COUNT(svc, n_conversions);
+	return 0;
+}
+
+/* tmp (the squashfs) becomes <digest>.sqfs beside its metadata.  Private
+ * until a READY record says otherwise (gw_access.c); a file shared with
+ * another image keeps the mode gw_layerset_share() gave it. */
+static int publish(struct gw_service *svc, struct gw_job *job, const char *tmp, const char *config,
+		   size_t config_len, bool shared, struct berth_error *err)
+{
+	char sqfs[4096], json[4096];
+
+	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "publish");
 	image_path(svc, job->digest, "sqfs", sqfs, sizeof(sqfs));
 	image_path(svc, job->digest, "json", json, sizeof(json));
-	rc = config_diff_ids(config, config_len, nlayers, &root, &diff_ids, err);
-	opts.diff_ids = diff_ids;
-	if (rc == 0)
-		rc = flatten_layers(layers, nlayers, tmp, &opts, NULL, err);
-	free(diff_ids);
-	json_object_put(root);
-	if (rc < 0)
-		return -1;
-	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "publish");
 	if (write_meta(job, config, config_len, json, err) < 0) {
 		unlink(tmp);
 		return -1;
 	}
-	/* Private until a READY record says otherwise (gw_access.c). */
-	if (chmod(tmp, BERTH_IMAGE_MODE_PRIVATE) < 0 ||
+	if ((!shared && chmod(tmp, BERTH_IMAGE_MODE_PRIVATE) < 0) ||
 	    gw_access_publish_private(svc, job->digest, err) < 0) {
 		if (!err->code)
 			berth_error_errno(err, errno, "publish %s", sqfs);
@@ -418,10 +222,28 @@ int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *c
 		unlink(json);
 		return -1;
 	}
-	GW_COUNT(svc, n_conversions);
-	return fsync_dir(cfg->image_dir, err);
+	return fsync_dir(svc->cfg->image_dir, err);
 }
 
+int gw_convert_publish(struct gw_service *svc, struct gw_job *job, const char *const *layers,
+		       size_t nlayers, const char *config, size_t config_len,
+		       struct berth_error *err)
+{
+	struct flatten_source src;
+	struct json_object *root = NULL;
+	const char **diff_ids = NULL;
+	char tmp[4096];
+	int rc;
+
+	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "convert");
+	flatten_source_files(layers, &src);
+	rc = config_diff_ids(config, config_len, nlayers, &root, &diff_ids, err);
+	if (rc == 0)
+		rc = convert(svc, &src, nlayers, diff_ids, tmp, sizeof(tmp), err);
+	free(diff_ids);
+	json_object_put(root);
+	return rc < 0 ? -1 : publish(svc, job, tmp, config, config_len, false, err);
+}
 /* ----------------------------------------------------------------- pulls */
 static int resolve_again(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
 			 struct berth_error *err)
@@ -441,103 +263,119 @@ static int resolve_again(struct gw_service *svc, struct gw_job *job, struct regi
 	return 0;
 }
 
-/* The layers of one pull, shared by its download threads. */
-struct layer_fetch {
-	struct gw_service *svc;
-	struct gw_job *job;
-	struct registry_client *client;
-	char **paths;
-	pthread_mutex_t lock;
-	size_t next;               /* next layer to take */
-	bool failed;
-	struct berth_error err;    /* the first failure */
+/* What one pull needs once its config is known. */
+struct pull_plan {
+	const char *config;
+	size_t config_len;
+	const char *const *diff_ids;
+	char key[GW_LAYERSET_KEY_SIZE];
 };
 
-static void *fetch_layer_thread(void *arg)
+/* Share the squashfs of `from` (same layer set): this pull's layers are
+ * downloaded and verified first, as for a conversion.  1 published, 0 not
+ * possible after all (the caller converts), -1 failed. */
+static int pull_shared(struct gw_service *svc, struct gw_job *job, struct gw_layer_fetch *f,
+		       const struct pull_plan *plan, const char *from, struct berth_error *err)
 {
-	struct layer_fetch *f = arg;
-	struct berth_error err = BERTH_ERROR_INIT;
-	char path[4096];
-	size_t i;
+	struct berth_error why = BERTH_ERROR_INIT;
+	char tmp[4096];
+	bool restarted;
 
-	for (;;) {
-		pthread_mutex_lock(&f->lock);
-		i = f->next++;
-		if (f->failed || i >= f->job->manifest.nlayers) {
-			pthread_mutex_unlock(&f->lock);
-			return NULL;
-		}
-		pthread_mutex_unlock(&f->lock);
-		if (cache_layer(f->svc, f->job, f->client, &f->job->manifest.layers[i], path, sizeof(path),
-				&err) < 0 || !(f->paths[i] = strdup(path))) {
-			if (!err.msg[0])
-				berth_error_set(&err, ENOMEM, "out of memory");
-			pthread_mutex_lock(&f->lock);
-			if (!f->failed)
-				f->err = err;
-			f->failed = true;
-			pthread_mutex_unlock(&f->lock);
-			return NULL;
-		}
-		pthread_mutex_lock(&f->svc->lock);
-		f->job->progress.layers_done++;
-		pthread_mutex_unlock(&f->svc->lock);
+	if (gw_layers_finish(f, &restarted, err) < 0)
+		return -1;
+	gw_job_set_phase(svc, job, GW_STATUS_CONVERTING, "convert");
+	gw_tmp_name(svc, svc->cfg->image_dir, "share", tmp, sizeof(tmp));
+	if (gw_layerset_share(svc, from, tmp, job->login == NULL, &why) < 0) {
+		berth_info("gateway: %s: converting after all: %s", job->ref_text, why.msg);
+		return 0;
 	}
+	berth_info("gateway: %s (%s) shares the squashfs of %s (same layers)", job->ref_text,
+		   job->digest, from);
+	return publish(svc, job, tmp, plan->config, plan->config_len, true, err) < 0 ? -1 : 1;
 }
 
-/* Up to GW_LAYER_DOWNLOADS layers at a time (the calling worker is one of
- * the downloaders; threads that cannot be made just leave more to it). */
-static int fetch_layers(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
-			char **paths, struct berth_error *err)
+/* Flatten while the layers download; publish once all are verified. */
+static int pull_converted(struct gw_service *svc, struct gw_job *job, struct gw_layer_fetch *f,
+			  const struct pull_plan *plan, struct berth_error *err)
 {
-	struct layer_fetch f = { .svc = svc, .job = job, .client = client, .paths = paths };
-	pthread_t threads[GW_LAYER_DOWNLOADS - 1];
-	size_t started = 0, want = job->manifest.nlayers;
+	struct berth_error fetch_err = BERTH_ERROR_INIT;
+	struct flatten_source src;
+	char tmp[4096];
+	size_t n = job->manifest.nlayers;
+	bool restarted;
+	int rc;
 
-	pthread_mutex_init(&f.lock, NULL);
-	if (want > GW_LAYER_DOWNLOADS)
-		want = GW_LAYER_DOWNLOADS;
-	while (started + 1 < want && pthread_create(&threads[started], NULL, fetch_layer_thread, &f) == 0)
-		started++;
-	fetch_layer_thread(&f);
-	for (size_t t = 0; t < started; t++)
-		pthread_join(threads[t], NULL);
-	pthread_mutex_destroy(&f.lock);
-	if (f.failed) {
-		*err = f.err;
+	gw_layers_source(f, &src);
+	rc = convert(svc, &src, n, plan->diff_ids, tmp, sizeof(tmp), err);
+	if (gw_layers_finish(f, &restarted, &fetch_err) < 0) {
+		*err = fetch_err;   /* the download's reason, not the reader's */
+		if (rc == 0)
+			unlink(tmp);
 		return -1;
 	}
-	return 0;
+	if (rc == 0 && restarted) {
+		berth_info("gateway: %s: a layer download started over under the conversion: "
+			   "converting again", job->ref_text);
+		unlink(tmp);
+		rc = convert(svc, &src, n, plan->diff_ids, tmp, sizeof(tmp), err);
+	}
+	return rc < 0 ? -1 : publish(svc, job, tmp, plan->config, plan->config_len, false, err);
+}
+
+static int pull_layers(struct gw_service *svc, struct gw_job *job, struct registry_client *client,
+		       struct pull_plan *plan, struct berth_error *err)
+{
+	struct gw_layer_fetch *f = NULL;
+	char from[BERTH_DIGEST_LEN + 1];
+	bool share;
+	int rc;
+
+	if (gw_layerset_key(svc->cfg, &job->manifest, plan->diff_ids, plan->key, err) < 0 ||
+	    gw_layerset_claim(svc, plan->key, err) < 0)
+		return -1;
+	snprintf(job->layerset, sizeof(job->layerset), "%s", plan->key);   /* finish_job releases it */
+	share = gw_layerset_find(svc, plan->key, from);
+	rc = gw_layers_start(svc, job, client, true, &f, err);
+	if (rc == 0 && share)
+		rc = pull_shared(svc, job, f, plan, from, err);
+	if (rc == 0)
+		rc = pull_converted(svc, job, f, plan, err);
+	else if (rc > 0)
+		rc = 0;
+	if (rc == 0)
+		gw_layerset_record(svc, plan->key, job->digest);
+	gw_layers_free(f);
+	return rc;
 }
 
 static int run_pull(struct gw_service *svc, struct gw_job *job, struct berth_error *err)
 {
 	struct registry_client *client = job->client ? job->client : svc->registry;
-	struct json_object *config_json = NULL;
-	char *config = NULL, **paths = NULL;
-	size_t config_len = 0, n;
+	struct json_object *config_json = NULL, *root = NULL;
+	struct pull_plan plan = { .config = NULL };
+	const char **diff_ids = NULL;
+	char *config = NULL;
+	size_t config_len = 0;
 	int rc = -1;
 
 	if (!job->have_manifest && resolve_again(svc, job, client, err) < 0)
 		return -1;
 	gw_job_set_phase(svc, job, GW_STATUS_PULLING, "download");
-	n = job->manifest.nlayers;
-	paths = calloc(n ? n : 1, sizeof(*paths));
-	if (!paths)
-		return berth_error_set(err, ENOMEM, "out of memory");
 	if (registry_get_blob_json(client, &job->ref, job->manifest.config.digest,
 				   (int64_t)job->manifest.config.size, &config_json, &config,
 				   &config_len, err) < 0 ||
-	    fetch_layers(svc, job, client, paths, err) < 0)
+	    config_diff_ids(config, config_len, job->manifest.nlayers, &root, &diff_ids, err) < 0)
 		goto out;
-	rc = gw_convert_publish(svc, job, (const char *const *)paths, n, config, config_len, err);
+	plan.config = config;
+	plan.config_len = config_len;
+	plan.diff_ids = diff_ids;
+	rc = pull_layers(svc, job, client, &plan, err);
 out:
 	if (config_json)
 		json_object_put(config_json);
+	json_object_put(root);
+	free(diff_ids);
 	free(config);
-	for (size_t i = 0; i < n; i++)
-		free(paths[i]);
-	free(paths);
 	return rc;
 }
 
@@ -602,11 +440,14 @@ static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struc
 			finish_pending(svc, job, rc == 0, msg, size, &e);
 		}
 	}
-	prune_cache(svc);   /* layer_cache_max 0: keep no blob after its jobs */
+	gw_layer_cache_prune(svc);   /* layer_cache_max 0: keep no blob after its jobs */
 	pthread_mutex_unlock(&svc->lock);
 	/* records changed digest or became READY: who may run what changed */
 	if (!cancelled && gw_access_sync_all(svc, &e) < 0)
 		berth_err("gateway: %s", e.msg);
+	/* the next image of the layer set shares the file with its final mode */
+	if (job->layerset[0])
+		gw_layerset_release(svc, job->layerset);
 	if (e.code)
 		berth_err("gateway: %s: %s", job->ref_text, e.msg);
 	gw_job_free(job);

@@ -15,6 +15,11 @@
 #include "helper.h"
 #include "image_ref.h"
 
+/* A pull takes seconds now: the first polls come soon enough that READY is
+ * seen within 100 ms; after POLL_FAST of them, every POLL_MS (a status
+ * request costs the gateway a munge decode). */
+#define POLL_FAST_MS 100
+#define POLL_FAST 50
 #define POLL_MS 500
 #define POLL_FAILURES_MAX 5
 #define BAR_WIDTH 24
@@ -160,13 +165,13 @@ int helper_wait(struct helper *h, const struct berth_gateway_image *first)
 	struct berth_gateway_image img = *first, next;
 	char last[64] = "";
 	bool tty = isatty(STDOUT_FILENO);
-	int failures = 0;
+	int failures = 0, polls = 0;
 
 	if (helper_gateway(h, HELPER_TIMEOUT_MS, &gw, &err) < 0)
 		return helper_fail(&err);
 	catch_interrupt();
 	while (busy(&img)) {
-		struct timespec pause = { 0, POLL_MS * 1000000L };
+		struct timespec pause = { 0, (polls++ < POLL_FAST ? POLL_FAST_MS : POLL_MS) * 1000000L };
 
 		if (tty)
 			show_bar(&img);

@@ -1,64 +1,71 @@
 #!/bin/bash
-# Benchmark (prints figures; not a timed test): pulling and converting an
-# image with the gateway core (service_tool pull: download + flatten into
-# one squashfs) against the usual tool chain (skopeo copy to an OCI layout,
-# umoci unpack, mksquashfs), both with the same compressor, level and block
-# size, from a local docker-registry.  Cold caches on both sides (fresh
-# state), page cache warm (the registry's blobs were just pushed).
+# Benchmark (prints figures; not a timed test): converting images with the
+# gateway against the usual tool chain, side by side in one run, from a
+# local docker-registry, cold (fresh gateway state, no layer cache).
 #
-#   BERTH_BUILDDIR=$PWD testsuite/bench/gateway_convert.sh [small|medium|large|ref ...]
-# Default: small medium.  large is ~1.1 GB in ~22000 files; ref is close to
-# the issue's reference image: 5 layers, 2.2 GB in 75000 files (~29 KiB on
-# average), about 1 GB of gzip layers (30% of the files random); both take
-# minutes and several GB of space in $BENCH_DIR (default
-# /var/tmp/berth-bench-convert; images are kept there for the next run).
-# BENCH_COMPRESSION (default "zstd:3") lists compressor[:level] runs, e.g.
-# "zstd:3 lz4 zstd:15" (lz4 takes no level; mksquashfs gets the same).
-# Columns: berth and chain wall seconds, ratio = chain / berth, berth's peak
-# RSS and CPU use (100% = one core busy), the chain's CPU use, image sizes.
-# Needs: docker-registry, skopeo, umoci, mksquashfs, /usr/bin/time; root for
-# umoci unpack (otherwise --rootless is used).
+#   BERTH_BUILDDIR=$PWD testsuite/bench/gateway_convert.sh [IMAGE ...]
+#
+# Images: ompi (default) and mpich are real Debian 12 images built here
+# from Debian packages (debian_images.sh: mmdebstrap + umoci, two layers;
+# ompi is Open MPI + numpy, ~690 MB in ~22000 files); small, medium, large
+# and ref are synthetic trees (ref: 5 layers, 2.2 GB in 75000 files).  Images
+# are kept in $BENCH_DIR (default /var/tmp/berth-bench-convert) for the next
+# run.
+#
+# Rows, for each compressor of BENCH_COMPRESSION (default "default zstd:3
+# zstd:15 lz4 gzip"; "default" is a gateway configured with neither
+# compressor nor level, what a site gets: zstd level 1):
+#   berth   the gateway core (service_tool pull: download, verify, flatten
+#           and compress while downloading, publish);
+#   chain   skopeo copy + umoci unpack + mksquashfs at the same compressor,
+#           level and block size (parts in the last column);
+#   same-layers  (default only) the image's -user twin (ompi-user: the same
+#           layers, another config) pulled next by the same gateway;
+#   berth pull   (default only, root: BENCH_PULL=0 skips) the real daemon
+#           and helper: `berth pull` of the image, cold, then of its twin.
+# Columns: wall seconds, CPU seconds (user+sys; the machine is shared, so
+# compare CPU too), the image in MB, read: seconds to read every file of the
+# loop-mounted squashfs with a cold page cache (root only; it drops the
+# whole machine's page cache; BENCH_READ=0 skips), dl: when berth had the
+# last layer (with the overlap, wall is about max(dl, conversion)).
+# BENCH_TOOL=PATH times another build's service_tool (e.g. an older one).
+# BENCH_REGISTRY_RATE=1gbit serves the registry from a network namespace
+# behind a link of that rate (tc tbf; root), like a registry across a
+# network, where flattening while downloading pays most.
+# Needs: docker-registry, skopeo, umoci, mksquashfs, /usr/bin/time, and for
+# the real images root and mmdebstrap.
 set -euo pipefail
 : "${BERTH_BUILDDIR:?set BERTH_BUILDDIR to the build tree}"
-tool=$BERTH_BUILDDIR/testsuite/gateway/service_tool
+here=$(cd "$(dirname "$0")" && pwd)
+tool=${BENCH_TOOL:-$BERTH_BUILDDIR/testsuite/gateway/service_tool}
 work=${BENCH_DIR:-/var/tmp/berth-bench-convert}
-read -r -a runs <<<"${BENCH_COMPRESSION:-zstd:3}"
-sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(small medium)
+read -r -a runs <<<"${BENCH_COMPRESSION:-default zstd:3 zstd:15 lz4 gzip}"
+images=("$@")
+[ ${#images[@]} -gt 0 ] || images=(ompi)
+root=0
+[ "$(id -u)" = 0 ] && root=1
+do_read=${BENCH_READ:-$root}
+do_pull=${BENCH_PULL:-$root}
+# shellcheck source=testsuite/bench/debian_images.sh
+. "$here/debian_images.sh"
+# shellcheck source=testsuite/bench/convert_registry.sh
+. "$here/convert_registry.sh"
+registry_host=
 
-for t in /usr/bin/docker-registry skopeo umoci mksquashfs /usr/bin/time "$tool"; do
+[ -n "${BENCH_TOOL:-}" ] || make -s -C "$BERTH_BUILDDIR" testsuite/gateway/service_tool >/dev/null
+for t in /usr/bin/docker-registry skopeo umoci /usr/bin/time "$tool"; do
 	command -v "$t" >/dev/null || { echo "gateway_convert: missing $t" >&2; exit 1; }
 done
+have_mksquashfs=1
+command -v mksquashfs >/dev/null || have_mksquashfs=0
 mkdir -p "$work"
-reg_pid=
+mnt=
 cleanup() {
-	if [ -n "$reg_pid" ]; then
-		kill "$reg_pid" 2>/dev/null || true
-		wait "$reg_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work/run" "$work/registry"
+	if [ -n "$mnt" ] && mountpoint -q "$mnt"; then umount "$mnt"; fi
+	registry_stop
+	rm -rf "$work/run"
 }
 trap cleanup EXIT
-
-# ------------------------------------------------------------- registry
-port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-host=127.0.0.1:$port
-mkdir -p "$work/registry/storage"
-cat >"$work/registry/config.yml" <<EOF
-version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry/storage
-http:
-  addr: $host
-EOF
-/usr/bin/docker-registry serve "$work/registry/config.yml" >"$work/registry.log" 2>&1 &
-reg_pid=$!
-for _ in $(seq 100); do curl -sf "http://$host/v2/" >/dev/null && break; sleep 0.1; done
 
 # --------------------------------------------------------------- images
 # make_layer DIR MB FILES RANDOM_PCT: MB MiB in FILES files of varied sizes
@@ -88,104 +95,175 @@ PY
 	ln -s ../share "$1/bin/share-link"
 }
 
-# make_image NAME LAYERS MB_PER_LAYER FILES_PER_LAYER RANDOM_PCT
-make_image() {
-	local name=$1 layers=$2 mb=$3 files=$4 pct=$5 layout=$work/oci i
-	if [ -f "$work/$name.pushed" ]; then return; fi
-	[ -d "$layout" ] || umoci init --layout "$layout"
-	umoci new --image "$layout:$name"
+declare -A spec=([small]="2 10 250 50" [medium]="3 70 1500 50" [large]="4 280 5500 50"
+		[ref]="5 440 15000 30")
+
+# synthetic_image NAME: LAYERS layers of MB MiB in FILES files each
+synthetic_image() {
+	local name=$1 layers mb files pct i
+	read -r layers mb files pct <<<"${spec[$name]}"
+	[ -f "$work/$name.pushed" ] && return
+	[ -d "$work/oci" ] || umoci init --layout "$work/oci"
+	umoci new --image "$work/oci:$name"
 	for i in $(seq "$layers"); do
 		rm -rf "$work/layer" && mkdir -p "$work/layer/l$i"
 		make_layer "$work/layer/l$i" "$mb" "$files" "$pct"
 		tar -C "$work/layer" -cf "$work/layer.tar" .
-		umoci raw add-layer --image "$layout:$name" "$work/layer.tar"
+		umoci raw add-layer --image "$work/oci:$name" "$work/layer.tar"
 	done
 	rm -rf "$work/layer" "$work/layer.tar"
-	touch "$work/$name.pushed.pending"
-	mv "$work/$name.pushed.pending" "$work/$name.pushed"
+	touch "$work/$name.pushed"
 }
 
-declare -A spec=([small]="2 10 250 50" [medium]="3 70 1500 50" [large]="4 280 5500 50"
-		[ref]="5 440 15000 30")
+# prepare NAME: the image (and a real image's -user twin) in the registry
+prepare() {
+	local name=$1 t
+	if [ -n "${spec[$name]:-}" ]; then
+		synthetic_image "$name"
+		twin=
+	else
+		[ "$root" = 1 ] || { echo "gateway_convert: real images need root (mmdebstrap)" >&2; exit 1; }
+		debian_image "$name" >&2
+		debian_image "$name-user" 2>/dev/null && twin=$name-user || twin=
+	fi
+	for t in "$name" $twin; do
+		skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/oci:$t" \
+			"docker://$registry_host/bench/$t:v1" >/dev/null
+	done
+}
 
-# time_fields FILE -> "wall_s cpu_s rss_mb" from /usr/bin/time -v output
+# ---------------------------------------------------------------- timing
+# time_fields FILE -> "wall_s cpu_s" from /usr/bin/time -v output
 time_fields() {
 	awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); w=0; for(i=1;i<=n;i++) w=w*60+a[i]}
-		/User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {r=$2/1024}
-		END {printf "%.2f %.2f %.0f\n", w, u+s, r}' "$1"
+		/User time/ {u=$2} /System time/ {s=$2}
+		END {printf "%.2f %.2f\n", w, u+s}' "$1"
 }
 
-# run_timed OUT CMD...: /usr/bin/time -v into OUT, stdout dropped
-run_timed() {
-	local out=$1
-	shift
-	/usr/bin/time -v -o "$out" "$@" >/dev/null
+# read_time SQFS: seconds to read every file, cold page cache ("-" if not measured)
+read_time() {
+	local t0 t1
+	if [ "$do_read" != 1 ]; then echo -; return; fi
+	mnt=$work/run/mnt
+	mkdir -p "$mnt"
+	mount -t squashfs -o loop,ro "$1" "$mnt"
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	t0=$(date +%s.%N)
+	tar -C "$mnt" -cf - . | cat >/dev/null
+	t1=$(date +%s.%N)
+	umount "$mnt"
+	mnt=
+	echo "$t1 - $t0" | bc | awk '{printf "%.2f", $1}'
 }
 
-# One run of both sides with $comp/$level on $ref ($size ...), one table line.
-run_one() {
-	local sq_opts=(-comp "$comp") tag=$comp b c1 c2 c3 berth_mb chain_mb
-	[ "$level" = 0 ] || { sq_opts+=(-Xcompression-level "$level"); tag=$comp:$level; }
+# berth_pull CONF REF: service_tool pull, timed; sets b_wall b_cpu b_dl
+berth_pull() {
+	local conf=$1 ref=$2 t0 line pid
+	t0=$(date +%s.%N)
+	b_dl=-
+	/usr/bin/time -v -o "$work/run/time.txt" "$tool" "$conf" pull "$ref" --wait 3600 >"$work/run/pull.json" &
+	pid=$!
+	# the phase turns to "convert" when the last layer is in
+	while read -r line; do
+		if [ "$b_dl" = - ] && [[ $line == *'"phase":"convert"'* ]]; then
+			b_dl=$(echo "$(date +%s.%N) - $t0" | bc | awk '{printf "%.2f", $1}')
+		fi
+	done < <(tail -s 0.05 -n +1 -f --pid="$pid" "$work/run/pull.json" 2>/dev/null)
+	wait "$pid" || true
+	grep -q '"status":"READY"' "$work/run/pull.json" || { cat "$work/run/pull.json" >&2; exit 1; }
+	read -r b_wall b_cpu <<<"$(time_fields "$work/run/time.txt")"
+}
 
-	# berth: a fresh gateway state each time (no layer cache)
-	rm -rf "$work/run" && mkdir -p "$work/run"
-	cat >"$work/run/gateway.conf" <<EOF
-image_dir = $work/run/images
-state_dir = $work/run/state
-insecure_registries = $host
-registry_allow = $host
-compressor = $comp
-compression_level = $level
-block_size = 128K
-workers = 1
+row() {   # image method comp wall cpu mb read dl parts
+	printf '%-9s %-12s %-8s %7s %7s %6s %6s %6s  %s\n' "$@"
+}
+
+gateway_conf() {   # DIR COMP LEVEL ("" = not set)
+	cat <<EOF
+image_dir = $1/images
+state_dir = $1/state
+insecure_registries = $registry_host
+registry_allow = $registry_host
 EOF
-	/usr/bin/time -v -o "$work/run/time.txt" "$tool" "$work/run/gateway.conf" pull "$ref" --wait 3600 \
-		>"$work/run/pull.json"
-	grep -q '"status":"READY"' "$work/run/pull.json" || { cat "$work/run/pull.json"; exit 1; }
-	b=$(time_fields "$work/run/time.txt")
-	berth_mb=$(du -m "$work/run/images/"*.sqfs | cut -f1)
+	[ -z "$2" ] || echo "compressor = $2"
+	[ -z "$3" ] || echo "compression_level = $3"
+}
+
+# One compressor run on $name: berth, then the chain.
+run_one() {
+	local run=$1 comp level tag label sq_opts=() mb c parts wall cpu w u
+	if [ "$run" = default ]; then
+		comp='' level='' tag=zstd:1 label='zstd:1*'
+	else
+		comp=${run%%:*} level=${run#*:}
+		[ "$level" != "$run" ] || level=
+		tag=$comp${level:+:$level} label=$tag
+	fi
+	rm -rf "$work/run" && mkdir -p "$work/run"
+	gateway_conf "$work/run" "$comp" "$level" >"$work/run/gateway.conf"
+	berth_pull "$work/run/gateway.conf" "$registry_host/bench/$name:v1"
+	mb=$(du -m "$work/run/images/"*.sqfs | cut -f1)
+	row "$name" "berth" "$label" "$b_wall" "$b_cpu" "$mb" "$(read_time "$work/run/images/"*.sqfs)" \
+		"$b_dl" ""
+	if [ "$run" = default ] && [ -n "$twin" ]; then
+		berth_pull "$work/run/gateway.conf" "$registry_host/bench/$twin:v1"
+		row "$name" "same-layers" "$label" "$b_wall" "$b_cpu" "-" "-" "$b_dl" "($twin: other config)"
+	fi
 	rm -rf "$work/run/images" "$work/run/state"
 
-	# the tool chain
-	run_timed "$work/run/t1.txt" skopeo --insecure-policy copy -q --src-tls-verify=false \
-		"docker://$ref" "oci:$work/run/oci:x"
-	if [ "$(id -u)" = 0 ]; then
-		run_timed "$work/run/t2.txt" umoci unpack --image "$work/run/oci:x" "$work/run/bundle"
-	else
-		run_timed "$work/run/t2.txt" umoci unpack --rootless --image "$work/run/oci:x" "$work/run/bundle"
+	if [ "$have_mksquashfs" = 0 ]; then
+		row "$name" "chain" "$tag" - - - - - "skipped: no mksquashfs"
+		return
 	fi
-	run_timed "$work/run/t3.txt" mksquashfs "$work/run/bundle/rootfs" "$work/run/chain.sqfs" \
-		-noappend -quiet -no-progress "${sq_opts[@]}" -b 128K
-	c1=$(time_fields "$work/run/t1.txt")
-	c2=$(time_fields "$work/run/t2.txt")
-	c3=$(time_fields "$work/run/t3.txt")
-	chain_mb=$(du -m "$work/run/chain.sqfs" | cut -f1)
-	awk -v t="$tag" -v n="$size" -v mb="$((layers * mb))" -v gz="$gz_mb" -v f="$((layers * files))" \
-	    -v b="$b" -v c1="$c1" -v c2="$c2" -v c3="$c3" -v bm="$berth_mb" -v cm="$chain_mb" 'BEGIN {
-		split(b, B, " "); split(c1, X, " "); split(c2, Y, " "); split(c3, Z, " ")
-		chain = X[1] + Y[1] + Z[1]; ccpu = X[2] + Y[2] + Z[2]
-		printf "%-6s %-7s %6d %6d %6d | %7.2f %7d %4.0f%% | %7.2f %7.2f %7.2f %7.2f %4.0f%% | %6.2f | %6d %6d\n",
-			t, n, mb, gz, f, B[1], B[3], 100 * B[2] / B[1], X[1], Y[1], Z[1], chain,
-			100 * ccpu / chain, chain / B[1], bm, cm }'
-	rm -rf "$work/run"
+	comp=${tag%%:*} level=${tag#*:}
+	[ "$level" != "$tag" ] || level=
+	sq_opts=(-comp "$comp")
+	[ -z "$level" ] || sq_opts+=(-Xcompression-level "$level")
+	/usr/bin/time -v -o "$work/run/t1.txt" skopeo --insecure-policy copy -q --src-tls-verify=false \
+		"docker://$registry_host/bench/$name:v1" "oci:$work/run/oci:x" >/dev/null
+	if [ "$root" = 1 ]; then
+		/usr/bin/time -v -o "$work/run/t2.txt" umoci unpack --image "$work/run/oci:x" "$work/run/bundle" >/dev/null
+	else
+		/usr/bin/time -v -o "$work/run/t2.txt" umoci unpack --rootless --image "$work/run/oci:x" \
+			"$work/run/bundle" >/dev/null
+	fi
+	/usr/bin/time -v -o "$work/run/t3.txt" mksquashfs "$work/run/bundle/rootfs" "$work/run/chain.sqfs" \
+		-noappend -quiet -no-progress "${sq_opts[@]}" -b 128K >/dev/null
+	wall=0 cpu=0 parts=
+	for c in 1 2 3; do
+		read -r w u <<<"$(time_fields "$work/run/t$c.txt")"
+		wall=$(echo "$wall + $w" | bc) cpu=$(echo "$cpu + $u" | bc)
+		parts+="${parts:+ + }$w"
+	done
+	mb=$(du -m "$work/run/chain.sqfs" | cut -f1)
+	row "$name" "chain" "$tag" "$wall" "$cpu" "$mb" "$(read_time "$work/run/chain.sqfs")" - \
+		"skopeo + umoci + mksquashfs = $parts"
+	rm -rf --one-file-system "$work/run"
 }
 
-printf '%-6s %-7s %6s %6s %6s | %7s %7s %5s | %7s %7s %7s %7s %5s | %6s | %6s %6s\n' comp image \
-	MB gzMB files berth_s rss_MB cpu% skopeo umoci mksq chain_s cpu% ratio sqMB chMB
-for size in "${sizes[@]}"; do
-	[ -n "${spec[$size]:-}" ] || { echo "unknown size $size" >&2; exit 2; }
-	read -r layers mb files pct <<<"${spec[$size]}"
-	make_image "$size" "$layers" "$mb" "$files" "$pct"
-	skopeo --insecure-policy copy -q --dest-tls-verify=false "oci:$work/oci:$size" \
-		"docker://$host/bench/$size:v1" >/dev/null
-	ref=$host/bench/$size:v1
-	gz_mb=$(skopeo inspect --raw --tls-verify=false "docker://$ref" |
-		/usr/bin/python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(sys.stdin)["layers"]) >> 20)')
+# `berth pull` through the real daemon and helper, default settings.
+run_daemon_pull() {
+	local refs=("docker:$registry_host/bench/$name:v1")
+	[ -z "$twin" ] || refs+=("docker:$registry_host/bench/$twin:v1")
+	/usr/bin/python3 "$here/gateway_convert_env.py" "$BERTH_BUILDDIR" "$registry_host" "${refs[@]}" |
+		while read -r ref wall cpu mb; do
+			row "$name" "berth pull" "zstd:1*" "$wall" "$cpu" "$mb" - - "daemon + helper, ${ref##*/}"
+		done
+}
+
+registry_start "$work"
+echo "gateway_convert: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg), registry $registry_host" \
+	"${BENCH_REGISTRY_RATE:+at $BENCH_REGISTRY_RATE}"
+row image method comp wall_s cpu_s MB read_s dl_s ""
+for name in "${images[@]}"; do
+	prepare "$name"
 	for run in "${runs[@]}"; do
-		comp=${run%%:*}
-		level=${run#*:}
-		[ "$level" != "$run" ] || level=0
-		run_one
+		run_one "$run"
 	done
+	if [ "$do_pull" = 1 ]; then
+		run_daemon_pull
+	fi
 done
-echo "ratio = tool chain time / berth time (higher: berth faster); 128K blocks; cpu% 100 = one core"
+echo "* gateway defaults (no compressor or level set); 128K blocks everywhere; cpu_s = user + sys of all"
+echo "processes timed (berth: the whole core; the registry's own CPU not counted on either side)"

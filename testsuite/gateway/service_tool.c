@@ -84,11 +84,13 @@ static void print_counters(void)
 	gw_get_counters(svc, &c);
 	printf("{\"counters\":{\"lookups\":%llu,\"pulls\":%llu,\"manifest_fetches\":%llu,"
 	       "\"blob_downloads\":%llu,\"layer_cache_hits\":%llu,\"conversions\":%llu,"
-	       "\"failures\":%llu,\"workers\":%u,\"queued\":%u,\"active\":%u}}\n",
+	       "\"failures\":%llu,\"layerset_links\":%llu,\"layerset_copies\":%llu,"
+	       "\"workers\":%u,\"queued\":%u,\"active\":%u}}\n",
 	       (unsigned long long)c.lookups, (unsigned long long)c.pulls,
 	       (unsigned long long)c.manifest_fetches, (unsigned long long)c.blob_downloads,
 	       (unsigned long long)c.layer_cache_hits, (unsigned long long)c.conversions,
-	       (unsigned long long)c.failures, c.workers, c.queued, c.active);
+	       (unsigned long long)c.failures, (unsigned long long)c.layerset_links,
+	       (unsigned long long)c.layerset_copies, c.workers, c.queued, c.active);
 	fflush(stdout);
 }
 

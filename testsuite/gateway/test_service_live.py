@@ -582,7 +582,9 @@ def test_restart_with_pull_in_progress(tmp_path, images):
             os.kill(proc.pid, signal.SIGKILL)     # a crash mid-download
             proc.wait()
             proc.stdout.close()
-        assert g.files() == []
+        # nothing published; the conversion (it starts with the first layer's
+        # bytes) may leave its temporary file, which the restart removes
+        assert [f for f in g.files() if not f.startswith(".tmp.")] == []
         stall.release.set()
         rec = objs(g.run("wait", ref, 60))[0]
         assert rec["status"] == "READY", rec

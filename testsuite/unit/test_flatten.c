@@ -128,6 +128,7 @@ START_TEST(test_stats_and_superblock)
 	ck_assert_uint_eq(st.bytes_out, (sb.bytes_used + 4095) & ~4095ull);
 	ck_assert_uint_eq(sb.mtime, 1800000000);  /* newest mtime, not "now" */
 	ck_assert_uint_eq(sb.compression_id, 6);  /* zstd is the default */
+	ck_assert_uint_eq(sb.zstd_level, FLATTEN_ZSTD_LEVEL);  /* not zstd's own (15) */
 	ck_assert_uint_eq(sb.block_size, 128 * 1024);
 	ck_assert(sb.flags & 0x0200);             /* no xattrs */
 	ck_assert_uint_eq(sb.xattr_table, UINT64_MAX);
@@ -460,6 +461,7 @@ START_TEST(test_diff_ids)
 END_TEST
 
 Suite *flatten_image_suite(Suite *s);
+Suite *flatten_source_suite(Suite *s);
 
 int main(void)
 {
@@ -480,5 +482,5 @@ int main(void)
 	tcase_add_test(tc, test_gzip_members);
 	tcase_add_test(tc, test_diff_ids);
 	suite_add_tcase(s, tc);
-	return unit_run(flatten_image_suite(s));
+	return unit_run(flatten_source_suite(flatten_image_suite(s)));
 }

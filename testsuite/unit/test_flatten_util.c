@@ -480,6 +480,22 @@ int tl_stat_image(const char *image, const char *path, struct tl_stat *st)
 	return rc ? -1 : 0;
 }
 
+/* The options block after the superblock: an uncompressed metadata block
+ * (header 0x8004) holding zstd's level (little endian). */
+static int read_zstd_level(const char *image, uint32_t *level)
+{
+	unsigned char b[6];
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : pread(fd, b, sizeof(b), sizeof(sqfs_super_t));
+
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof(b) || b[0] != 0x04 || b[1] != 0x80)
+		return -1;
+	*level = (uint32_t)b[2] | (uint32_t)b[3] << 8 | (uint32_t)b[4] << 16 | (uint32_t)b[5] << 24;
+	return 0;
+}
+
 int tl_read_super(const char *image, struct tl_super *sb)
 {
 	struct image img;
@@ -493,8 +509,10 @@ int tl_read_super(const char *image, struct tl_super *sb)
 	sb->inode_count = img.super.inode_count;
 	sb->bytes_used = img.super.bytes_used;
 	sb->xattr_table = img.super.xattr_id_table_start;
+	sb->zstd_level = 0;
 	image_close(&img);
-	return 0;
+	return sb->compression_id == SQFS_COMP_ZSTD && (sb->flags & SQFS_FLAG_COMPRESSOR_OPTIONS) ?
+	       read_zstd_level(image, &sb->zstd_level) : 0;
 }
 
 /* ------------------------------------------------------------ mounted tree */

@@ -73,6 +73,7 @@ struct tl_super {
 	uint32_t inode_count;
 	uint64_t bytes_used;
 	uint64_t xattr_table;
+	uint32_t zstd_level;   /* from zstd's compressor options; 0: none written */
 };
 int tl_read_super(const char *image, struct tl_super *sb);
 
