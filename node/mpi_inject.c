@@ -5,6 +5,7 @@
 #define _GNU_SOURCE 1
 #endif
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -20,12 +21,20 @@
 
 #if defined(__x86_64__)
 #define MULTIARCH "x86_64-linux-gnu"
+#define NATIVE_MACHINE EM_X86_64
 #elif defined(__aarch64__)
 #define MULTIARCH "aarch64-linux-gnu"
+#define NATIVE_MACHINE EM_AARCH64
 #elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define MULTIARCH "powerpc64le-linux-gnu"
+#define NATIVE_MACHINE EM_PPC64
 #else
 #define MULTIARCH "unknown-linux-gnu"
+#endif
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define NATIVE_DATA ELFDATA2LSB
+#else
+#define NATIVE_DATA ELFDATA2MSB
 #endif
 
 #define LD_CONF_DIR "/etc/ld.so.conf.d"
@@ -202,8 +211,26 @@ static int site_deps(const struct mpi_ctx *ctx, const char *name, struct berth_e
 
 /* ------------------------------------------------------------ the image's libraries */
 
-/* Open name in the image's library directories (regular files only);
- * path_out gets the path it was found at. */
+/* Like the loader, skip a library of another machine (the i386 or x32
+ * one of a multiarch image); a file that is no ELF is kept (and refused
+ * when read, with its reason). */
+static bool other_machine(int fd)
+{
+	Elf64_Ehdr eh;
+
+	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+		return false;
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != NATIVE_DATA)
+		return true;
+#ifdef NATIVE_MACHINE
+	return eh.e_machine != NATIVE_MACHINE;
+#else
+	return false;
+#endif
+}
+
+/* Open name in the image's library directories (regular files of this
+ * machine only); path_out gets the path it was found at. */
 static int image_find(const struct mpi_ctx *ctx, const char *name, size_t from, size_t *dir_out,
 		      char *path_out, int *fd_out)
 {
@@ -215,7 +242,7 @@ static int image_find(const struct mpi_ctx *ctx, const char *name, size_t from, 
 		if (snprintf(path, sizeof(path), "%s/%s", ctx->dirs[i], name) >= (int)sizeof(path) ||
 		    berth_open_in_root(ctx->root_fd, path, O_RDONLY | O_NONBLOCK, 0, false, &fd, NULL) < 0)
 			continue;
-		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || other_machine(fd)) {
 			close(fd);
 			continue;
 		}
@@ -346,33 +373,49 @@ static int check_need(struct mpi_ctx *ctx, const char *site_lib, const struct be
 			       need->version, need->file, lib->path);
 }
 
-/* The site's libraries the bound ones load (within mpi_libs), each
- * checked against the image. */
-static int check_closure(struct mpi_ctx *ctx, const char **queue, size_t n, struct berth_error *err)
+/* The site's libraries the bound ones load (DT_NEEDED within mpi_libs),
+ * queue[0..*n) growing, each parsed into deps[]. */
+static int site_closure(struct mpi_ctx *ctx, const char **queue, size_t *n, struct berth_elf_deps *deps,
+			struct berth_error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct berth_elf_deps deps;
-		int rc = site_deps(ctx, queue[i], &deps, err);
-
-		for (size_t j = 0; rc == 0 && j < deps.n_verneed; j++)
-			rc = check_need(ctx, queue[i], &deps.verneed[j], err);
-		for (size_t j = 0; rc == 0 && j < deps.n_needed; j++) {
+	for (size_t i = 0; i < *n; i++) {
+		if (site_deps(ctx, queue[i], &deps[i], err) < 0)
+			return -1;
+		for (size_t j = 0; j < deps[i].n_needed; j++) {
 			bool queued = false;
 
-			if (!site_has(ctx, deps.needed[j]))
+			for (size_t k = 0; k < *n && !queued; k++)
+				queued = strcmp(queue[k], deps[i].needed[j]) == 0;
+			if (queued || *n >= SITE_NAMES_MAX)
 				continue;
-			for (size_t k = 0; k < n && !queued; k++)
-				queued = strcmp(queue[k], deps.needed[j]) == 0;
-			if (!queued && n < SITE_NAMES_MAX)
-				for (size_t k = 0; k < ctx->n_site; k++)   /* a name that outlives deps */
-					if (strcmp(ctx->site_names[k], deps.needed[j]) == 0)
-						queue[n++] = ctx->site_names[k];
+			for (size_t k = 0; k < ctx->n_site; k++)   /* a name that outlives deps */
+				if (strcmp(ctx->site_names[k], deps[i].needed[j]) == 0)
+					queue[(*n)++] = ctx->site_names[k];
 		}
-		berth_elf_deps_free(&deps);
-		if (rc < 0)
-			return -1;
 	}
 	return 0;
+}
+
+/* Every version the closure needs from outside mpi_libs: glibc's first
+ * (the usual reason, and the one to name), then the others. */
+static int check_closure(struct mpi_ctx *ctx, const char **queue, size_t n, struct berth_error *err)
+{
+	struct berth_elf_deps *deps = calloc(SITE_NAMES_MAX, sizeof(*deps));
+	unsigned parts[3];
+	int rc;
+
+	if (!deps)
+		return berth_error_errno(err, ENOMEM, "site libraries");
+	rc = site_closure(ctx, queue, &n, deps, err);
+	for (int glibc = 1; rc == 0 && glibc >= 0; glibc--)
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			for (size_t j = 0; rc == 0 && j < deps[i].n_verneed; j++)
+				if ((berth_glibc_version(deps[i].verneed[j].version, parts) == 0) == glibc)
+					rc = check_need(ctx, queue[i], &deps[i].verneed[j], err);
+	for (size_t i = 0; i < SITE_NAMES_MAX; i++)
+		berth_elf_deps_free(&deps[i]);
+	free(deps);
+	return rc;
 }
 
 static void ctx_free(struct mpi_ctx *ctx)

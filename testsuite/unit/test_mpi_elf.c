@@ -104,10 +104,18 @@ static void put_verdef(struct builder *b, const struct test_elf *spec, size_t *e
 	}
 }
 
+#if defined(__aarch64__)
+#define TEST_MACHINE EM_AARCH64
+#elif defined(__powerpc64__)
+#define TEST_MACHINE EM_PPC64
+#else
+#define TEST_MACHINE EM_X86_64
+#endif
+
 size_t test_elf_build(const struct test_elf *spec, unsigned char *buf)
 {
 	struct builder b = { .buf = buf, .used = sizeof(Elf64_Ehdr), .str_used = 1 };
-	Elf64_Ehdr eh = { .e_type = ET_DYN, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+	Elf64_Ehdr eh = { .e_type = ET_DYN, .e_machine = TEST_MACHINE, .e_version = EV_CURRENT,
 			  .e_ehsize = sizeof(Elf64_Ehdr), .e_shentsize = sizeof(Elf64_Shdr), .e_shnum = 5 };
 	Elf64_Shdr sh[5] = { { 0 } };
 	size_t dyn_at, vn_at, vd_at, str_at, vn_n, vd_n;

@@ -486,6 +486,37 @@ START_TEST(test_plan_refused)
 }
 END_TEST
 
+/* A multiarch image: the i386 libraries' directory comes first in
+ * ld.so.conf.d, and its libc.so.6 and libmpich.so.12 are skipped (as the
+ * loader skips them) */
+START_TEST(test_plan_skips_other_machines)
+{
+	static _Alignas(16) unsigned char buf[TEST_ELF_MAX];
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_mpi_plan p;
+	char path[700];
+	size_t size;
+	FILE *f;
+
+	make_image(glibc_new);
+	image_mpich();
+	make_dirs("image/usr/lib/i386-linux-gnu");
+	write_text("image/etc/ld.so.conf.d/i386-linux-gnu.conf", "/usr/lib/i386-linux-gnu\n");
+	size = test_elf_build(&(struct test_elf){ NULL, NULL, glibc_old, "libc.so.6" }, buf);
+	buf[EI_CLASS] = ELFCLASS32;
+	for (const char *const *name = (const char *const[]){ "libc.so.6", "libmpich.so.12", NULL }; *name; name++) {
+		snprintf(path, sizeof(path), "%s/usr/lib/i386-linux-gnu/%s", image, *name);
+		ck_assert_ptr_nonnull(f = fopen(path, "w"));
+		ck_assert_uint_eq(fwrite(buf, 1, size, f), size);
+		fclose(f);
+	}
+	site_lib("libmpich.so.12", NULL, glibc_2_34);
+	ck_assert_msg(plan(&p, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(p.n_binds, 1);
+	ck_assert_str_eq(p.binds[0].image_path, "/usr/lib/testarch/libmpich.so.12");
+}
+END_TEST
+
 START_TEST(test_image_lib_dirs)
 {
 	struct berth_error err = BERTH_ERROR_INIT;
@@ -520,6 +551,7 @@ static Suite *mpi_inject_suite(void)
 	tcase_add_test(tc, test_plan_debian_names);
 	tcase_add_test(tc, test_plan_other_names);
 	tcase_add_loop_test(tc, test_plan_refused, 0, ARRAY_LEN(refusals));
+	tcase_add_test(tc, test_plan_skips_other_machines);
 	tcase_add_test(tc, test_image_lib_dirs);
 	suite_add_tcase(s, tc);
 	return s;
