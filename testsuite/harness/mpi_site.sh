@@ -65,7 +65,7 @@ mpi_site_build_image() {
 		--customize-hook="chroot \"\$1\" apt-get purge -y -qq --autoremove ${MPI_SITE_BUILD_PACKAGES//,/ } >/dev/null" \
 		--customize-hook='rm -rf "$1/tmp/hello.c" "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*' \
 		"$MPI_SITE_SUITE" "$work/rootfs" "$mirror" >"$work/log" 2>&1 ||
-		{ tail -n 20 "$work/log" >&2; die "mpi-site: mmdebstrap $MPI_SITE_SUITE failed"; }
+		{ tail -n 20 "$work/log" >&2; rm -rf --one-file-system "$work"; die "mpi-site: mmdebstrap $MPI_SITE_SUITE failed"; }
 	copy_mpich "$work/rootfs" "$work/trixie-lib"
 	mksquashfs "$work/rootfs" "$work/img.sqfs" -noappend -quiet -no-progress -comp zstd >/dev/null
 	digest=sha256:$(sha256sum "$work/img.sqfs" | cut -c1-64)
@@ -95,12 +95,10 @@ mpi_site() {
 	bookworm=$(mpi_image)
 	t0=$(now_us)
 	work=$(mktemp -d "$LAB/oci/mpi-site.XXXXXX")
-	if ! digest=$(mpi_site_build_image "$work") ||
-		! unsquashfs -q -d "$work/bookworm" "$LAB/images/$bookworm.sqfs" >/dev/null ||
-		! (copy_mpich "$work/bookworm" "$work/debian12-lib"); then
-		rm -rf --one-file-system "$work"
-		die "mpi-site: failed"
-	fi
+	# (set -e: a failure stops here; $work is left in $LAB/oci, like mpi_image's)
+	digest=$(mpi_site_build_image "$work")
+	unsquashfs -q -d "$work/bookworm" "$LAB/images/$bookworm.sqfs" >/dev/null
+	copy_mpich "$work/bookworm" "$work/debian12-lib"
 	rm -rf --one-file-system "$LAB/site-mpi"
 	install -d -m 0755 "$LAB/site-mpi" "$LAB/site-mpi/debian12" "$LAB/site-mpi/trixie"
 	mv "$work/debian12-lib" "$LAB/site-mpi/debian12/lib"
