@@ -349,7 +349,7 @@ static int plan_role(struct mpi_ctx *ctx, size_t role, struct berth_mpi_plan *pl
 static int check_need(struct mpi_ctx *ctx, const char *site_lib, const struct berth_elf_verneed *need,
 		      struct berth_error *err)
 {
-	struct image_lib *lib;
+	struct image_lib *lib = NULL;
 	unsigned parts[3];
 	const char *max;
 
