@@ -28,8 +28,9 @@ MPI_SITE_SKIP='^(libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libresolv\
 mpi_site_stamp() {
 	{
 		echo "$MPI_SITE_SUITE $MPI_SITE_PACKAGES $MPI_SITE_BUILD_PACKAGES $MPI_SITE_SKIP"
-		sha256sum "$HARNESS/mpi_site.sh" "$HARNESS/mpi_image.sh" \
-			"$HARNESS/../integration/tools/mpi_hello.c"
+		# contents only: every checkout (worktree, CI clone) shares the cache
+		cat "$HARNESS/mpi_site.sh" "$HARNESS/mpi_image.sh" "$HARNESS/../integration/tools/mpi_hello.c" |
+			sha256sum
 		mmdebstrap --version
 	} | sha256sum | cut -c1-64
 }
