@@ -15,6 +15,7 @@ import subprocess
 import pytest
 
 from conftest import CLUSTER_SH, LAB, USER
+from test_hostile import node_states
 
 RANK = re.compile(r"^rank (\d+) of (\d+) on (\S+) sum (\d+) lib (.*)$", re.M)
 
@@ -155,8 +156,10 @@ def test_site_mpich_needs_an_image_with_mpich(cluster, workdir, site_mpi, busybo
     state, out = run_mpi(cluster, workdir, ["-N1", f"--image=id:{busybox_digest}", "--module=site-mpich"],
                          "srun true")
     assert state == "FAILED", out
-    assert ("--module site-mpich: the image has no MPICH-ABI library (libmpi.so.12 or libmpich.so.12 "
-            "in its library directories)") in out, out
+    assert ("berth: --module site-mpich: the image has no MPICH-ABI library (libmpi.so.12 or "
+            "libmpich.so.12 in its library directories)\n") in out, out
+    states = node_states(cluster)
+    assert all("drain" not in s and "down" not in s for s in states.values()), states
 
 
 def test_site_mpich_for_a_newer_glibc_is_refused(cluster, workdir, site_mpi, mpi_digest):
@@ -164,5 +167,7 @@ def test_site_mpich_for_a_newer_glibc_is_refused(cluster, workdir, site_mpi, mpi
     state, out = run_mpi(cluster, workdir, ["-N1", f"--image=id:{mpi_digest}", "--module=site-mpich-newer"],
                          "srun true")
     assert state == "FAILED", out
-    assert re.search(r"--module site-mpich-newer: the image's glibc is older than the site's MPI needs: "
-                     r"\S+ needs GLIBC_2\.\d+ from \S+, the image's has up to GLIBC_2\.36", out), out
+    assert ("berth: --module site-mpich-newer: the image's glibc is older than the site's MPI needs: "
+            "libmpich.so.12 needs GLIBC_2.38 from libc.so.6, the image's has up to GLIBC_2.36\n") in out, out
+    states = node_states(cluster)
+    assert all("drain" not in s and "down" not in s for s in states.values()), states
