@@ -13,8 +13,8 @@ import time
 import pytest
 
 from conftest import CLUSTER_SH, LAB, REGISTRY, USER
-from gateway_util import (corrupt_registry_blob, drop_registry_blob, gw, health, push_big,
-                          write_atomic)
+from gateway_util import (corrupt_registry_blob, drop_registry_blob, forget_big_images, gw, health,
+                          push_big, write_atomic)
 from test_auto_pull import reload_job_submit
 
 WAIT_MARK = "image_wait:"
@@ -38,6 +38,7 @@ def waiting(cluster):
     finally:
         write_atomic(berth_conf, original)
         reload_job_submit(cluster, slurm_conf)
+        forget_big_images()
 
 
 def submit(cluster, image, workdir, *extra):
