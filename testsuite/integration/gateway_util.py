@@ -127,7 +127,7 @@ def _upload_blob(repo, digest, path=None, data=None):
     assert status == 201, (status, body)
 
 
-_BIG_IMAGES = []   # (repo, manifest digest, layer digest) of push_big's images
+_BIG_IMAGES = []   # (repo:tag, layer digest) of push_big's images
 
 
 def forget_big_images():
@@ -135,10 +135,10 @@ def forget_big_images():
     squashfs goes) and its random layer removed from the registry.  A 1 GiB
     test image is otherwise kept until the lab is removed, three times
     (registry, the gateway's layer cache, the image directory)."""
+    for repo_tag in {ref for ref, _ in _BIG_IMAGES}:   # the gateway's records are by tag
+        gw("root", "POST", "/api/v1/expire", {"ref": f"docker:{REGISTRY}/{repo_tag}"})
     while _BIG_IMAGES:
-        repo, digest, layer = _BIG_IMAGES.pop()
-        gw("root", "POST", "/api/v1/expire", {"ref": f"docker:{REGISTRY}/{repo}@{digest}"})
-        drop_registry_blob(layer)
+        drop_registry_blob(_BIG_IMAGES.pop()[1])
 
 
 def push_big(repo_tag, size_mb, marker="berth-wait-test"):
@@ -200,9 +200,8 @@ def push_big(repo_tag, size_mb, marker="berth-wait-test"):
     status, _, reply = _registry("PUT", f"/v2/{repo}/manifests/{tag}", data=body, length=len(body),
                                  headers={"Content-Type": new["mediaType"]})
     assert status == 201, (status, reply)
-    digest = "sha256:" + hashlib.sha256(body).hexdigest()
-    _BIG_IMAGES.append((repo, digest, layer_digest))
-    return digest, layer_digest
+    _BIG_IMAGES.append((repo_tag, layer_digest))
+    return "sha256:" + hashlib.sha256(body).hexdigest(), layer_digest
 
 
 def registry_blob_path(digest):
