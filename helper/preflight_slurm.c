@@ -55,11 +55,20 @@ static void strip_comment(char *line)
 	line[strcspn(line, "\r\n")] = '\0';
 }
 
-/* Each file matching pattern (relative: to base_dir) through read_one. */
+/* What a file's lines mean to its reader: every line's words but an
+ * include's go to on_words (the first word, strtok_r's state for the rest). */
+struct conf_reader {
+	void *ctx;
+	void (*on_words)(void *ctx, char *first, char **save);
+};
+
+static int read_conf_file(const char *path, const struct conf_reader *reader, int depth, char **why);
+
+/* Each file matching pattern (relative: to base_dir), read by reader. */
 static int read_matches(const char *pattern, const char *base_dir, int depth,
-			int (*read_one)(const char *, void *, int, char **), void *ctx, char **why)
+			const struct conf_reader *reader, char **why)
 {
-	char full[4096];
+	char full[8200];
 	glob_t g;
 	int rc = 0;
 
@@ -71,8 +80,42 @@ static int read_matches(const char *pattern, const char *base_dir, int depth,
 		return -1;
 	}
 	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++)
-		rc = read_one(g.gl_pathv[i], ctx, depth + 1, why);
+		rc = read_conf_file(g.gl_pathv[i], reader, depth + 1, why);
 	globfree(&g);
+	return rc;
+}
+
+/* slurm.conf and plugstack.conf alike: '#' comments, words split at blanks,
+ * "include PATTERN" lines (any case) followed. */
+static int read_conf_file(const char *path, const struct conf_reader *reader, int depth, char **why)
+{
+	char *line = NULL, dir[4096];
+	size_t cap = 0;
+	FILE *f;
+	int rc = 0;
+
+	if (depth > INCLUDE_DEPTH_MAX || !(f = fopen(path, "re"))) {
+		if (asprintf(why, "%s: %s", path, depth > INCLUDE_DEPTH_MAX ? "Include nested too deep" :
+			     strerror(errno)) < 0)
+			*why = NULL;
+		return -1;
+	}
+	dir_of(path, dir, sizeof(dir));
+	while (rc == 0 && getline(&line, &cap, f) >= 0) {
+		char *save = NULL, *first, *pattern;
+
+		strip_comment(line);
+		if (!(first = strtok_r(line, " \t", &save)))
+			continue;
+		if (strcasecmp(first, "include") == 0) {
+			if ((pattern = strtok_r(NULL, " \t", &save)))
+				rc = read_matches(pattern, dir, depth, reader, why);
+			continue;
+		}
+		reader->on_words(reader->ctx, first, &save);
+	}
+	free(line);
+	fclose(f);
 	return rc;
 }
 
@@ -101,50 +144,19 @@ static void set_key(struct check_slurm_conf *conf, const char *word)
 	}
 }
 
-static int read_slurm_file(const char *path, void *ctx, int depth, char **why)
+static void slurm_words(void *ctx, char *word, char **save)
 {
-	struct check_slurm_conf *conf = ctx;
-	char *line = NULL, dir[4096];
-	size_t cap = 0;
-	FILE *f;
-	int rc = 0;
-
-	if (depth > INCLUDE_DEPTH_MAX) {
-		if (asprintf(why, "%s: Include nested more than %d deep", path, INCLUDE_DEPTH_MAX) < 0)
-			*why = NULL;
-		return -1;
-	}
-	if (!(f = fopen(path, "re"))) {
-		if (asprintf(why, "%s: %s", path, strerror(errno)) < 0)
-			*why = NULL;
-		return -1;
-	}
-	dir_of(path, dir, sizeof(dir));
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		char *save = NULL, *word;
-
-		strip_comment(line);
-		word = strtok_r(line, " \t", &save);
-		if (word && strcasecmp(word, "Include") == 0) {
-			char *pattern = strtok_r(NULL, " \t", &save);
-
-			if (pattern)
-				rc = read_matches(pattern, dir, depth, read_slurm_file, conf, why);
-			continue;
-		}
-		for (; word; word = strtok_r(NULL, " \t", &save))
-			set_key(conf, word);
-	}
-	free(line);
-	fclose(f);
-	return rc;
+	for (; word; word = strtok_r(NULL, " \t", save))
+		set_key(ctx, word);
 }
 
 int check_slurm_conf_read(const char *path, struct check_slurm_conf *conf, char **why)
 {
+	const struct conf_reader reader = { conf, slurm_words };
+
 	memset(conf, 0, sizeof(*conf));
 	*why = NULL;
-	return read_slurm_file(path, conf, 0, why);
+	return read_conf_file(path, &reader, 0, why);
 }
 
 void check_slurm_conf_free(struct check_slurm_conf *conf)
@@ -224,46 +236,26 @@ struct plugstack_scan {
 	bool optional;
 };
 
-static int read_plugstack_file(const char *path, void *ctx, int depth, char **why)
+/* "required|optional PLUGIN [ARGS]": is PLUGIN berth.so? */
+static void plugstack_words(void *ctx, char *kind, char **save)
 {
 	struct plugstack_scan *scan = ctx;
-	char *line = NULL, dir[4096];
-	size_t cap = 0;
-	FILE *f;
-	int rc = 0;
+	char *plugin = strtok_r(NULL, " \t", save), *base;
 
-	if (depth > INCLUDE_DEPTH_MAX || !(f = fopen(path, "re"))) {
-		if (asprintf(why, "%s: %s", path, depth > INCLUDE_DEPTH_MAX ? "include nested too deep" :
-			     strerror(errno)) < 0)
-			*why = NULL;
-		return -1;
+	if (!plugin)
+		return;
+	base = strrchr(plugin, '/');
+	if (strcmp(base ? base + 1 : plugin, "berth.so") == 0) {
+		scan->found = true;
+		scan->optional = strcasecmp(kind, "optional") == 0;
 	}
-	dir_of(path, dir, sizeof(dir));
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		char *save = NULL, *kind, *plugin, *base;
-
-		strip_comment(line);
-		if (!(kind = strtok_r(line, " \t", &save)) || !(plugin = strtok_r(NULL, " \t", &save)))
-			continue;
-		if (strcasecmp(kind, "include") == 0) {
-			rc = read_matches(plugin, dir, depth, read_plugstack_file, scan, why);
-			continue;
-		}
-		base = strrchr(plugin, '/');
-		if (strcmp(base ? base + 1 : plugin, "berth.so") == 0) {
-			scan->found = true;
-			scan->optional = strcasecmp(kind, "optional") == 0;
-		}
-	}
-	free(line);
-	fclose(f);
-	return rc;
 }
 
 void check_plugstack(struct check_report *r, const struct check_slurm_conf *conf,
 		     const char *slurm_conf_path)
 {
 	struct plugstack_scan scan = { false, false };
+	const struct conf_reader reader = { &scan, plugstack_words };
 	char path[4200], *why = NULL;
 
 	if (conf->plugstack_config && *conf->plugstack_config) {
@@ -274,7 +266,7 @@ void check_plugstack(struct check_report *r, const struct check_slurm_conf *conf
 		dir_of(slurm_conf_path, dir, sizeof(dir));
 		snprintf(path, sizeof(path), "%s/plugstack.conf", dir);
 	}
-	if (read_plugstack_file(path, &scan, 0, &why) < 0)
+	if (read_conf_file(path, &reader, 0, &why) < 0)
 		check_line(r, CHECK_FAIL, "plugstack.conf", "%s: add `required <PluginDir>/berth.so` there",
 			   why ? why : path);
 	else if (!scan.found)
