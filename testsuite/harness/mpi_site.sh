@@ -80,18 +80,39 @@ mpi_site_build_image() {
 	echo "$digest"
 }
 
-# Prints the trixie image's digest, building it and the site prefixes if needed.
+# Whether LAB (default $LAB) holds a complete build whose stamp is $2
+# (any stamp if empty); prints its digest.
+mpi_site_built() {
+	local lab=$1 want=${2:-} digest
+	[ -z "$want" ] || [ "$(head -n1 "$lab/oci/mpi-site.stamp" 2>/dev/null)" = "$want" ] || return 1
+	digest=$(sed -n 2p "$lab/oci/mpi-site.stamp" 2>/dev/null) || return 1
+	[ -n "$digest" ] && [ -s "$lab/images/$digest.sqfs" ] && [ -s "$lab/images/$digest.json" ] &&
+		[ -s "$lab/site-mpi/debian12/lib/libmpich.so.12" ] && [ -s "$lab/site-mpi/trixie/lib/libmpich.so.12" ] ||
+		return 1
+	echo "$digest"
+}
+
+# Prints the trixie image's digest, building it and the site prefixes if
+# needed.  Without mmdebstrap (a release chroot) it prints what release.sh
+# put into this lab from the host's, or exits 77 when there is none.
 mpi_site() {
-	local stamp work digest bookworm t0
-	command -v mmdebstrap >/dev/null || die "mpi-site: needs mmdebstrap (install-deps.sh installs it on the host)"
+	local stamp work digest bookworm t0 from=${BERTH_MPI_IMAGE_FROM:-}
+	if ! command -v mmdebstrap >/dev/null; then
+		mpi_site_built "$LAB" && return 0
+		echo "mpi-site: needs mmdebstrap, which this system does not have, and nothing was built for it from the host (release.sh does)" >&2
+		exit 77
+	fi
 	stamp=$(mpi_site_stamp)
-	if [ "$(head -n1 "$LAB/oci/mpi-site.stamp" 2>/dev/null)" = "$stamp" ]; then
-		digest=$(sed -n 2p "$LAB/oci/mpi-site.stamp")
-		if [ -s "$LAB/images/$digest.sqfs" ] && [ -s "$LAB/site-mpi/debian12/lib/libmpich.so.12" ] &&
-			[ -s "$LAB/site-mpi/trixie/lib/libmpich.so.12" ]; then
-			echo "$digest"
-			return 0
-		fi
+	mpi_site_built "$LAB" "$stamp" && return 0
+	# the same build in another lab (release.sh: the host's, for a chroot's)
+	if [ -n "$from" ] && digest=$(mpi_site_built "$from" "$stamp"); then
+		mpi_image >/dev/null
+		cp "$from/images/$digest.json" "$from/images/$digest.sqfs" "$LAB/images/"
+		rm -rf --one-file-system "$LAB/site-mpi"
+		cp -a "$from/site-mpi" "$LAB/site-mpi"
+		cp "$from/oci/mpi-site.stamp" "$LAB/oci/mpi-site.stamp"
+		echo "$digest"
+		return 0
 	fi
 	bookworm=$(mpi_image)
 	t0=$(now_us)
