@@ -20,4 +20,5 @@ testsuite_unit_test_gw_http_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
 testsuite_unit_test_gw_http_LDADD = $(GATEWAY_UNIT_LIBS)
 endif
 
-EXTRA_DIST += testsuite/gateway/test_gatewayd_live.py testsuite/gateway/gatewayd.py
+EXTRA_DIST += testsuite/gateway/test_gatewayd_live.py testsuite/gateway/gatewayd.py \
+	testsuite/gateway/test_gatewayd_flood.py
