@@ -36,12 +36,13 @@ policy_kept() {
 		-e '^/var/lib/systemd(/deb-systemd-helper-(enabled|masked))?$' || true
 }
 
-ma=$(cd /usr/lib && ls -d -- */slurm-wlm | cut -d/ -f1)
-[ -n "$ma" ] && [ -d "/usr/lib/$ma/slurm-wlm" ] || fail "no Slurm plugin directory /usr/lib/*/slurm-wlm in the chroot"
+ma=
+for d in /usr/lib/*/slurm-wlm; do [ -d "$d" ] && ma=${d#/usr/lib/} && ma=${ma%/slurm-wlm}; done
+[ -n "$ma" ] || fail "no Slurm plugin directory /usr/lib/*/slurm-wlm in the chroot"
 plugindir=/usr/lib/$ma/slurm-wlm
 slurm_version=$(dpkg-query -W -f='${Version}' slurm-wlm-basic-plugins)
 debs=(./berth-slurm-plugins_*.deb ./berth-gatewayd_*.deb ./berth_*.deb)
-[ ${#debs[@]} = 3 ] && [ -f "${debs[0]}" ] && [ -f "${debs[1]}" ] && [ -f "${debs[2]}" ] ||
+{ [ ${#debs[@]} = 3 ] && [ -f "${debs[0]}" ] && [ -f "${debs[1]}" ] && [ -f "${debs[2]}" ]; } ||
 	fail "the three .debs are not in $PWD"
 # no daemon of the packages starts in here (there is no init anyway)
 printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -92,7 +93,7 @@ ok "berth-slurm-plugins depends on Slurm $up exactly: $dep"
 # the gateway's user, directories and configuration
 pw=$(getent passwd berth) || fail "no user berth"
 IFS=: read -r _ _ uid _ _ home shell <<<"$pw"
-[ "$uid" -lt 1000 ] && [ "$home" = /var/lib/berth ] && [ "$shell" = /usr/sbin/nologin ] ||
+{ [ "$uid" -lt 1000 ] && [ "$home" = /var/lib/berth ] && [ "$shell" = /usr/sbin/nologin ]; } ||
 	fail "user berth is not a system user with home /var/lib/berth, no shell: $pw"
 [ "$(stat -c '%U %a' /var/lib/berth/gateway)" = "berth 700" ] || fail "/var/lib/berth/gateway: $(stat -c '%U %a' /var/lib/berth/gateway)"
 [ "$(stat -c '%U %a' /var/lib/berth/images)" = "berth 755" ] || fail "/var/lib/berth/images: $(stat -c '%U %a' /var/lib/berth/images)"
@@ -136,7 +137,7 @@ ok "Lua 5.4 and 5.1: require(\"berth\"), berth.parse"
 # ---- remove, purge ------------------------------------------------------------
 apt-get remove -y -q berth berth-gatewayd berth-slurm-plugins >apt-remove.log 2>&1 ||
 	{ cat apt-remove.log >&2; fail "apt-get remove"; }
-[ ! -e /usr/bin/berth ] && [ ! -e /usr/sbin/berth-gatewayd ] && [ ! -e "$plugindir/berth.so" ] ||
+{ [ ! -e /usr/bin/berth ] && [ ! -e /usr/sbin/berth-gatewayd ] && [ ! -e "$plugindir/berth.so" ]; } ||
 	fail "apt-get remove left the programs or plugins"
 [ -f /etc/berth/berth-gateway.conf ] || fail "apt-get remove removed the configuration"
 ok "apt-get remove: programs gone, /etc/berth/berth-gateway.conf kept"

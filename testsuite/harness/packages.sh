@@ -84,6 +84,7 @@ cmd_dist() {
 	copy_sources "$OUT/src"
 	(cd "$OUT/src" && ./autogen.sh) >"$OUT/autogen.log" 2>&1 || log_fail "$OUT/autogen.log" "autogen.sh failed"
 	# the same flags as distcheck's own build (Makefile.am)
+	# shellcheck disable=SC2016 # configure's ${libdir}, expanded by make
 	(cd "$OUT/obj" && ../src/configure --quiet --disable-integration --disable-fuzzing \
 		--with-slurm-plugindir='${libdir}/slurm') >"$OUT/configure.log" 2>&1 ||
 		log_fail "$OUT/configure.log" "configure failed"
@@ -94,7 +95,7 @@ cmd_dist() {
 	BERTH_SKIP_REGISTRY_TESTS=1 make -C "$OUT/obj" -j"$JOBS" distcheck >"$log" 2>&1 ||
 		log_fail "$log" "make distcheck failed"
 	tarball=$OUT/obj/berth-$v.tar.gz
-	[ -f "$tarball" ] && grep -q "berth-$v archives ready for distribution" "$log" ||
+	{ [ -f "$tarball" ] && grep -q "berth-$v archives ready for distribution" "$log"; } ||
 		log_fail "$log" "make distcheck made no berth-$v.tar.gz"
 	# it really ran the unit tests (a distcheck with no tests passes as well)
 	grep -Eq '^# PASS: +[1-9]' "$log" || log_fail "$log" "make distcheck ran no test"
@@ -139,7 +140,7 @@ cmd_deb() {
 	lintian --fail-on error --display-info "$changes" "$OUT/deb/berth_$v.dsc" 2>&1 |
 		grep -v '^running with root privileges is not recommended!$' >"$lint" || rc=${PIPESTATUS[0]}
 	cat "$lint"
-	[ $rc = 0 ] || die "lintian: errors (exit $rc)"
+	[ "$rc" = 0 ] || die "lintian: errors (exit $rc)"
 	say "lintian: $(grep -c '^[EWI]: ' "$lint" || true) tags ($(grep -c '^E: ' "$lint" || true) errors, $(grep -c '^W: ' "$lint" || true) warnings)"
 	# the RPM spec parses, with the release's version
 	command -v rpmspec >/dev/null || die "rpmspec not found (install-deps.sh installs rpm)"
