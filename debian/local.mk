@@ -7,7 +7,6 @@ EXTRA_DIST += debian/changelog debian/control debian/copyright debian/rules \
 	debian/berth-slurm-plugins.examples \
 	debian/berth-gatewayd.install debian/berth-gatewayd.docs \
 	debian/berth-gatewayd.service debian/berth-gatewayd.postinst debian/berth-gatewayd.postrm \
-	debian/berth-gatewayd.lintian-overrides \
 	debian/berth.install debian/berth.docs
 
 # The packages' versions are the release's: `make dist` refuses a tarball
