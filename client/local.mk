@@ -35,6 +35,13 @@ testsuite_unit_test_gateway_client_auth_SOURCES = testsuite/unit/test_gateway_cl
 testsuite_unit_test_gateway_client_auth_CFLAGS = $(AM_CFLAGS) $(CLIENT_CPPFLAGS) $(CHECK_CFLAGS) $(JSONC_CFLAGS) \
 	-I$(top_srcdir)/helper
 testsuite_unit_test_gateway_client_auth_LDADD = $(CLIENT_LIBS) $(CHECK_LIBS) $(JSONC_LIBS)
+# berth check: slurm.conf and plugstack.conf as the admin wrote them
+check_PROGRAMS += testsuite/unit/test_preflight_slurm
+TESTS += testsuite/unit/test_preflight_slurm
+testsuite_unit_test_preflight_slurm_SOURCES = testsuite/unit/test_preflight_slurm.c \
+	helper/preflight_slurm.c helper/preflight_report.c helper/preflight.h testsuite/unit/unit.h
+testsuite_unit_test_preflight_slurm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/helper
+testsuite_unit_test_preflight_slurm_LDADD = $(CHECK_LIBS)
 endif
 endif
 

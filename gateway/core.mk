@@ -2,6 +2,7 @@
 # (gw_service.h).  Adds to gateway_libberth_gateway_la_SOURCES.
 gateway_libberth_gateway_la_SOURCES += \
 	gateway/gw_service.c gateway/gw_service.h gateway/gw_service_internal.h \
+	gateway/gw_metrics.c gateway/gw_metrics.h \
 	gateway/gw_service_pull.c gateway/gw_service_expire.c \
 	gateway/gw_store.c gateway/gw_store.h \
 	gateway/gw_worker.c gateway/gw_layers.c gateway/gw_layerset.c gateway/gw_access.c \

@@ -33,6 +33,8 @@ const struct berth_conf_key gw_config_schema[] = {
 	  "permission bits of proxy_socket (octal)" },
 	{ "proxy_connection_limit", BERTH_CONF_UINT, GWC(proxy_connection_limit), "256", 16, 1000000,
 	  "connections proxy_socket serves at once" },
+	{ "metrics_listen", BERTH_CONF_STRING, GWC(metrics_listen), "", 0, 0,
+	  "ADDR:PORT of GET /metrics (Prometheus text format, no authentication); empty: none" },
 	{ "munge_socket", BERTH_CONF_STRING, GWC(munge_socket), "", 0, 0,
 	  "munged socket to decode credentials with (empty: libmunge default)" },
 	{ "trusted_proxy_uids", BERTH_CONF_STRING, GWC(trusted_proxy_uids), "", 0, 0,
@@ -236,6 +238,9 @@ static int derive(const char *path, struct gw_config *cfg, struct berth_error *e
 	if (!*cfg->listen || !strrchr(cfg->listen, ':'))
 		return berth_error_set(err, EINVAL, "%s: listen: expected ADDR:PORT, got \"%s\"",
 				       path, cfg->listen);
+	if (*cfg->metrics_listen && !strrchr(cfg->metrics_listen, ':'))
+		return berth_error_set(err, EINVAL, "%s: metrics_listen: expected ADDR:PORT, got \"%s\"",
+				       path, cfg->metrics_listen);
 	if (parse_socket(path, cfg, err) < 0)
 		return -1;
 	if (cfg->header_timeout_ms < 1000 || cfg->body_timeout_ms < 1000)

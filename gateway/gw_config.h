@@ -26,6 +26,7 @@ struct gw_config {
 	char *proxy_socket;         /* UNIX socket for the trusted proxy, "" none */
 	char *proxy_socket_mode;    /* octal text, default "0660" */
 	unsigned proxy_connection_limit; /* default 256 */
+	char *metrics_listen;       /* "ADDR:PORT" of GET /metrics, "" none (default) */
 	char *munge_socket;         /* munged socket, "" = libmunge default */
 	char *trusted_proxy_uids;   /* comma list of uids/names, default "" */
 	char *admin_uids;           /* comma list, default "" (uid 0 always admin) */

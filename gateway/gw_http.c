@@ -43,6 +43,7 @@ struct gw_http {
 	struct MHD_Daemon *daemon;
 	struct MHD_Daemon *proxy;
 	struct gw_http_ctx ctx;
+	struct gw_log_ctx api_log, proxy_log;   /* counts each listener's refusals */
 	unsigned port;
 	bool socket_made;          /* cfg->proxy_socket is ours to remove */
 };
@@ -55,7 +56,7 @@ static unsigned seconds(uint64_t ms)
 }
 
 /* ---- listen address --------------------------------------------------- */
-static int parse_port(const char *text, unsigned *port, struct berth_error *err)
+static int parse_port(const char *key, const char *text, unsigned *port, struct berth_error *err)
 {
 	char quoted[BERTH_QUOTE_SIZE];
 	unsigned v = 0;
@@ -64,7 +65,7 @@ static int parse_port(const char *text, unsigned *port, struct berth_error *err)
 	for (p = text; *p >= '0' && *p <= '9' && v <= 65535; p++)
 		v = v * 10 + (unsigned)(*p - '0');
 	if (p == text || *p || v > 65535 || p - text > 5)
-		return berth_error_set(err, EINVAL, "listen: bad port \"%s\"",
+		return berth_error_set(err, EINVAL, "%s: bad port \"%s\"", key,
 				       berth_error_quote(quoted, text, strlen(text)));
 	*port = v;
 	return 0;
@@ -72,6 +73,12 @@ static int parse_port(const char *text, unsigned *port, struct berth_error *err)
 
 int gw_http_parse_listen(const char *text, struct sockaddr_storage *addr, socklen_t *len,
 			 struct berth_error *err)
+{
+	return gw_http_parse_address("listen", text, addr, len, err);
+}
+
+int gw_http_parse_address(const char *key, const char *text, struct sockaddr_storage *addr,
+			  socklen_t *len, struct berth_error *err)
 {
 	char host[INET6_ADDRSTRLEN + 2], quoted[BERTH_QUOTE_SIZE];
 	const char *colon, *start = text, *end;
@@ -94,7 +101,7 @@ int gw_http_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
 		goto bad;
 	memcpy(host, start, (size_t)(end - start));
 	host[end - start] = '\0';
-	if (parse_port(colon + 1, &port, err) < 0)
+	if (parse_port(key, colon + 1, &port, err) < 0)
 		return -1;
 	if (*text == '[') {
 		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)addr;
@@ -118,11 +125,36 @@ int gw_http_parse_listen(const char *text, struct sockaddr_storage *addr, sockle
 	return 0;
 bad:
 	return berth_error_set(err, EINVAL,
-			       "listen: expected IPV4:PORT, [IPV6]:PORT or *:PORT, got \"%s\"",
+			       "%s: expected IPV4:PORT, [IPV6]:PORT or *:PORT, got \"%s\"", key,
 			       berth_error_quote(quoted, text, strlen(text)));
 }
 
 /* ---- replies ---------------------------------------------------------- */
+/* Every reply of the API, once: its status, its error's kind, and for a
+ * lookup its answer and how long it took since the headers came in. */
+static void count_reply(struct gw_request *req)
+{
+	struct gw_metrics *m = req->metrics;
+	unsigned status = req->reply.status;
+	enum gw_lookup_result result;
+
+	if (!m || req->counted)
+		return;
+	req->counted = true;
+	GW_METRIC_ADD(m, n_http[gw_metrics_http_index(status)], 1);
+	if (status >= 400)
+		GW_METRIC_ADD(m, n_errors[gw_error_kind_http(status, req->reply.code)], 1);
+	if (!req->route || strcmp(req->route->path, "/api/v1/lookup"))
+		return;
+	if (status == 200)
+		result = req->lookup_result;
+	else
+		result = status == 404 ? GW_LOOKUP_NOT_FOUND : GW_LOOKUP_REFUSED;
+	GW_METRIC_ADD(m, n_lookup_results[result], 1);
+	gw_histogram_observe(&m->lookup_seconds, &gw_hist_lookup_seconds,
+			     gw_metrics_elapsed_us(&req->started));
+}
+
 static enum MHD_Result send_reply(struct gw_request *req, const char *allow)
 {
 	struct gw_reply *reply = &req->reply;
@@ -133,6 +165,7 @@ static enum MHD_Result send_reply(struct gw_request *req, const char *allow)
 
 	if (!reply->status || !reply->body)
 		gw_reply_error(reply, 500, "internal error: no reply");
+	count_reply(req);
 	len = reply->body ? strlen(reply->body) : 0;
 	/* one JSON line: the body plus "\n" */
 	text = malloc(len + 2);
@@ -216,6 +249,7 @@ static struct gw_request *request_new(struct gw_http_ctx *ctx, struct MHD_Connec
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &req->started);
 	req->conn = conn;
+	req->metrics = gw_service_metrics(ctx->svc);
 	berth_error_quote(req->what, method, strlen(method));
 	n = strlen(req->what);
 	snprintf(req->what + n, sizeof(req->what) - n, " ");
@@ -372,14 +406,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
-__attribute__((format(printf, 2, 0)))
-static void mhd_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd tells of a connection it closed at once because of a
+ * connection limit (the total or the per-address one) only in its log. */
+#define MHD_LIMIT_MESSAGE "Server reached connection limit"
+
+void gw_http_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	struct gw_log_ctx *lc = cls;
 	char line[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	if (lc && lc->metrics && !strncmp(line, MHD_LIMIT_MESSAGE, strlen(MHD_LIMIT_MESSAGE)))
+		GW_METRIC_ADD(lc->metrics, n_refused[lc->listener], 1);
 	n = strlen(line);
 	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 		line[--n] = '\0';
@@ -443,7 +482,7 @@ static int start_proxy(struct gw_http *http, unsigned flags, struct berth_error 
 		return -1;
 	http->socket_made = true;
 	http->proxy = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &http->ctx,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, gw_http_mhd_log, &http->proxy_log,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, seconds(cfg->header_timeout_ms),
@@ -477,8 +516,8 @@ static void raise_fd_limit(const struct gw_config *cfg)
 /* The TCP listening socket, made here rather than by libmicrohttpd: the
  * error is the bind's own (MHD 1.0 reports EBADF for a port in use), and
  * the port is known when the config asked for port 0. */
-static int open_listener(const struct sockaddr_storage *addr, socklen_t len, const char *listen_text,
-			 unsigned *port, struct berth_error *err)
+int gw_http_open_listener(const struct sockaddr_storage *addr, socklen_t len, const char *listen_text,
+			  unsigned *port, struct berth_error *err)
 {
 	int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), on = 1;
 	struct sockaddr_storage bound;
@@ -520,13 +559,15 @@ struct gw_http *gw_http_start(const struct gw_config *cfg, struct gw_service *sv
 	}
 	http->ctx.cfg = cfg;
 	http->ctx.svc = svc;
+	http->api_log = (struct gw_log_ctx){ gw_service_metrics(svc), GW_LISTENER_API };
+	http->proxy_log = (struct gw_log_ctx){ gw_service_metrics(svc), GW_LISTENER_PROXY };
 	raise_fd_limit(cfg);
-	if ((fd = open_listener(&addr, len, cfg->listen, &http->port, err)) < 0) {
+	if ((fd = gw_http_open_listener(&addr, len, cfg->listen, &http->port, err)) < 0) {
 		free(http);
 		return NULL;
 	}
 	http->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &http->ctx,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_EXTERNAL_LOGGER, gw_http_mhd_log, &http->api_log,
 		MHD_OPTION_LISTEN_SOCKET, fd,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, seconds(cfg->header_timeout_ms),

@@ -30,6 +30,10 @@ void gw_http_stop(struct gw_http *http);
 int gw_http_parse_listen(const char *text, struct sockaddr_storage *addr, socklen_t *len,
 			 struct berth_error *err);
 
+/* The same for another key of berth-gateway.conf (named in errors). */
+int gw_http_parse_address(const char *key, const char *text, struct sockaddr_storage *addr,
+			  socklen_t *len, struct berth_error *err);
+
 /* HTTP status for an error code of gw_service.h. */
 unsigned gw_http_status_for_error(int code);
 

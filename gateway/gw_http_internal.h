@@ -6,6 +6,7 @@
 #define BERTH_GW_HTTP_INTERNAL_H_
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 
 #include "gw_auth.h"
 #include "gw_http.h"
+#include "gw_metrics.h"
 
 #define GW_JSON_BODY_MAX  (64 * 1024)   /* larger JSON requests: 413 */
 #define GW_LIST_NAMES_MAX 256           /* users/groups of one pull */
@@ -42,6 +44,7 @@ struct gw_reply {
 	unsigned status;           /* 0: none yet */
 	char *body;                /* malloc'd JSON text */
 	char message[BERTH_ERROR_MSG_MAX];  /* error replies: for the log */
+	int code;                  /* gw_service.h error code of the reply, 0 none */
 };
 
 /* One request (MHD's per-connection pointer). */
@@ -65,12 +68,28 @@ struct gw_request {
 	char upload_path[PATH_MAX];  /* "" once handed to gw_import */
 	struct berth_image_ref ref;  /* import: from the query */
 	struct gw_reply reply;
+	struct gw_metrics *metrics;  /* the service's counters */
+	bool counted;              /* its reply is in them */
+	enum gw_lookup_result lookup_result;  /* a lookup answered 200 */
 };
 
 struct gw_http_ctx {
 	const struct gw_config *cfg;
 	struct gw_service *svc;
 };
+
+/* MHD's logger (cls: a struct gw_log_ctx, or NULL): logged at verbose
+ * level; a connection closed on a connection limit is counted. */
+struct gw_log_ctx {
+	struct gw_metrics *metrics;
+	enum gw_listener listener;
+};
+__attribute__((format(printf, 2, 0)))
+void gw_http_mhd_log(void *cls, const char *fmt, va_list ap);
+/* A listening TCP socket on addr (*port: the port bound); listen_text names
+ * it in errors. */
+int gw_http_open_listener(const struct sockaddr_storage *addr, socklen_t len, const char *listen_text,
+			  unsigned *port, struct berth_error *err);
 
 /* routes (gw_http_routes.c) */
 const struct gw_route *gw_http_find_route(const char *url);

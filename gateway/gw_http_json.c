@@ -31,6 +31,7 @@ void gw_reply_error(struct gw_reply *reply, unsigned status, const char *message
 
 	snprintf(reply->message, sizeof(reply->message), "%s", message);
 	berth_error_sanitize(reply->message);
+	reply->code = 0;
 	if (obj)
 		json_object_object_add(obj, "error", json_object_new_string(reply->message));
 	gw_reply_json(reply, status, obj);
@@ -40,6 +41,7 @@ void gw_reply_service_error(struct gw_reply *reply, const struct berth_error *er
 {
 	gw_reply_error(reply, gw_http_status_for_error(err->code),
 		       err->msg[0] ? err->msg : "internal error");
+	reply->code = err->code;
 }
 
 unsigned gw_http_status_for_error(int code)

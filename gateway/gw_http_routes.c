@@ -80,6 +80,9 @@ static void handle_lookup(struct gw_http_ctx *ctx, struct gw_request *req)
 		gw_reply_service_error(&req->reply, &err);
 		return;
 	}
+	req->lookup_result = rec.status == GW_STATUS_READY ? GW_LOOKUP_READY :
+			     rec.status == GW_STATUS_FAILURE || rec.status == GW_STATUS_EXPIRED ?
+			     GW_LOOKUP_FAILED : GW_LOOKUP_IN_PROGRESS;
 	gw_reply_json(&req->reply, 200, gw_json_record(&rec));
 }
 

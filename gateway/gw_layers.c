@@ -78,6 +78,7 @@ static int sink_write(void *arg, const void *data, size_t len)
 	const char *p = data;
 	bool stop;
 
+	GW_COUNT_ADD(f->svc, n_download_bytes, len);
 	pthread_mutex_lock(&f->svc->lock);
 	stop = f->svc->stopping;
 	f->job->progress.bytes_done += len;
@@ -198,6 +199,8 @@ static int cache_layer(struct gw_layer_fetch *f, size_t i, struct berth_error *e
 
 	snprintf(path, sizeof(path), "%s/%s", svc->layers_dir, d->digest);
 	pthread_mutex_lock(&svc->lock);
+	if (fetching_index(svc, d->digest) >= 0)
+		GW_COUNT(svc, n_layer_joins);   /* single-flight: another pull downloads it */
 	while (fetching_index(svc, d->digest) >= 0)
 		pthread_cond_wait(&svc->fetch_cond, &svc->lock);
 	if (cache_hit(svc, f->job, d, path)) {

@@ -101,6 +101,8 @@ static int converting_index(const struct gw_service *svc, const char *key)
 int gw_layerset_claim(struct gw_service *svc, const char *key, struct berth_error *err)
 {
 	pthread_mutex_lock(&svc->lock);
+	if (converting_index(svc, key) >= 0)
+		GW_COUNT(svc, n_layerset_joins);   /* single-flight: another pull converts it */
 	while (!svc->stopping && converting_index(svc, key) >= 0)
 		pthread_cond_wait(&svc->layerset_cond, &svc->lock);
 	if (svc->stopping) {

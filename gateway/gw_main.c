@@ -26,6 +26,7 @@
 #include "berth_log.h"
 #include "gw_config.h"
 #include "gw_http.h"
+#include "gw_metrics.h"
 #include "gw_service.h"
 #include "gw_waiting.h"
 
@@ -229,6 +230,7 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 	struct gw_service *svc = NULL;
 	struct gw_waiting *waiting = NULL;
 	struct gw_http *http = NULL;
+	struct gw_metrics_http *metrics = NULL;
 	sigset_t signals;
 	int report = -1, parent_status, pid_fd = -1, sig;
 
@@ -263,15 +265,22 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 	http = gw_http_start(cfg, svc, &err);
 	if (!http)
 		goto failed;
+	metrics = gw_metrics_http_start(cfg, svc, &err);
+	if (!metrics && err.code)
+		goto failed;
 	berth_info("berth-gatewayd %s: listening on %s (port %u), %u http threads, %u workers, images in %s",
 		   PACKAGE_VERSION, cfg->listen, gw_http_port(http), cfg->http_threads, cfg->workers,
 		   cfg->image_dir);
 	if (*cfg->proxy_socket)
 		berth_info("trusted proxy socket %s (mode %04o)", cfg->proxy_socket,
 			   (unsigned)cfg->proxy_socket_perm);
+	if (metrics)
+		berth_info("metrics on %s (port %u): GET /metrics", cfg->metrics_listen,
+			   gw_metrics_http_port(metrics));
 	report_start(&report, NULL);
 	sig = wait_for_stop(&signals, cfg);
 	berth_info("signal %d: stopping", sig);
+	gw_metrics_http_stop(metrics);
 	gw_http_stop(http);
 	gw_waiting_stop(waiting);
 	gw_service_destroy(svc);
@@ -285,6 +294,7 @@ static int run(const struct options *opt, const struct gw_config *cfg)
 failed:
 	berth_err("%s", err.msg);
 	report_start(&report, err.msg);
+	gw_metrics_http_stop(metrics);
 	gw_http_stop(http);
 	gw_waiting_stop(waiting);
 	if (svc)
@@ -356,15 +366,18 @@ int main(int argc, char **argv)
 	if (rc)
 		return rc > 0 ? EXIT_SUCCESS : 2;
 	if (gw_config_load(opt.config, &cfg, &err) < 0 ||
-	    gw_http_parse_listen(cfg.listen, &addr, &len, &err) < 0) {
+	    gw_http_parse_listen(cfg.listen, &addr, &len, &err) < 0 ||
+	    (*cfg.metrics_listen &&
+	     gw_http_parse_address("metrics_listen", cfg.metrics_listen, &addr, &len, &err) < 0)) {
 		fprintf(stderr, "berth-gatewayd: %s\n", err.msg);
 		if (cfg.listen)
 			gw_config_free(&cfg);
 		return EXIT_FAILURE;
 	}
 	if (opt.check_only) {
-		printf("%s: ok (listen %s, image_dir %s, state_dir %s)\n", opt.config, cfg.listen,
-		       cfg.image_dir, cfg.state_dir);
+		printf("%s: ok (listen %s, image_dir %s, state_dir %s%s%s)\n", opt.config, cfg.listen,
+		       cfg.image_dir, cfg.state_dir, *cfg.metrics_listen ? ", metrics_listen " : "",
+		       cfg.metrics_listen);
 		gw_config_free(&cfg);
 		return EXIT_SUCCESS;
 	}

@@ -203,6 +203,7 @@ struct gw_service *gw_service_create(const struct gw_config *cfg, struct berth_e
 		return NULL;
 	}
 	svc->cfg = cfg;
+	svc->start_time = gw_now();
 	pthread_mutex_init(&svc->lock, NULL);
 	pthread_cond_init(&svc->work_cond, NULL);
 	pthread_cond_init(&svc->fetch_cond, NULL);
@@ -290,16 +291,42 @@ const char *gw_service_tmp_dir(const struct gw_service *svc)
 
 void gw_get_counters(struct gw_service *svc, struct gw_counters *out)
 {
+	struct gw_metrics m;
+
+	gw_metrics_snapshot(&svc->metrics, &m);
 	memset(out, 0, sizeof(*out));
-	out->lookups = __atomic_load_n(&svc->n_lookups, __ATOMIC_RELAXED);
-	out->pulls = __atomic_load_n(&svc->n_pulls, __ATOMIC_RELAXED);
-	out->manifest_fetches = __atomic_load_n(&svc->n_manifest_fetches, __ATOMIC_RELAXED);
-	out->blob_downloads = __atomic_load_n(&svc->n_blob_downloads, __ATOMIC_RELAXED);
-	out->layer_cache_hits = __atomic_load_n(&svc->n_cache_hits, __ATOMIC_RELAXED);
-	out->conversions = __atomic_load_n(&svc->n_conversions, __ATOMIC_RELAXED);
-	out->failures = __atomic_load_n(&svc->n_failures, __ATOMIC_RELAXED);
-	out->layerset_links = __atomic_load_n(&svc->n_layerset_links, __ATOMIC_RELAXED);
-	out->layerset_copies = __atomic_load_n(&svc->n_layerset_copies, __ATOMIC_RELAXED);
+	out->lookups = m.n_lookups;
+	out->pulls = m.n_pulls;
+	out->manifest_fetches = m.n_manifest_fetches;
+	out->blob_downloads = m.n_blob_downloads;
+	out->layer_cache_hits = m.n_cache_hits;
+	out->conversions = m.n_conversions;
+	out->failures = m.n_failures;
+	out->layerset_links = m.n_layerset_links;
+	out->layerset_copies = m.n_layerset_copies;
+	pthread_mutex_lock(&svc->lock);
+	out->workers = svc->nthreads;
+	out->queued = svc->queued;
+	out->active = svc->active;
+	pthread_mutex_unlock(&svc->lock);
+}
+
+struct gw_metrics *gw_service_metrics(struct gw_service *svc)
+{
+	return svc ? &svc->metrics : NULL;
+}
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+void gw_metrics_collect(struct gw_service *svc, struct gw_metrics_view *out)
+{
+	memset(out, 0, sizeof(*out));
+	gw_metrics_snapshot(&svc->metrics, &out->m);
+	out->digest_mismatches = registry_verify_failures();
+	out->start_time = svc->start_time;
+	out->version = PACKAGE_VERSION;
 	pthread_mutex_lock(&svc->lock);
 	out->workers = svc->nthreads;
 	out->queued = svc->queued;

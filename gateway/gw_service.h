@@ -147,6 +147,13 @@ int gw_autoexpire(struct gw_service *svc, const struct gw_caller *caller,
 
 void gw_get_counters(struct gw_service *svc, struct gw_counters *out);
 
+/* The service's counters, which the HTTP layer adds to (gw_metrics.h);
+ * NULL for a NULL svc. */
+struct gw_metrics *gw_service_metrics(struct gw_service *svc);
+/* Everything GET /metrics shows, copied now. */
+struct gw_metrics_view;
+void gw_metrics_collect(struct gw_service *svc, struct gw_metrics_view *out);
+
 /* The directory the HTTP layer stores import uploads in. */
 const char *gw_service_tmp_dir(const struct gw_service *svc);
 

@@ -20,9 +20,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "flatten.h"
 #include "gw_config.h"
+#include "gw_metrics.h"
 #include "gw_service.h"
 #include "gw_store.h"
 #include "registry.h"
@@ -49,6 +51,7 @@ struct gw_job {
 	char layerset[GW_LAYERSET_KEY_SIZE];  /* pull: the layer set it claimed, "" none */
 	enum gw_status status;
 	struct gw_progress progress;
+	struct timespec started;       /* CLOCK_MONOTONIC: a worker took it */
 };
 
 struct gw_service {
@@ -80,13 +83,15 @@ struct gw_service {
 	bool expire_running, expire_stop;
 	pthread_cond_t expire_cond;         /* CLOCK_MONOTONIC */
 
-	/* counters (atomic builtins) */
-	uint64_t n_lookups, n_pulls, n_manifest_fetches, n_blob_downloads;
-	uint64_t n_cache_hits, n_conversions, n_failures;
-	uint64_t n_layerset_links, n_layerset_copies;
+	/* every counter (atomic builtins, gw_metrics.h); the start time */
+	struct gw_metrics metrics;
+	int64_t start_time;
 };
 
-#define GW_COUNT(svc, field) __atomic_add_fetch(&(svc)->field, 1, __ATOMIC_RELAXED)
+#define GW_COUNT(svc, field) GW_METRIC_ADD(&(svc)->metrics, field, 1)
+#define GW_COUNT_ADD(svc, field, n) GW_METRIC_ADD(&(svc)->metrics, field, n)
+#define GW_OBSERVE(svc, hist, spec, value) \
+	gw_histogram_observe(&(svc)->metrics.hist, &(spec), (value))
 
 int64_t gw_now(void);
 

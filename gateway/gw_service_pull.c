@@ -183,6 +183,7 @@ static int pull_locked(struct gw_service *svc, struct pull_ctx *ctx, const struc
 		p.size = row.rec.size;
 	} else if (job) {
 		p.status = job->status;
+		GW_COUNT(svc, n_pull_joins);   /* single-flight: this digest is being pulled */
 	} else {
 		if (start_job(svc, ctx, ref, err) < 0)
 			return -1;

@@ -144,6 +144,8 @@ static bool cancel_job(struct gw_waiting *w, struct gw_slurm_job *job)
 		berth_err("waiting jobs: %s (retried)", err.msg);
 		return true;
 	}
+	if (!err.code)   /* ENOENT: gone by itself */
+		GW_COUNT(w->svc, n_waiting_cancelled);
 	berth_info("waiting jobs: job %u cancelled: its image failed", job->job_id);
 	return false;
 }
@@ -174,6 +176,7 @@ static bool handle_job(struct gw_waiting *w, struct gw_slurm_job *job)
 			return false;
 		if (failed)
 			return true;
+		GW_COUNT(w->svc, n_waiting_released);
 		berth_info("waiting jobs: job %u: image %s is READY: %s", job->job_id, digest,
 			   kind == BERTH_WAIT_HOLD ? "held by the user again" : "released");
 		return false;
@@ -219,13 +222,14 @@ void gw_waiting_round(struct gw_waiting *w, bool do_scan)
 		else
 			drop_job(w, i);
 	}
+	GW_METRIC_SET(&w->svc->metrics, waiting_jobs, w->njobs);
 }
 
 /* Scan now?  At start, after pulls (a job may be on its way), while jobs
  * wait (cheap: "no change" answers), and every rescan_ms. */
 static bool scan_due(struct gw_waiting *w, uint64_t now)
 {
-	uint64_t pulls = __atomic_load_n(&w->svc->n_pulls, __ATOMIC_RELAXED);
+	uint64_t pulls = __atomic_load_n(&w->svc->metrics.n_pulls, __ATOMIC_RELAXED);
 
 	if (pulls != w->seen_pulls) {
 		w->seen_pulls = pulls;
@@ -286,7 +290,7 @@ struct gw_waiting *gw_waiting_start(struct gw_service *svc, const struct gw_slur
 	w->ops = *ops;
 	w->opts.poll_ms = opts && opts->poll_ms ? opts->poll_ms : 500;
 	w->opts.rescan_ms = opts && opts->rescan_ms ? opts->rescan_ms : 30000;
-	w->seen_pulls = __atomic_load_n(&svc->n_pulls, __ATOMIC_RELAXED);
+	w->seen_pulls = __atomic_load_n(&svc->metrics.n_pulls, __ATOMIC_RELAXED);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

@@ -185,11 +185,17 @@ static int convert(struct gw_service *svc, const struct flatten_source *src, siz
 	const struct gw_config *cfg = svc->cfg;
 	struct flatten_options opts = { cfg->compressor, (int)cfg->compression_level,
 					(size_t)cfg->block_size, cfg->compress_workers, diff_ids };
+	struct flatten_stats stats;
+	struct timespec started;
 
+	memset(&stats, 0, sizeof(stats));
+	clock_gettime(CLOCK_MONOTONIC, &started);
 	gw_tmp_name(svc, cfg->image_dir, "convert", tmp, size);
-	if (flatten_layers_from(src, nlayers, tmp, &opts, NULL, err) < 0)
+	if (flatten_layers_from(src, nlayers, tmp, &opts, &stats, err) < 0)
 		return -1;
 	GW_COUNT(svc, n_conversions);
+	GW_COUNT_ADD(svc, n_squashfs_bytes, stats.bytes_out);
+	GW_OBSERVE(svc, conversion_seconds, gw_hist_job_seconds, gw_metrics_elapsed_us(&started));
 	return 0;
 }
 
@@ -405,6 +411,19 @@ static void finish_pending(struct gw_service *svc, const struct gw_job *job, boo
 				job->progress.bytes_total, err);
 }
 
+/* A job's end, ready or failed (not one cancelled by a stop). */
+static void count_job(struct gw_service *svc, const struct gw_job *job, bool ready)
+{
+	enum gw_job_result result = ready ? GW_RESULT_READY : GW_RESULT_FAILED;
+
+	if (job->kind == GW_JOB_IMPORT) {
+		GW_COUNT(svc, n_import_results[result]);
+		return;
+	}
+	GW_COUNT(svc, n_pull_results[result]);
+	GW_OBSERVE(svc, pull_seconds, gw_hist_job_seconds, gw_metrics_elapsed_us(&job->started));
+}
+
 static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struct berth_error *err)
 {
 	struct berth_error e = BERTH_ERROR_INIT;
@@ -418,10 +437,13 @@ static void finish_job(struct gw_service *svc, struct gw_job *job, int rc, struc
 	pthread_mutex_unlock(&svc->lock);
 	if (rc < 0 && !cancelled) {
 		GW_COUNT(svc, n_failures);
+		GW_COUNT(svc, n_errors[gw_error_kind_job(err->code)]);
 		berth_err("gateway: %s: %s", job->ref_text, err->msg);
 	} else if (rc == 0) {
 		berth_info("gateway: %s (%s) is ready", job->ref_text, job->digest);
 	}
+	if (!cancelled)
+		count_job(svc, job, rc == 0);
 	pthread_mutex_lock(&svc->lock);
 	for (struct gw_job **p = &svc->jobs; *p; p = &(*p)->next) {
 		if (*p == job) {
@@ -476,6 +498,7 @@ static void *worker_main(void *arg)
 		svc->queued--;
 		svc->active++;
 		pthread_mutex_unlock(&svc->lock);
+		clock_gettime(CLOCK_MONOTONIC, &job->started);
 		rc = job->kind == GW_JOB_IMPORT ? gw_import_run(svc, job, &err) : run_pull(svc, job, &err);
 		if (rc < 0 && err.code == 0)
 			berth_error_set(&err, EIO, "failed");

@@ -182,4 +182,8 @@ int registry_get_blob_json(struct registry_client *client, const struct berth_im
 			   const char *digest, int64_t expected_size, struct json_object **json,
 			   char **raw, size_t *raw_len, struct berth_error *err);
 
+/* Manifests and blobs refused by this process because their sha256 digest
+ * or their size did not match (every client; the gateway's metrics). */
+uint64_t registry_verify_failures(void);
+
 #endif

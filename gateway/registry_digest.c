@@ -154,11 +154,25 @@ int reg_digest_check(const char *what, const char *digest, struct berth_error *e
 	return 0;
 }
 
+static uint64_t verify_failures;
+
+void reg_count_verify_failure(void)
+{
+	__atomic_add_fetch(&verify_failures, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t registry_verify_failures(void)
+{
+	return __atomic_load_n(&verify_failures, __ATOMIC_RELAXED);
+}
+
 int reg_digest_verify(const char *what, const char *expected, const char *got,
 		      struct berth_error *err)
 {
-	if (strcmp(expected, got) != 0)
+	if (strcmp(expected, got) != 0) {
+		reg_count_verify_failure();
 		return berth_error_set(err, EBADMSG, "%s: digest mismatch (got %s)", what, got);
+	}
 	return 0;
 }
 
@@ -167,10 +181,12 @@ int reg_body_verify(struct reg_body *body, const char *what, const char *digest,
 {
 	char got[BERTH_DIGEST_LEN + 1];
 
-	if (body->expected_size >= 0 && body->received != (uint64_t)body->expected_size)
+	if (body->expected_size >= 0 && body->received != (uint64_t)body->expected_size) {
+		reg_count_verify_failure();
 		return berth_error_set(err, EBADMSG, "%s: size mismatch (got %llu bytes, expected %lld)",
 				       what, (unsigned long long)body->received,
 				       (long long)body->expected_size);
+	}
 	reg_body_digest(body, got);
 	return reg_digest_verify(what, digest, got, err);
 }

@@ -382,9 +382,11 @@ static int transport_error(struct transfer *t, CURLcode cc, struct berth_error *
 
 	if (body->too_big && body->max && (body->expected_size < 0 || body->expected_size > (int64_t)body->max))
 		return berth_error_set(err, EFBIG, "%s: larger than %zu bytes", what, body->max);
-	if (body->too_big)
+	if (body->too_big) {
+		reg_count_verify_failure();
 		return berth_error_set(err, EBADMSG, "%s: size mismatch (more than the expected %lld bytes)",
 				       what, (long long)body->expected_size);
+	}
 	if (body->sink_errno)
 		return berth_error_errno(err, body->sink_errno, "%s: cannot store the data", what);
 	if (t->error_body_too_long)

@@ -116,6 +116,8 @@ void reg_sha256_digest(const void *data, size_t len, char out[BERTH_DIGEST_LEN +
 /* digest must be "sha256:<64 lowercase hex>": EBADMSG "WHAT: invalid digest
  * "..."", or ENOTSUP for another algorithm. */
 int reg_digest_check(const char *what, const char *digest, struct berth_error *err);
+/* Count a digest or size mismatch (registry_verify_failures). */
+void reg_count_verify_failure(void);
 /* "WHAT: digest mismatch (got GOT)" unless they are equal. */
 int reg_digest_verify(const char *what, const char *expected, const char *got,
 		      struct berth_error *err);

@@ -1,7 +1,7 @@
 # gateway/server.mk: berth-gatewayd (HTTP API, munge auth, main).
 gateway_libberth_gateway_la_SOURCES += \
 	gateway/gw_http.c gateway/gw_http.h gateway/gw_http_internal.h \
-	gateway/gw_http_routes.c gateway/gw_http_json.c \
+	gateway/gw_http_routes.c gateway/gw_http_json.c gateway/gw_metrics_http.c \
 	gateway/gw_auth.c gateway/gw_auth.h
 
 sbin_PROGRAMS += gateway/berth-gatewayd
@@ -20,5 +20,15 @@ testsuite_unit_test_gw_http_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
 testsuite_unit_test_gw_http_LDADD = $(GATEWAY_UNIT_LIBS)
 endif
 
+# The metrics: the text renderer (format, escaping, histograms) and the
+# metrics listener on a free port.
+if HAVE_CHECK
+check_PROGRAMS += testsuite/unit/test_gw_metrics
+TESTS += testsuite/unit/test_gw_metrics
+testsuite_unit_test_gw_metrics_SOURCES = testsuite/unit/test_gw_metrics.c testsuite/unit/unit.h
+testsuite_unit_test_gw_metrics_CFLAGS = $(GATEWAY_UNIT_CFLAGS)
+testsuite_unit_test_gw_metrics_LDADD = $(GATEWAY_UNIT_LIBS)
+endif
+
 EXTRA_DIST += testsuite/gateway/test_gatewayd_live.py testsuite/gateway/gatewayd.py \
-	testsuite/gateway/test_gatewayd_flood.py
+	testsuite/gateway/test_gatewayd_flood.py testsuite/gateway/test_gatewayd_metrics.py

@@ -26,6 +26,8 @@ static const char usage_text[] =
 	"  import [--no-wait] FILE IMAGE\n"
 	"                          upload a docker save / OCI tar as docker:localhost/NAME:TAG\n"
 	"  expire IMAGE | --unused remove an image (admins)\n"
+	"  check [--role=node|login]\n"
+	"                          pre-flight check of this host's setup (admins)\n"
 	"\n"
 	"The gateway is --gateway, else $BERTH_GATEWAY, else gateway_url in berth.conf\n"
 	"(--config, else $BERTH_CONF, else beside $SLURM_CONF, else " BERTH_DEFAULT_CONF ").\n"
@@ -121,6 +123,7 @@ static const struct {
 	{ "logout", cmd_logout },
 	{ "import", cmd_import },
 	{ "expire", cmd_expire },
+	{ "check", cmd_check },
 };
 
 int main(int argc, char **argv)

@@ -56,6 +56,7 @@ int cmd_lookup(struct helper *h, int argc, char **argv);
 int cmd_expire(struct helper *h, int argc, char **argv);
 int cmd_login(struct helper *h, int argc, char **argv);
 int cmd_logout(struct helper *h, int argc, char **argv);
+int cmd_check(struct helper *h, int argc, char **argv);
 
 /* Follow a pull/import until READY or FAILURE (progress on a TTY). */
 int helper_wait(struct helper *h, const struct berth_gateway_image *first);

@@ -31,6 +31,20 @@ static uint64_t timeout_ms(const struct berth_config *cfg)
 	return cfg->lookup_timeout_ms ? cfg->lookup_timeout_ms : 2000;
 }
 
+/* The pull request on behalf of uid, in what is left of lookup_timeout
+ * since started_ms; -1 when too little is left for a pull. */
+static int pull_opts(const struct js_pin_ctx *ctx, uid_t uid, uint64_t started_ms,
+		     struct berth_gateway_opts *opts)
+{
+	uint64_t elapsed = js_now_ms() - started_ms, limit = timeout_ms(ctx->cfg);
+
+	if (elapsed + JS_PULL_MIN_MS > limit)
+		return -1;
+	*opts = (struct berth_gateway_opts){ ctx->cfg->gateway_url, (long)(limit - elapsed),
+					     ctx->munge_socket, true, uid, ctx->cfg->gateway_socket };
+	return 0;
+}
+
 /* auto_pull after an ENOENT lookup: 0 with out->digest if the pull found
  * the image READY; -1 with the message to show otherwise (err keeps the
  * lookup's message when the pull itself fails). */
@@ -38,16 +52,13 @@ static int auto_pull(const struct js_pin_ctx *ctx, const char *request_text,
 		     const char *canonical, uid_t uid, uint64_t started_ms, struct js_pinned *out,
 		     struct berth_error *err)
 {
-	uint64_t elapsed = js_now_ms() - started_ms, limit = timeout_ms(ctx->cfg);
-	struct berth_gateway_opts opts = { ctx->cfg->gateway_url, 0, ctx->munge_socket, true, uid,
-					   ctx->cfg->gateway_socket };
+	struct berth_gateway_opts opts;
 	struct berth_gateway_image image;
 	struct berth_error pull_err = BERTH_ERROR_INIT;
 	bool accepted = false;
 
-	if (elapsed + JS_PULL_MIN_MS > limit)
+	if (pull_opts(ctx, uid, started_ms, &opts) < 0)
 		return -1;
-	opts.timeout_ms = (long)(limit - elapsed);
 	if (berth_gateway_pull(&opts, canonical, NULL, NULL, NULL, &image, &accepted, &pull_err) < 0) {
 		char lookup_msg[BERTH_ERROR_MSG_MAX];
 
@@ -83,15 +94,12 @@ static int wait_pull(const struct js_pin_ctx *ctx, const char *request_text,
 		     const char *canonical, uid_t uid, uint64_t started_ms, struct js_pinned *out,
 		     struct berth_error *err)
 {
-	uint64_t elapsed = js_now_ms() - started_ms, limit = timeout_ms(ctx->cfg);
-	struct berth_gateway_opts opts = { ctx->cfg->gateway_url, 0, ctx->munge_socket, true, uid,
-					   ctx->cfg->gateway_socket };
+	struct berth_gateway_opts opts;
 	struct berth_gateway_image image;
 	bool accepted = false;
 
-	if (elapsed + JS_PULL_MIN_MS > limit)
+	if (pull_opts(ctx, uid, started_ms, &opts) < 0)
 		return -1;   /* err keeps the lookup's message */
-	opts.timeout_ms = (long)(limit - elapsed);
 	if (berth_gateway_pull(&opts, canonical, NULL, NULL, NULL, &image, &accepted, err) < 0)
 		return berth_error_prefix(err, "image %s: cannot pull it", request_text);
 	if (!berth_digest_valid(image.digest) || strcmp(image.status, "FAILURE") == 0 ||

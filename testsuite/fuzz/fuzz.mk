@@ -57,7 +57,8 @@ FUZZ_GATEWAY_DEPS = $(FUZZ_DEPS) $(top_srcdir)/gateway/registry.h \
 	$(top_srcdir)/gateway/registry_internal.h $(top_srcdir)/gateway/flatten.h \
 	$(top_srcdir)/gateway/flatten_internal.h $(top_srcdir)/gateway/gw_http.h \
 	$(top_srcdir)/gateway/gw_http_internal.h $(top_srcdir)/gateway/gw_auth.h \
-	$(top_srcdir)/gateway/gw_config.h $(top_srcdir)/gateway/gw_service.h
+	$(top_srcdir)/gateway/gw_config.h $(top_srcdir)/gateway/gw_service.h \
+	$(top_srcdir)/gateway/gw_metrics.h
 FUZZ_GATEWAY_CFLAGS = $(LIBCURL_CFLAGS) $(LIBARCHIVE_CFLAGS) $(LIBSQUASHFS_CFLAGS) \
 	$(MHD_CFLAGS) $(LIBCRYPTO_CFLAGS) $(MUNGE_CFLAGS) $(ISAL_CFLAGS)
 

@@ -14,6 +14,8 @@
 #   cluster.sh restart-slurmd NODE  stop NODE's slurmd (jobs keep running) and start it again
 #   cluster.sh restart-slurmctld    stop slurmctld and start it again on its saved state
 #   cluster.sh restart-gateway      stop berth-gatewayd and start it again on its state
+#   cluster.sh stop-registry        stop the registry (a registry gone mid-pull)
+#   cluster.sh start-registry       start it again on its storage
 #
 # Environment: BERTH_LAB (default /var/tmp/berth-lab), BERTH_BUILDDIR (build
 # tree; default the source tree), BERTH_LAB_PLUGINS=0 (run without the berth
@@ -38,7 +40,7 @@ set -euo pipefail
 DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry gateway)
 
 usage() {
-	sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,23s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -225,6 +227,21 @@ cmd_restart_gateway() {
 	restart_gateway
 }
 
+cmd_stop_registry() {
+	need_root stop-registry
+	take_lock
+	recorded_pid registry >/dev/null || die "the registry is not running"
+	stop_recorded registry
+	! recorded_pid registry >/dev/null || die "the registry did not stop"
+}
+
+cmd_start_registry() {
+	need_root start-registry
+	take_lock
+	! recorded_pid registry >/dev/null || die "the registry is running already"
+	start_registry
+}
+
 main() {
 	[ $# -ge 1 ] || usage
 	local cmd=$1
@@ -242,8 +259,10 @@ main() {
 	restart-slurmd) cmd_restart_slurmd "$@" ;;
 	restart-slurmctld) cmd_restart_slurmctld ;;
 	restart-gateway) cmd_restart_gateway ;;
+	stop-registry) cmd_stop_registry ;;
+	start-registry) cmd_start_registry ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$cmd' (start stop status env run-as sqfs restart-slurmd)" ;;
+	*) die "unknown command '$cmd' (see cluster.sh --help)" ;;
 	esac
 }
 

@@ -34,6 +34,8 @@ write_gateway_config() {
 		http_threads = 4
 		workers = 2
 		log_level = verbose
+		# the tests' 1 GiB images: downloaded layers are not kept for long
+		layer_cache_max = 2G
 		# jobs held for an image (berth.conf auto_pull = wait): released by the
 		# gateway, which is a Slurm admin in the lab (accounting.sh)
 		release_waiting_jobs = $([ "$ACCOUNTING" = 1 ] && echo yes || echo no)

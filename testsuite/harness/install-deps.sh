@@ -23,6 +23,8 @@ PKGS=(
 	docker-registry skopeo umoci python3 python3-pytest curl shellcheck bc
 	# registry client tests: bcrypt htpasswd files for docker-registry
 	apache2-utils openssl
+	# gateway metrics tests: the Prometheus client's parser of the text format
+	python3-prometheus-client
 	# srun --mpi=pmix: Slurm's mpi/pmix plugin loads libpmix.so (the -dev link)
 	libpmix-dev
 	# the per-job sshd (enable_sshd=1) runs the host's sshd and ssh in the containers

@@ -21,9 +21,11 @@ REGISTRY=127.0.0.1:15000
 SUBNET=10.77.0                 # bridge .1, nodes .11 .12 .13; nothing is routed
 SLURM_PLUGINDIR=/usr/lib/x86_64-linux-gnu/slurm-wlm
 SLURM_CONF=$LAB/etc/slurm.conf
-# What ordinary users run from the build - berth.so in their sbatch/srun, the
-# gateway as its own user, the helper - is copied here at start (stage_build),
-# so a build tree under a directory only root can enter (/root) works too.
+# What the lab runs - berth.so in users' sbatch/srun, the other plugins, the
+# gateway as its own user, the helper - is installed here at start with
+# `make install DESTDIR=` (stage_build): the installed layout is what is
+# tested, and a build tree under a directory only root can enter (/root)
+# works too.
 STAGE=$LAB/build
 GATEWAY_BIN=$STAGE/berth-gatewayd
 RUN=$LAB/run
@@ -261,13 +263,38 @@ check_plugins() {
 	done
 }
 
+# make in the build tree, with its generated Makefile (not the source tree's
+# GNUmakefile) and none of a calling make's flags or variables.
+build_make() {
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory -C "$BUILDDIR" -f Makefile "$@"
+}
+
+# A directory variable of the build's Makefile, expanded (bindir, ...).
+build_dir_var() {
+	printf 'berth-print-var:\n\t@echo $(%s)\n' "$1" | build_make -s -f - berth-print-var
+}
+
+# The lab runs what `make install` installs (DESTDIR=$STAGE/root), not the
+# build tree: the plugins Slurm loads, the gateway, the helper.  $STAGE/plugins,
+# $STAGE/berth-gatewayd and $STAGE/berth point into that tree.  A build that
+# could not install (release.sh smoke of a release that does not build) runs
+# without berth's plugins, with copies of what did build.
 stage_build() {
-	local f
+	local f root=$STAGE/root
 	rm -rf --one-file-system "$STAGE"
-	install -d -m 0755 "$STAGE" "$STAGE/plugins"
-	if [ "$PLUGINS" = 1 ]; then
-		for f in "$BUILDDIR"/plugins/.libs/*.so; do install -m 0755 "$f" "$STAGE/plugins/"; done
+	install -d -m 0755 "$STAGE"
+	if build_make install DESTDIR="$root" >"$LAB/log/install.log" 2>&1; then
+		ln -s "root$(build_dir_var slurmplugindir)" "$STAGE/plugins"
+		ln -s "root$(build_dir_var sbindir)/berth-gatewayd" "$STAGE/berth-gatewayd"
+		ln -s "root$(build_dir_var bindir)/berth" "$STAGE/berth"
+		return 0
 	fi
+	if [ "$PLUGINS" = 1 ]; then
+		log_tail "$LAB/log/install.log"
+		die "make install DESTDIR=$root failed in $BUILDDIR"
+	fi
+	warn "make install failed (log: $LAB/log/install.log): copies of what was built"
+	install -d -m 0755 "$STAGE/plugins"
 	for f in gateway/berth-gatewayd helper/berth; do
 		[ ! -x "$BUILDDIR/$f" ] || install -m 0755 "$BUILDDIR/$f" "$STAGE/${f#*/}"
 	done

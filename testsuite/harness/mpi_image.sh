@@ -28,14 +28,35 @@ mpi_image_stamp() {
 	} | sha256sum | cut -c1-64
 }
 
-# Prints the image's digest (sha256:...), building it if needed.
+# Prints the image's digest (sha256:...), building it if needed.  Without
+# mmdebstrap (a release chroot) it prints the image release.sh built from the
+# host into this lab (mpi_image_for_chroot), or exits 77 when there is none.
 mpi_image() {
 	local stamp mirror work digest t0
-	command -v mmdebstrap >/dev/null || die "mpi-image: needs mmdebstrap (install-deps.sh installs it on the host)"
+	if ! command -v mmdebstrap >/dev/null; then
+		digest=$(sed -n 2p "$LAB/oci/mpi.stamp" 2>/dev/null || true)
+		if [ -n "$digest" ] && [ -s "$LAB/images/$digest.sqfs" ] && [ -s "$LAB/images/$digest.json" ]; then
+			echo "$digest"
+			return 0
+		fi
+		echo "mpi-image: needs mmdebstrap, which this system does not have, and no image was built for it from the host (release.sh does)" >&2
+		exit 77
+	fi
 	stamp=$(mpi_image_stamp)
 	if [ "$(cat "$LAB/oci/mpi.stamp" 2>/dev/null | head -n1)" = "$stamp" ]; then
 		digest=$(sed -n 2p "$LAB/oci/mpi.stamp")
 		if [ -s "$LAB/images/$digest.sqfs" ] && [ -s "$LAB/images/$digest.json" ]; then
+			echo "$digest"
+			return 0
+		fi
+	fi
+	# the same image in another lab (release.sh: the host's, for a chroot's)
+	local from=${BERTH_MPI_IMAGE_FROM:-}
+	if [ -n "$from" ] && [ "$(head -n1 "$from/oci/mpi.stamp" 2>/dev/null)" = "$stamp" ]; then
+		digest=$(sed -n 2p "$from/oci/mpi.stamp")
+		if [ -s "$from/images/$digest.sqfs" ] && [ -s "$from/images/$digest.json" ]; then
+			cp "$from/images/$digest.json" "$from/images/$digest.sqfs" "$LAB/images/"
+			cp "$from/oci/mpi.stamp" "$LAB/oci/mpi.stamp"
 			echo "$digest"
 			return 0
 		fi

@@ -105,6 +105,17 @@ setup() { # RELEASE CMD
 		die "Debian $SUITE now has Slurm $have, not $rel: update release_suite_map in $0"
 }
 
+# The MPI test image is Debian 12's MPI whatever the Slurm release, made with
+# mmdebstrap, which the chroots lack: build it on the host straight into the
+# lab the chroot's suite uses (kept there while its stamp holds), or copy the
+# host's suite's image when it is the same.
+mpi_image_for_chroot() {
+	command -v mmdebstrap >/dev/null || return 0
+	timed "MPI test image (host, for the $SUITE lab)" \
+		env BERTH_LAB="$ROOT/var/tmp/berth-check" BERTH_MPI_IMAGE_FROM=/var/tmp/berth-check \
+		"$HARNESS/cluster.sh" mpi-image
+}
+
 timed() { # WHAT CMD...
 	local what=$1 t0=$SECONDS rc=0
 	shift
@@ -160,6 +171,7 @@ cmd_check() {
 	local t0=$SECONDS
 	setup "$1" check
 	build strict
+	mpi_image_for_chroot
 	# before the session starts: it notes the host's lab then (a running one
 	# makes cluster.sh in the chroot refuse); run.sh sees the lock passed down
 	take_lock
@@ -173,6 +185,7 @@ cmd_integration() {
 	shift
 	setup "$rel" integration
 	build strict
+	mpi_image_for_chroot
 	take_lock
 	timed "integration suite in $SUITE" in_chroot env "BERTH_BUILDDIR=$COBJ" "BERTH_SRCDIR=$CSRC" \
 		"$CSRC/testsuite/integration/run.sh" "$@"

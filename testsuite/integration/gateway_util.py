@@ -127,6 +127,20 @@ def _upload_blob(repo, digest, path=None, data=None):
     assert status == 201, (status, body)
 
 
+_BIG_IMAGES = []   # (repo:tag, layer digest) of push_big's images
+
+
+def forget_big_images():
+    """Free what push_big's images hold: each is expired at the gateway (its
+    squashfs goes) and its random layer removed from the registry.  A 1 GiB
+    test image is otherwise kept until the lab is removed, three times
+    (registry, the gateway's layer cache, the image directory)."""
+    for repo_tag in {ref for ref, _ in _BIG_IMAGES}:   # the gateway's records are by tag
+        gw("root", "POST", "/api/v1/expire", {"ref": f"docker:{REGISTRY}/{repo_tag}"})
+    while _BIG_IMAGES:
+        drop_registry_blob(_BIG_IMAGES.pop()[1])
+
+
 def push_big(repo_tag, size_mb, marker="berth-wait-test"):
     """Push busybox plus one uncompressed layer of size_mb MiB of random
     data (/big/data) and /big/marker (marker) as REPO:TAG; returns
@@ -186,6 +200,7 @@ def push_big(repo_tag, size_mb, marker="berth-wait-test"):
     status, _, reply = _registry("PUT", f"/v2/{repo}/manifests/{tag}", data=body, length=len(body),
                                  headers={"Content-Type": new["mediaType"]})
     assert status == 201, (status, reply)
+    _BIG_IMAGES.append((repo_tag, layer_digest))
     return "sha256:" + hashlib.sha256(body).hexdigest(), layer_digest
 
 

@@ -13,8 +13,8 @@ import time
 import pytest
 
 from conftest import CLUSTER_SH, LAB, REGISTRY, USER
-from gateway_util import (corrupt_registry_blob, drop_registry_blob, gw, health, push_big,
-                          write_atomic)
+from gateway_util import (corrupt_registry_blob, drop_registry_blob, forget_big_images, gw, health,
+                          push_big, write_atomic)
 from test_auto_pull import reload_job_submit
 
 WAIT_MARK = "image_wait:"
@@ -38,6 +38,7 @@ def waiting(cluster):
     finally:
         write_atomic(berth_conf, original)
         reload_job_submit(cluster, slurm_conf)
+        forget_big_images()
 
 
 def submit(cluster, image, workdir, *extra):
@@ -120,6 +121,20 @@ def test_job_waits_for_new_image_and_runs_when_ready(waiting, workdir):
     assert health()["counters"]["conversions"] == conversions + 1, "two waiting jobs, one pull"
 
 
+def check_failed(cluster, job, pinned, workdir, images_before, timeout):
+    """The job was cancelled without running, its AdminComment and sacct
+    say why, and the image directory has nothing new; returns the comment."""
+    assert cluster.wait(job, timeout=timeout) == "CANCELLED", cluster.job(job)
+    comment = full_comment(cluster, job)
+    assert comment.startswith(f"{pinned} image_failed: "), comment
+    state, _, sacct = sacct_comment(cluster, job).partition("|")
+    assert state.startswith("CANCELLED") and sacct == comment, (state, sacct)
+    assert not os.path.exists(f"{workdir}/slurm-{job}.out")
+    left = set(os.listdir(os.path.join(LAB, "images"))) - images_before
+    assert not left, left
+    return comment
+
+
 def test_failed_pull_cancels_job_with_message(waiting, workdir):
     """A layer that does not match its digest fails the pull: the job never
     runs, is cancelled, its AdminComment (and sacct) says why, and nothing
@@ -131,17 +146,34 @@ def test_failed_pull_cancels_job_with_message(waiting, workdir):
     before = set(os.listdir(os.path.join(LAB, "images")))
     try:
         job, _, _ = submit(cluster, image, workdir)
-        assert cluster.wait(job, timeout=120) == "CANCELLED", cluster.job(job)
-        comment = full_comment(cluster, job)
-        assert comment.startswith(f"image={image}@{digest} image_failed: "), comment
+        comment = check_failed(cluster, job, f"image={image}@{digest}", workdir, before, 120)
         assert "digest" in comment, comment
-        state, _, sacct = sacct_comment(cluster, job).partition("|")
-        assert state.startswith("CANCELLED") and sacct == comment, (state, sacct)
-        assert not os.path.exists(f"{workdir}/slurm-{job}.out")
-        left = set(os.listdir(os.path.join(LAB, "images"))) - before
-        assert not left, left
     finally:
         drop_registry_blob(layer)
+
+
+def test_registry_stopped_mid_pull_cancels_job_with_message(waiting, workdir):
+    """The registry goes away right after the submission resolved the
+    manifest, while the gateway downloads the 1 GiB layer: the pull fails
+    after its retries, the job is cancelled with the gateway's message and
+    nothing of the image is left in the image directory."""
+    cluster = waiting
+    image = f"docker:{REGISTRY}/waitgone:1"
+    digest, _ = push_big("waitgone:1", 1024)
+    before = set(os.listdir(os.path.join(LAB, "images")))
+    stopped = False
+    try:
+        job, _, _ = submit(cluster, image, workdir)
+        r = subprocess.run([CLUSTER_SH, "stop-registry"], env=cluster.env, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        stopped = True
+        check_failed(cluster, job, f"image={image}@{digest}", workdir, before, 300)
+    finally:
+        if stopped:
+            r = subprocess.run([CLUSTER_SH, "start-registry"], env=cluster.env, capture_output=True,
+                               text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
 
 
 def test_unknown_tag_is_refused_with_the_pull_message(waiting):

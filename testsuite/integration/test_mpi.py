@@ -4,7 +4,6 @@ hello program built against each (testsuite/harness/mpi_image.sh).  Every
 rank reports its node, the library and an allreduce over all ranks."""
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -16,11 +15,10 @@ RANK = re.compile(r"^rank (\d+) of (\d+) on (\S+) sum (\d+) lib (.*)$", re.M)
 
 @pytest.fixture(scope="module")
 def mpi_digest(cluster):
-    if not shutil.which("mmdebstrap"):
-        pytest.skip("the MPI test image is made with mmdebstrap, which this system does not have "
-                    "(the release chroots; the host's suite runs these tests)")
     r = subprocess.run([CLUSTER_SH, "mpi-image"], env=cluster.env, capture_output=True, text=True,
                        timeout=600)
+    if r.returncode == 77:
+        pytest.skip(r.stderr.strip().splitlines()[-1])
     assert r.returncode == 0, r.stderr[-3000:]
     digest = r.stdout.strip().splitlines()[-1]
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), r.stdout
@@ -74,6 +72,9 @@ def test_openmpi_with_srun_pmix(cluster, workdir, mpi_digest):
     store (in SlurmdSpoolDir) and the client session directory (in TmpFS,
     here not under /tmp) are at their paths in the container: MPI_Init
     works and PMIx prints no errors."""
+    plugins = cluster.run(USER, ["srun", "--mpi=list"])
+    if "pmix" not in plugins.stdout + plugins.stderr:
+        pytest.skip("this Slurm has no mpi/pmix plugin (Debian sid's 26.05 ships none)")
     state, out = run_mpi(cluster, workdir, ["-N3", "-n6", f"--image=id:{mpi_digest}"],
                          "srun --mpi=pmix hello.openmpi")
     assert state == "COMPLETED", out

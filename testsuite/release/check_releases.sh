@@ -19,7 +19,7 @@ releases=${1:-$srcdir/../shared/slurm-releases}
 shift || true
 [ -d "$releases" ] || { echo "check_releases: no release headers at $releases; skipped"; exit 77; }
 mapfile -t versions < <(if [ $# -gt 0 ]; then printf '%s\n' "$@"; else
-	find "$releases" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -V; fi)
+	find -H "$releases" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -V; fi)
 work=$(mktemp -d /tmp/berth-releases.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 failed=0
@@ -82,7 +82,7 @@ for v in "${versions[@]}"; do
 		make -j2 plugins/berth.la plugins/job_submit_berth.la plugins/job_container_berth.la \
 			plugins/namespace_berth.la >"$b/make.out" 2>&1); then
 		build=FAIL
-		tail -20 "$b/configure.out" "$b/make.out" 2>/dev/null | sed 's/^/    /'
+		{ tail -20 "$b/configure.out" "$b/make.out" 2>/dev/null || true; } | sed 's/^/    /'
 	fi
 	if [ -f "$ref/namespace.c" ]; then
 		node=namespace_berth type=namespace/berth loader=$ref/namespace.c

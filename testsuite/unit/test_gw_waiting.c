@@ -183,6 +183,9 @@ START_TEST(test_ready_job_is_released)
 	/* released once: the job is no longer a waiting one */
 	gw_waiting_round(w, false);
 	ck_assert_uint_eq(fake.updates, 1);
+	ck_assert_uint_eq(svc->metrics.n_waiting_released, 1);
+	ck_assert_uint_eq(svc->metrics.n_waiting_cancelled, 0);
+	ck_assert_uint_eq(svc->metrics.waiting_jobs, 0);
 	gw_waiting_stop(w);
 }
 END_TEST
@@ -211,6 +214,8 @@ START_TEST(test_failed_pull_cancels_with_message)
 	ck_assert_uint_eq(fake.cancels, 2);
 	ck_assert_uint_eq(fake.cancelled[0], 9);
 	ck_assert_uint_eq(fake.cancelled[1], 10);
+	ck_assert_uint_eq(svc->metrics.n_waiting_cancelled, 2);
+	ck_assert_uint_eq(svc->metrics.n_waiting_released, 0);
 	ck_assert_str_eq(fake.last_comment, "image=docker:r/none:1@" DIGEST_NONE " image_failed: the image "
 			 "gateway has no pull of " DIGEST_NONE " (its state was lost, or the tag was pulled "
 			 "again to another digest): submit the job again");
@@ -251,6 +256,7 @@ START_TEST(test_busy_job_gets_status_and_admin_hold)
 	ck_assert_str_eq(fake.last_comment, "image=docker:r/busy:1@" DIGEST_BUSY
 			 " image_wait: waiting for the image gateway: PULLING");
 	ck_assert_int_eq(fake.last_hold, GW_SLURM_HOLD_ADMIN);
+	ck_assert_uint_eq(svc->metrics.waiting_jobs, 1);
 	/* nothing changed: nothing sent */
 	gw_waiting_round(w, false);
 	ck_assert_uint_eq(fake.updates, 1);
