@@ -4,7 +4,7 @@
 # (the chroot of the install test).  The host's apt sources and dpkg state
 # are never touched, nor this tree (it works on a copy).
 #
-#   packages.sh            dist, deb and install, in order; prints what each took
+#   packages.sh            dist, deb, install and demo, in order; prints what each took
 #   packages.sh dist       `make distcheck` on a copy of the files git knows: the
 #                          tarball configured, built and unit-tested out of tree
 #                          (never the integration suite); every tracked file in it
@@ -16,6 +16,9 @@
 #                          run, files where they belong, srun loads berth.so,
 #                          remove keeps the configuration, purge leaves only
 #                          what Debian policy keeps)
+#   packages.sh demo       the harness's demo (make demo: a 3-node cluster, jobs with
+#                          --image) run on the packaged files: the .debs unpacked at
+#                          their paths (BERTH_LAB_DEBS), not the build; own lab, stopped
 #
 # The chroot: a base made with mmdebstrap (minbase + the packages' dependencies,
 # from the Debian mirror the host's apt uses, chroot.sh mirror), cached under
@@ -46,7 +49,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,21s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -236,11 +239,40 @@ cmd_install() {
 	[ $rc = 0 ] || die "the install test failed in a $suite chroot (exit $rc)"
 }
 
+# ---- demo -------------------------------------------------------------------
+# The harness's demo (3-node cluster, gateway, registry; jobs with --image)
+# with the packaged files instead of a build: the .debs unpacked at their
+# paths (BERTH_LAB_DEBS, lib.sh), in a lab of its own, stopped after.
+cmd_demo() {
+	[ "$(id -u)" = 0 ] || die "'demo' needs root (the cluster)"
+	local lab=$OUT/lab log=$OUT/demo.log rc=0 j
+	debs >/dev/null
+	# one cluster at a time on this machine (integration/run.sh takes it too)
+	exec 8>>/run/berth-integration.lock
+	flock -n 8 || { say "waiting for /run/berth-integration.lock"; flock 8; }
+	rm -rf --one-file-system "$lab"
+	BERTH_LAB=$lab BERTH_LAB_DEBS=$OUT/deb BERTH_BUILDDIR=$SRCDIR "$HARNESS/demo.sh" >"$log" 2>&1 || rc=$?
+	BERTH_LAB=$lab BERTH_LAB_DEBS=$OUT/deb BERTH_BUILDDIR=$SRCDIR "$HARNESS/cluster.sh" stop >>"$log" 2>&1 ||
+		{ [ $rc != 0 ] || rc=1; }
+	exec 8>&-
+	# the jobs' output files the demo left in alice's home
+	while read -r j; do
+		rm -f "/home/alice/berth-demo-$j.out" "/home/alice/berth-demo-ssh-$j.out"
+	done < <(sed -n 's/^job \([0-9]*\): [A-Z_]*$/\1/p' "$log")
+	[ $rc = 0 ] || log_fail "$log" "the demo with the packages failed (exit $rc)"
+	[ "$(grep -c '^job [0-9]*: COMPLETED$' "$log")" = 2 ] || log_fail "$log" "the demo's two jobs did not complete"
+	grep -q '^AdminComment=image=docker:.*@sha256:' "$log" || log_fail "$log" "the demo's job was not pinned"
+	grep -q "debs=$OUT/deb" "$log" || log_fail "$log" "the demo did not run the packages"
+	rm -rf --one-file-system "$lab"
+	say "demo with the packages: 2 jobs COMPLETED (a 3-node --image job pinned to its digest, an ssh job), the refusals; log $log"
+}
+
 cmd_all() {
 	local t0=$SECONDS
 	timed "dist (make distcheck)" cmd_dist
 	timed "deb (dpkg-buildpackage, lintian, rpmspec)" cmd_deb
 	timed "install test (chroot)" cmd_install
+	timed "demo with the packages (3-node cluster)" cmd_demo
 	say "all passed in $((SECONDS - t0)) s"
 }
 
@@ -250,9 +282,10 @@ main() {
 	dist) cmd_dist ;;
 	deb) cmd_deb ;;
 	install) cmd_install ;;
+	demo) cmd_demo ;;
 	__overlay) overlay_run "$2" "$3" ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$1' (dist deb install)" ;;
+	*) die "unknown command '$1' (dist deb install demo)" ;;
 	esac
 }
 
