@@ -21,7 +21,8 @@
 # tree; default the source tree), BERTH_LAB_PLUGINS=0 (run without the berth
 # plugins), BERTH_LAB_NETNS=0 (no namespaces: slurmd -N, ports 17001-17003),
 # BERTH_LAB_KEEP_ON_FAIL=1 (a failed start leaves everything running),
-# BERTH_LAB_ACCOUNTING=0 (no mariadb/slurmdbd, see accounting.sh).
+# BERTH_LAB_ACCOUNTING=0 (no mariadb/slurmdbd, see accounting.sh),
+# BERTH_LAB_DEBS=DIR (run the Debian packages in DIR, not the build: lib.sh).
 set -euo pipefail
 
 # shellcheck source=lib.sh
