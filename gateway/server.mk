@@ -31,4 +31,4 @@ testsuite_unit_test_gw_metrics_LDADD = $(GATEWAY_UNIT_LIBS)
 endif
 
 EXTRA_DIST += testsuite/gateway/test_gatewayd_live.py testsuite/gateway/gatewayd.py \
-	testsuite/gateway/test_gatewayd_metrics.py
+	testsuite/gateway/test_gatewayd_flood.py testsuite/gateway/test_gatewayd_metrics.py

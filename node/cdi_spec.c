@@ -545,11 +545,12 @@ static int edits_need(struct json_object *edits)
 		return version_index("1.1.0");
 	if (has_entries(edits, "additionalGids") || has_entries(edits, "additionalGIDs"))
 		need = max_int(need, version_index("0.7.0"));
-	if (json_object_object_get_ex(edits, "deviceNodes", &v))
+	/* (a null list passed the walk as absent; json-c asserts an array) */
+	if (json_object_object_get_ex(edits, "deviceNodes", &v) && json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
 			if (has_entries(json_object_array_get_idx(v, i), "hostPath"))
 				need = max_int(need, version_index("0.5.0"));
-	if (json_object_object_get_ex(edits, "mounts", &v))
+	if (json_object_object_get_ex(edits, "mounts", &v) && json_object_is_type(v, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
 			if (has_entries(json_object_array_get_idx(v, i), "type"))
 				need = max_int(need, version_index("0.4.0"));

@@ -92,6 +92,10 @@ include testsuite/unit/sshd.mk
 include testsuite/unit/submit.mk
 
 EXTRA_DIST += testsuite/harness testsuite/integration
+# the benchmarks (the gateway's own are in gateway/core.mk, client/local.mk)
+EXTRA_DIST += testsuite/bench/cluster_lib.sh testsuite/bench/container_setup.sh \
+	testsuite/bench/image_wait.sh testsuite/bench/mpi.sh testsuite/bench/releases.sh \
+	testsuite/bench/sshd_start.sh testsuite/bench/submit_rate.sh
 
 if ENABLE_INTEGRATION
 # The integration suite needs root (it starts munged, slurmctld, 3 slurmd and a

@@ -150,12 +150,10 @@ EXTRA_DIST += testsuite/fuzz/fuzz.mk testsuite/fuzz/fuzz_image_ref.c testsuite/f
 	testsuite/fuzz/fuzz_comment.c testsuite/fuzz/fuzz_conf.c testsuite/fuzz/fuzz_job_request.c \
 	testsuite/fuzz/fuzz_job_spec.c testsuite/fuzz/fuzz_image_meta.c testsuite/fuzz/fuzz_oci_config.c \
 	testsuite/fuzz/fuzz_manifest.c testsuite/fuzz/fuzz_registry_auth.c \
-	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c testsuite/fuzz/fuzz_cdi.c testsuite/fuzz/fuzz_elf.c \
-	testsuite/fuzz/fuzz_image_ref.dict testsuite/fuzz/fuzz_conf.dict \
-	testsuite/fuzz/fuzz_job_request.dict testsuite/fuzz/fuzz_job_spec.dict \
-	testsuite/fuzz/fuzz_image_meta.dict testsuite/fuzz/fuzz_oci_config.dict \
-	testsuite/fuzz/fuzz_manifest.dict testsuite/fuzz/fuzz_registry_auth.dict \
-	testsuite/fuzz/fuzz_gw_request.dict
+	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c testsuite/fuzz/fuzz_cdi.c \
+	testsuite/fuzz/fuzz_elf.c
+# (no fuzz_<name>.dict yet: run_long.sh passes one to libFuzzer where it exists;
+# add it here with it)
 CLEANFILES += $(FUZZ_BINS)
 
 # `make fuzz-targets` builds them; the short run needs them first.

@@ -13,6 +13,7 @@
 #   chroot.sh status [SUITE]     chroots and sessions
 #   chroot.sh destroy SUITE      remove the chroot
 #   chroot.sh packages SUITE     the packages a chroot of SUITE gets
+#   chroot.sh mirror             the Debian mirror chroots are made from (packages.sh)
 #
 # A session is a mount + pid namespace whose root is the chroot (pivot_root);
 # it has /proc (its own), /sys (rbind, the cgroup v1 hierarchies with it),
@@ -50,7 +51,7 @@ die() {
 	exit 1
 }
 usage() {
-	sed -n '2,17s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,18s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 need_root() { [ "$(id -u)" = 0 ] || die "'$1' needs root"; }
@@ -415,10 +416,11 @@ main() {
 	status) cmd_status "$@" ;;
 	destroy) cmd_destroy "$@" ;;
 	packages) cmd_packages "$@" ;;
+	mirror) mirror ;;
 	__holder) holder "$@" ;;
 	__key) chroot_key "$1" ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$cmd' (create run start stop status destroy packages)" ;;
+	*) die "unknown command '$cmd' (create run start stop status destroy packages mirror)" ;;
 	esac
 }
 

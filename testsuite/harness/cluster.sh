@@ -23,7 +23,8 @@
 # tree; default the source tree), BERTH_LAB_PLUGINS=0 (run without the berth
 # plugins), BERTH_LAB_NETNS=0 (no namespaces: slurmd -N, ports 17001-17003),
 # BERTH_LAB_KEEP_ON_FAIL=1 (a failed start leaves everything running),
-# BERTH_LAB_ACCOUNTING=0 (no mariadb/slurmdbd, see accounting.sh).
+# BERTH_LAB_ACCOUNTING=0 (no mariadb/slurmdbd, see accounting.sh),
+# BERTH_LAB_DEBS=DIR (run the Debian packages in DIR, not the build: lib.sh).
 set -euo pipefail
 
 # shellcheck source=lib.sh
@@ -44,7 +45,7 @@ set -euo pipefail
 DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry gateway)
 
 usage() {
-	sed -n '2,26s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,27s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 

@@ -37,7 +37,9 @@ PKGS=(
 # Only on the host: builds the chroots of newer Slurm releases (chroot.sh);
 # the libFuzzer targets (testsuite/fuzz: the libFuzzer package is named by
 # its LLVM version, which differs between suites; a chroot skips them).
-HOST_PKGS=(mmdebstrap clang libfuzzer-14-dev)
+# The packages phase (packages.sh): debhelper builds the .debs, lintian checks
+# them, rpm's rpmspec parses rpm/berth.spec.
+HOST_PKGS=(mmdebstrap clang libfuzzer-14-dev debhelper lintian rpm)
 
 case ${1:-} in
 '') ;;

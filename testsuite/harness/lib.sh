@@ -27,6 +27,10 @@ SLURM_CONF=$LAB/etc/slurm.conf
 # tested, and a build tree under a directory only root can enter (/root)
 # works too.
 STAGE=$LAB/build
+# BERTH_LAB_DEBS=DIR: the lab runs the Debian packages in DIR instead
+# (berth-slurm-plugins, berth-gatewayd, berth: packages.sh deb), unpacked with
+# dpkg-deb -x into the same $STAGE/root: the packaged files at their paths.
+DEBS=${BERTH_LAB_DEBS:-}
 GATEWAY_BIN=$STAGE/berth-gatewayd
 RUN=$LAB/run
 CLIENT_PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -248,15 +252,40 @@ init_lab() {
 # job_container/berth before.
 node_plugin_line() {
 	local line
+	if [ -n "$DEBS" ]; then
+		line=$(dpkg-deb -c "$(lab_deb berth-slurm-plugins)")
+		if [[ $line == */namespace_berth.so* ]]; then
+			echo NamespaceType=namespace/berth
+		else
+			echo JobContainerType=job_container/berth
+		fi
+		return 0
+	fi
 	line=$(sed -n 's/^slurm_container_conf = //p' "$BUILDDIR/Makefile" 2>/dev/null)
 	echo "${line:-JobContainerType=job_container/berth}"
 }
 
+# BERTH_LAB_DEBS: the one PACKAGE_*_ARCH.deb in it
+lab_deb() { # PACKAGE
+	local f=("$DEBS/$1_"*"_$(dpkg --print-architecture).deb")
+	{ [ ${#f[@]} = 1 ] && [ -f "${f[0]}" ]; } || die "BERTH_LAB_DEBS=$DEBS: not one $1_*.deb there (${f[*]})"
+	echo "${f[0]}"
+}
+
 check_plugins() {
-	local n node
+	local n node list
 	[ "$PLUGINS" = 1 ] || return 0
 	node=job_container_berth
 	[ "$(node_plugin_line)" = "NamespaceType=namespace/berth" ] && node=namespace_berth
+	if [ -n "$DEBS" ]; then
+		lab_deb berth-gatewayd >/dev/null
+		lab_deb berth >/dev/null
+		list=$(dpkg-deb -c "$(lab_deb berth-slurm-plugins)")
+		for n in berth job_submit_berth "$node"; do
+			[[ $list == *"$SLURM_PLUGINDIR/$n.so"* ]] || die "$(lab_deb berth-slurm-plugins): no $SLURM_PLUGINDIR/$n.so"
+		done
+		return 0
+	fi
 	for n in berth job_submit_berth "$node"; do
 		[ -f "$BUILDDIR/plugins/.libs/$n.so" ] ||
 			die "$BUILDDIR/plugins/.libs/$n.so not built (run make, or set BERTH_LAB_PLUGINS=0)"
@@ -283,6 +312,13 @@ stage_build() {
 	local f root=$STAGE/root
 	rm -rf --one-file-system "$STAGE"
 	install -d -m 0755 "$STAGE"
+	if [ -n "$DEBS" ]; then
+		for f in berth-slurm-plugins berth-gatewayd berth; do dpkg-deb -x "$(lab_deb "$f")" "$root"; done
+		ln -s "root$SLURM_PLUGINDIR" "$STAGE/plugins"
+		ln -s root/usr/sbin/berth-gatewayd "$STAGE/berth-gatewayd"
+		ln -s root/usr/bin/berth "$STAGE/berth"
+		return 0
+	fi
 	if build_make install DESTDIR="$root" >"$LAB/log/install.log" 2>&1; then
 		ln -s "root$(build_dir_var slurmplugindir)" "$STAGE/plugins"
 		ln -s "root$(build_dir_var sbindir)/berth-gatewayd" "$STAGE/berth-gatewayd"
@@ -336,7 +372,7 @@ write_configs() {
 	printf 'description = %s (demo)\n' "MPI from the host" >"$LAB/modules/mpich.conf"
 	printf 'description = %s (demo)\n' "GPU libraries from the host" >"$LAB/modules/gpu.conf"
 	render registry.yml.in "$LAB/etc/registry.yml" "LAB=$LAB" "REGISTRY=$REGISTRY"
-	echo "netns=$NETNS plugins=$PLUGINS builddir=$BUILDDIR" >"$RUN/mode"
+	echo "netns=$NETNS plugins=$PLUGINS builddir=$BUILDDIR debs=$DEBS" >"$RUN/mode"
 }
 
 # GPUs without a GPU: GRES "gpu" backed by character devices made here

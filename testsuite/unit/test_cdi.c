@@ -187,6 +187,27 @@ START_TEST(bad_specs)
 }
 END_TEST
 
+/* Found by fuzz_cdi: a null deviceNodes or mounts (YAML "~" or an empty
+ * value) passed the walk as "absent", then the version check asked json-c
+ * for its length, which aborts (json-c asserts the type). */
+START_TEST(null_edits_lists)
+{
+	static const char *const texts[] = {
+		"cdiVersion: 0.5.0\nkind: a.com/b\ndevices: [{name: x, containerEdits: {deviceNodes: ~}}]\n",
+		"cdiVersion: 0.5.0\nkind: a.com/b\ndevices: [{name: x, containerEdits: {mounts: }}]\n",
+		"cdiVersion: 0.5.0\nkind: a.com/b\ndevices: [{name: x}]\ncontainerEdits: {deviceNodes: ~, mounts: ~}\n",
+	};
+	struct berth_cdi_spec s;
+	struct berth_error err = BERTH_ERROR_INIT;
+
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++) {
+		ck_assert_msg(parse_text(texts[i], true, &s, &err) == 0, "%s: %s", texts[i], err.msg);
+		ck_assert_uint_eq(s.n_devices, 1);
+		berth_cdi_spec_free(&s);
+	}
+}
+END_TEST
+
 START_TEST(yaml_typing)
 {
 	struct json_object *o = NULL, *v = NULL;
@@ -490,6 +511,7 @@ int main(void)
 	tcase_add_test(parse, nvidia_yaml_and_json);
 	tcase_add_test(parse, spec_example_every_field);
 	tcase_add_loop_test(parse, bad_specs, 0, ARRAY_LEN(bad));
+	tcase_add_test(parse, null_edits_lists);
 	tcase_add_test(parse, yaml_typing);
 	tcase_add_test(parse, names_and_gres);
 	tcase_add_checked_fixture(res, setup_dirs, teardown_dirs);
