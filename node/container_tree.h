@@ -41,6 +41,10 @@
  *                i.e. covered by a tmpfs holding read-only binds of its
  *                entries (recursive, so earlier mounts below it stay),
  *                and that tmpfs is made read-only at the end
+ *   site MPI     with spec->mpi_libs (a module's mpi = mpich, after the site
+ *                mounts, which bind that directory): the site's MPICH-ABI
+ *                libraries bound read-only over the image's (node/mpi_inject.h),
+ *                or the build fails with the reason
  *   host paths   spec->host_paths (the node's SlurmdSpoolDir and TmpFS: the
  *                directories of Slurm's MPI plugins), bound at the same path, read-write, non-recursive (a
  *                recursive bind would copy other jobs' namespace pins),
@@ -146,6 +150,8 @@ struct berth_tree_spec {
 	const char *forbidden;            /* "/etc,/proc,/sys,/dev" */
 	const struct berth_tree_device *devices;  /* made in /dev (admin-trusted) */
 	size_t n_devices;
+	const char *mpi_libs;             /* the site's MPI library directory, or NULL */
+	const char *mpi_module;           /* the module that asks for it (messages) */
 };
 
 /* Microseconds per phase, for logs and benchmarks. */

@@ -8,11 +8,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "container_tree_int.h"
+#include "mpi_inject.h"
 #include "safe_mount.h"
 #include "safe_path.h"
 #include "volume.h"
@@ -42,6 +44,34 @@ static int trusted_bind(struct tree_ctx *ctx, int src_fd, const char *path, unsi
 	return rc;
 }
 
+/* The site's MPI libraries over the image's (mpi_inject.h); mpi_libs
+ * itself is one of the site mounts already. */
+static int tree_mpi(struct tree_ctx *ctx, struct berth_error *err)
+{
+	const struct berth_tree_spec *spec = ctx->spec;
+	struct berth_mpi_plan *plan = malloc(sizeof(*plan));
+	int rc;
+
+	if (!plan)
+		return berth_error_errno(err, ENOMEM, "MPI plan");
+	rc = berth_mpi_plan(ctx->tree_fd, spec->mpi_libs, spec->mpi_module ? spec->mpi_module : "?", plan, err);
+	for (size_t i = 0; rc == 0 && i < plan->n_binds; i++) {
+		const struct berth_mpi_bind *b = &plan->binds[i];
+		int src = open(b->site_path, O_PATH | O_CLOEXEC);
+
+		if (src < 0) {
+			rc = berth_error_errno(err, errno, "--module %s: \"%s\"", spec->mpi_module, b->site_path);
+			break;
+		}
+		if ((rc = trusted_bind(ctx, src, b->image_path, BERTH_BIND_RO, err)) < 0)
+			berth_error_prefix(err, "--module %s: \"%s\" over the image's \"%s\"", spec->mpi_module,
+					   b->site_path, b->image_path);
+		close(src);
+	}
+	free(plan);
+	return rc;
+}
+
 int tree_site(struct tree_ctx *ctx, struct berth_error *err)
 {
 	const struct berth_tree_spec *spec = ctx->spec;
@@ -60,6 +90,8 @@ int tree_site(struct tree_ctx *ctx, struct berth_error *err)
 		if (rc < 0)
 			berth_error_prefix(err, "site mount \"%s\"", shown);
 	}
+	if (rc == 0 && spec->mpi_libs && !spec->host_root)
+		rc = tree_mpi(ctx, err);
 	for (size_t i = 0; rc == 0 && i < spec->n_host_paths; i++) {
 		const struct berth_tree_host_path *h = &spec->host_paths[i];
 		int src = h->fd >= 0 ? h->fd : open(h->path, O_PATH | O_CLOEXEC);

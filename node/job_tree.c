@@ -72,7 +72,9 @@ static int open_volumes(struct berth_job_tree_input *in, struct berth_error *err
 	return 0;
 }
 
-/* The modules' mounts come after site_fs, as more site mounts. */
+/* The modules' mounts come after site_fs, as more site mounts (with the
+ * site MPI's directory); the site MPI's libraries then go over the
+ * image's (container_tree.h). */
 static int add_module_mounts(struct berth_job_tree_input *in, const struct berth_config *cfg, const char *names,
 			     struct berth_error *err)
 {
@@ -83,6 +85,11 @@ static int add_module_mounts(struct berth_job_tree_input *in, const struct berth
 		return -1;
 	if (modules.mounts && berth_volume_parse(modules.mounts, &in->site_list, err) < 0)
 		rc = berth_error_prefix(err, "--module mounts");
+	if (rc == 0 && modules.mpi != BERTH_MPI_NONE &&
+	    ((size_t)snprintf(in->mpi_libs, sizeof(in->mpi_libs), "%s", modules.mpi_libs) >= sizeof(in->mpi_libs) ||
+	     (size_t)snprintf(in->mpi_module, sizeof(in->mpi_module), "%s", modules.mpi_module) >=
+		     sizeof(in->mpi_module)))
+		rc = berth_error_set(err, ENAMETOOLONG, "--module %s: mpi_libs is too long", modules.mpi_module);
 	berth_modules_free(&modules);
 	return rc;
 }
@@ -162,6 +169,8 @@ int berth_job_tree_prepare(struct berth_job_tree_input *in, const struct berth_c
 		.n_group_entries = in->n_group_lines,
 		.volumes = in->volumes,
 		.forbidden = cfg->forbidden_destinations,
+		.mpi_libs = in->mpi_libs[0] && !spec->ccm ? in->mpi_libs : NULL,
+		.mpi_module = in->mpi_module,
 	};
 	return 0;
 }

@@ -35,6 +35,8 @@ struct berth_job_tree_input {
 	const char *etc_files[8];
 	size_t n_etc_files;
 	char *etc_hosts_extra;           /* the job's nodes for /etc/hosts (sshd jobs) */
+	char mpi_libs[4096];             /* a module's site MPI (mpi = mpich), or "" */
+	char mpi_module[256];
 	struct berth_tree_spec tree;
 	struct berth_tree_stats stats;   /* filled in the child only */
 	/* CDI devices (berth_job_tree_add_cdi): hooks run once the tree is built */

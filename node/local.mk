@@ -18,6 +18,7 @@ node_libberth_node_la_SOURCES = \
 	node/entrypoint_file.c node/entrypoint_file.h node/entrypoint_exec.h \
 	node/cdi.c node/cdi.h node/cdi_hooks.c \
 	node/cdi_spec.c node/cdi_yaml.c node/cdi_spec.h \
+	node/elf_deps.c node/elf_deps.h node/mpi_inject.c node/mpi_inject.h \
 	node/sshd_launch.c node/sshd_bundle.c node/sshd_launch.h \
 	node/bundle_exec_blob.S
 node_libberth_node_la_CPPFLAGS = $(AM_CPPFLAGS) $(NODE_CPPFLAGS)

@@ -49,6 +49,44 @@ static int load_image_meta(const struct berth_job_spec *spec, struct berth_image
 	return 0;
 }
 
+/* A module's site MPI (mpi_libs): its directory first in LD_LIBRARY_PATH,
+ * after the image's Env and the site's rules, keeping what they gave, so
+ * the site's MPI library finds its own dependencies there (its file is
+ * bound over the image's: node/mpi_inject.h). */
+static int mpi_library_path(spank_t sp, const struct berth_modules *modules, struct berth_error *err)
+{
+	char current[8192];
+	char *value = NULL;
+	spank_err_t rc;
+
+	if (modules->mpi == BERTH_MPI_NONE)
+		return 0;
+	rc = spank_getenv(sp, "LD_LIBRARY_PATH", current, sizeof(current));
+	if (rc != ESPANK_SUCCESS && rc != ESPANK_ENV_NOEXIST)
+		return berth_error_set(err, EINVAL, "cannot read LD_LIBRARY_PATH: %s", spank_strerror(rc));
+	if (berth_modules_ld_library_path(modules, rc == ESPANK_SUCCESS ? current : NULL, &value, err) < 0)
+		return -1;
+	rc = spank_setenv(sp, "LD_LIBRARY_PATH", value, 1);
+	free(value);
+	if (rc != ESPANK_SUCCESS)
+		return berth_error_set(err, EINVAL, "cannot set LD_LIBRARY_PATH in the task environment: %s",
+				       spank_strerror(rc));
+	return 0;
+}
+
+static int apply_changes(spank_t sp, const struct berth_env_changes *changes, struct berth_error *err)
+{
+	for (size_t i = 0; i < changes->count; i++) {
+		const struct berth_env_change *c = &changes->items[i];
+		spank_err_t serr = c->value ? spank_setenv(sp, c->name, c->value, 1)
+					    : spank_unsetenv(sp, c->name);
+		if (serr != ESPANK_SUCCESS)
+			return berth_error_set(err, EINVAL, "cannot set %s in the task environment: %s",
+					       c->name, spank_strerror(serr));
+	}
+	return 0;
+}
+
 static int apply_environment(spank_t sp, const struct berth_image_meta *meta, const char *module_names,
 			     const char **pwd, struct berth_error *err)
 {
@@ -64,22 +102,16 @@ static int apply_environment(spank_t sp, const struct berth_image_meta *meta, co
 	if (berth_modules_load(&berth_spank.config, module_names, &modules, err) < 0)
 		return -1;
 	rc = berth_config_env_rules(&berth_spank.config, modules.env, &rules, err);
-	berth_modules_free(&modules);
-	if (rc < 0)
-		return -1;
-	rc = berth_task_env_changes((const char *const *)job_env, meta, rules.items, rules.count, &changes, err);
+	if (rc == 0)
+		rc = berth_task_env_changes((const char *const *)job_env, meta, rules.items, rules.count, &changes,
+					    err);
 	berth_env_rules_free(&rules);
-	if (rc < 0)
-		return -1;
-	for (size_t i = 0; i < changes.count && rc == 0; i++) {
-		const struct berth_env_change *c = &changes.items[i];
-		spank_err_t serr = c->value ? spank_setenv(sp, c->name, c->value, 1)
-					    : spank_unsetenv(sp, c->name);
-		if (serr != ESPANK_SUCCESS)
-			rc = berth_error_set(err, EINVAL, "cannot set %s in the task environment: %s",
-					     c->name, spank_strerror(serr));
-	}
+	if (rc == 0)
+		rc = apply_changes(sp, &changes, err);
 	berth_env_changes_free(&changes);
+	if (rc == 0)
+		rc = mpi_library_path(sp, &modules, err);
+	berth_modules_free(&modules);
 	/* Slurm keeps the job's working directory in PWD */
 	if (spank_get_item(sp, S_JOB_ENV, &job_env) == ESPANK_SUCCESS)
 		*pwd = berth_env_lookup(job_env, (size_t)-1, "PWD");

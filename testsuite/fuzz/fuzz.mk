@@ -24,7 +24,7 @@ TAP_LOG_COMPILER = env BERTH_BUILDDIR='$(abs_top_builddir)' \
 FUZZ_TARGETS =
 FUZZ_BINS =
 if ENABLE_FUZZING
-FUZZ_TARGETS += image_ref volume comment conf job_request job_spec image_meta oci_config argv_wire cdi
+FUZZ_TARGETS += image_ref volume comment conf job_request job_spec image_meta oci_config argv_wire cdi elf
 if BUILD_GATEWAY
 FUZZ_TARGETS += manifest registry_auth gw_request flatten
 endif
@@ -117,6 +117,9 @@ testsuite/fuzz/fuzz_cdi: $(top_srcdir)/testsuite/fuzz/fuzz_cdi.c $(FUZZ_CDI_SRCS
 	$(FUZZ_LINK) $(YAML_CFLAGS) $(top_srcdir)/testsuite/fuzz/fuzz_cdi.c $(top_srcdir)/node/cdi_spec.c \
 		$(top_srcdir)/node/cdi_yaml.c $(FUZZ_REQUEST_SRCS) $(FUZZ_UTIL) \
 		$(JSONC_LIBS) $(YAML_LIBS)
+testsuite/fuzz/fuzz_elf: $(top_srcdir)/testsuite/fuzz/fuzz_elf.c $(top_srcdir)/node/elf_deps.c \
+		$(top_srcdir)/node/elf_deps.h $(FUZZ_UTIL) $(FUZZ_DEPS)
+	$(FUZZ_LINK) $(top_srcdir)/testsuite/fuzz/fuzz_elf.c $(top_srcdir)/node/elf_deps.c $(FUZZ_UTIL)
 FUZZ_GW_SRCS = $(top_srcdir)/testsuite/fuzz/fuzz_gw_request.c \
 	$(top_srcdir)/testsuite/fuzz/fuzz_gw_stubs.c $(top_srcdir)/gateway/gw_http_json.c \
 	$(top_srcdir)/gateway/gw_http_routes.c $(top_srcdir)/gateway/gw_auth.c \
@@ -137,7 +140,7 @@ FUZZ_BINS += testsuite/fuzz/fuzz_image_ref testsuite/fuzz/fuzz_volume \
 	testsuite/fuzz/fuzz_comment testsuite/fuzz/fuzz_conf testsuite/fuzz/fuzz_job_request \
 	testsuite/fuzz/fuzz_job_spec testsuite/fuzz/fuzz_image_meta testsuite/fuzz/fuzz_oci_config \
 	testsuite/fuzz/fuzz_argv_wire \
-	testsuite/fuzz/fuzz_cdi
+	testsuite/fuzz/fuzz_cdi testsuite/fuzz/fuzz_elf
 if BUILD_GATEWAY
 FUZZ_BINS += testsuite/fuzz/fuzz_manifest testsuite/fuzz/fuzz_registry_auth \
 	testsuite/fuzz/fuzz_gw_request testsuite/fuzz/fuzz_flatten
@@ -147,7 +150,8 @@ EXTRA_DIST += testsuite/fuzz/fuzz.mk testsuite/fuzz/fuzz_image_ref.c testsuite/f
 	testsuite/fuzz/fuzz_comment.c testsuite/fuzz/fuzz_conf.c testsuite/fuzz/fuzz_job_request.c \
 	testsuite/fuzz/fuzz_job_spec.c testsuite/fuzz/fuzz_image_meta.c testsuite/fuzz/fuzz_oci_config.c \
 	testsuite/fuzz/fuzz_manifest.c testsuite/fuzz/fuzz_registry_auth.c \
-	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c testsuite/fuzz/fuzz_cdi.c
+	testsuite/fuzz/fuzz_gw_request.c testsuite/fuzz/fuzz_flatten.c testsuite/fuzz/fuzz_argv_wire.c testsuite/fuzz/fuzz_cdi.c \
+	testsuite/fuzz/fuzz_elf.c
 # (no fuzz_<name>.dict yet: run_long.sh passes one to libFuzzer where it exists;
 # add it here with it)
 CLEANFILES += $(FUZZ_BINS)

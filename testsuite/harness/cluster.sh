@@ -11,6 +11,8 @@
 #   cluster.sh run-as USER CMD  run CMD as USER (cwd = home, SLURM_CONF set)
 #   cluster.sh sqfs IMAGE       flatten a test image into $BERTH_LAB/images/<digest>.sqfs, print the digest
 #   cluster.sh mpi-image        the MPI test image (mpi_image.sh) in $BERTH_LAB/images, print its digest
+#   cluster.sh mpi-site         the site-MPI test (mpi_site.sh): a Debian 13 MPICH image (digest
+#                               printed) and the site's MPI in $BERTH_LAB/site-mpi/{debian12,trixie}/lib
 #   cluster.sh restart-slurmd NODE  stop NODE's slurmd (jobs keep running) and start it again
 #   cluster.sh restart-slurmctld    stop slurmctld and start it again on its saved state
 #   cluster.sh restart-gateway      stop berth-gatewayd and start it again on its state
@@ -33,6 +35,8 @@ set -euo pipefail
 . "$HARNESS/images.sh"
 # shellcheck source=mpi_image.sh
 . "$HARNESS/mpi_image.sh"
+# shellcheck source=mpi_site.sh
+. "$HARNESS/mpi_site.sh"
 # shellcheck source=gateway.sh
 . "$HARNESS/gateway.sh"
 # shellcheck source=accounting.sh
@@ -41,7 +45,7 @@ set -euo pipefail
 DAEMONS=(slurmd-n1 slurmd-n2 slurmd-n3 slurmctld "${ACCOUNTING_DAEMONS[@]}" registry gateway)
 
 usage() {
-	sed -n '2,23s/^# \{0,1\}//p' "$0" >&2
+	sed -n '2,27s/^# \{0,1\}//p' "$0" >&2
 	exit 2
 }
 
@@ -207,6 +211,12 @@ cmd_mpi_image() {
 	mpi_image
 }
 
+cmd_mpi_site() {
+	need_root mpi-site
+	[ -d "$LAB/images" ] || install -d -m 0755 "$LAB" "$LAB/images" "$LAB/oci"
+	mpi_site
+}
+
 cmd_restart_slurmd() {
 	if [ $# != 1 ] || [[ " ${NODES[*]} " != *" $1 "* ]]; then
 		die "usage: cluster.sh restart-slurmd NODE (${NODES[*]})"
@@ -257,6 +267,7 @@ main() {
 	run-as) cmd_run_as "$@" ;;
 	sqfs) cmd_sqfs "$@" ;;
 	mpi-image) cmd_mpi_image ;;
+	mpi-site) cmd_mpi_site ;;
 	restart-slurmd) cmd_restart_slurmd "$@" ;;
 	restart-slurmctld) cmd_restart_slurmctld ;;
 	restart-gateway) cmd_restart_gateway ;;

@@ -22,8 +22,10 @@ debian_mirror() {
 mpi_image_stamp() {
 	{
 		echo "$MPI_SUITE $MPI_PACKAGES $MPI_BUILD_PACKAGES"
-		sha256sum "$HARNESS/mpi_image.sh" "$HARNESS/../integration/tools/mpi_hello.c" \
-			"$HARNESS/../integration/tools/mpi_bench.c"
+		# contents only (sha256sum FILE prints the path too): every checkout
+		# (worktree, CI clone) shares the cache
+		cat "$HARNESS/mpi_image.sh" "$HARNESS/../integration/tools/mpi_hello.c" \
+			"$HARNESS/../integration/tools/mpi_bench.c" | sha256sum
 		mmdebstrap --version
 	} | sha256sum | cut -c1-64
 }

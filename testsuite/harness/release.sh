@@ -108,12 +108,16 @@ setup() { # RELEASE CMD
 # The MPI test image is Debian 12's MPI whatever the Slurm release, made with
 # mmdebstrap, which the chroots lack: build it on the host straight into the
 # lab the chroot's suite uses (kept there while its stamp holds), or copy the
-# host's suite's image when it is the same.
+# host's suite's image when it is the same.  The same for the site-MPI test.
 mpi_image_for_chroot() {
 	command -v mmdebstrap >/dev/null || return 0
 	timed "MPI test image (host, for the $SUITE lab)" \
 		env BERTH_LAB="$ROOT/var/tmp/berth-check" BERTH_MPI_IMAGE_FROM=/var/tmp/berth-check \
 		"$HARNESS/cluster.sh" mpi-image
+	# the site-MPI test's image and site libraries likewise (mpi_site.sh)
+	timed "site-MPI test (host, for the $SUITE lab)" \
+		env BERTH_LAB="$ROOT/var/tmp/berth-check" BERTH_MPI_IMAGE_FROM=/var/tmp/berth-check \
+		"$HARNESS/cluster.sh" mpi-site
 }
 
 timed() { # WHAT CMD...

@@ -153,6 +153,18 @@ static void modules_config(struct berth_config *cfg)
 	write_text("modules/broken.conf", "mounts = relative:/x\n");
 	write_text("modules/badenv.conf", "env = SLURM_JOB_ID=1\n");
 	write_text("modules/typo.conf", "mount = /a:/a\n");
+	write_text("modules/site-mpich.conf", "description = the site's MPICH\nmpi = mpich\n"
+					      "mpi_libs = /opt/site-mpich/lib/\nenv = FI_PROVIDER=tcp\n");
+	write_text("modules/other-mpich.conf", "mpi = mpich\nmpi_libs = /opt/other/lib\n");
+	write_text("modules/mpi-openmpi.conf", "mpi = openmpi\nmpi_libs = /opt/ompi/lib\n");
+	write_text("modules/mpi-nolibs.conf", "mpi = mpich\n");
+	write_text("modules/mpi-libsonly.conf", "mpi_libs = /opt/site-mpich/lib\n");
+	write_text("modules/mpi-relative.conf", "mpi = mpich\nmpi_libs = opt/lib\n");
+	write_text("modules/mpi-system.conf", "mpi = mpich\nmpi_libs = /usr/lib/x86_64-linux-gnu\n");
+	write_text("modules/mpi-root.conf", "mpi = mpich\nmpi_libs = /\n");
+	write_text("modules/mpi-colon.conf", "mpi = mpich\nmpi_libs = /opt/a:b\n");
+	write_text("modules/mpi-twice.conf", "mpi = mpich\nmpi_libs = /opt/x\nmounts = /opt/x:/opt/x\n");
+	write_text("modules/mpi-typo.conf", "mpi = mpich\nmpi_lib = /opt/site-mpich/lib\n");
 }
 
 START_TEST(test_modules_load)
@@ -194,6 +206,94 @@ START_TEST(test_modules_bad)
 	ck_assert_int_eq(berth_modules_load(&cfg, bad_module_cases[_i].names, &m, &err), -1);
 	ck_assert_msg(strstr(err.msg, bad_module_cases[_i].message), "%s", err.msg);
 	ck_assert_ptr_null(m.mounts);
+	berth_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_mpi_module)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_modules m;
+	struct berth_config cfg;
+	char *path = NULL;
+
+	modules_config(&cfg);
+	ck_assert_msg(berth_modules_load(&cfg, "gpu,site-mpich", &m, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(m.mpi, BERTH_MPI_MPICH);
+	ck_assert_str_eq(m.mpi_libs, "/opt/site-mpich/lib");
+	ck_assert_str_eq(m.mpi_module, "site-mpich");
+	/* the site's directory is bound read-only at its own path */
+	ck_assert_str_eq(m.mounts, "/dev/nvidia0:/dev/nvidia0;/usr/lib/nv:/usr/lib/nv:ro;"
+				   "/opt/site-mpich/lib:/opt/site-mpich/lib:ro");
+	ck_assert_str_eq(m.env, "FI_PROVIDER=tcp");
+	/* LD_LIBRARY_PATH: the site's directory first, what the task had after */
+	ck_assert_int_eq(berth_modules_ld_library_path(&m, NULL, &path, &err), 0);
+	ck_assert_str_eq(path, "/opt/site-mpich/lib");
+	free(path);
+	ck_assert_int_eq(berth_modules_ld_library_path(&m, "", &path, &err), 0);
+	ck_assert_str_eq(path, "/opt/site-mpich/lib");
+	free(path);
+	ck_assert_int_eq(berth_modules_ld_library_path(&m, "/usr/local/lib:/app/lib", &path, &err), 0);
+	ck_assert_str_eq(path, "/opt/site-mpich/lib:/usr/local/lib:/app/lib");
+	free(path);
+	ck_assert_int_eq(berth_modules_ld_library_path(&m, "/opt/site-mpich/lib:/app/lib", &path, &err), 0);
+	ck_assert_str_eq(path, "/opt/site-mpich/lib:/app/lib");   /* not twice */
+	free(path);
+	ck_assert_int_eq(berth_modules_ld_library_path(&m, "/opt/site-mpich/libx", &path, &err), 0);
+	ck_assert_str_eq(path, "/opt/site-mpich/lib:/opt/site-mpich/libx");
+	free(path);
+	berth_modules_free(&m);
+	/* no MPI module: nothing to change */
+	ck_assert_int_eq(berth_modules_load(&cfg, "mpich", &m, &err), 0);
+	ck_assert_int_eq(m.mpi, BERTH_MPI_NONE);
+	ck_assert_int_eq(berth_modules_ld_library_path(&m, "/app/lib", &path, &err), 0);
+	ck_assert_ptr_null(path);
+	berth_modules_free(&m);
+	berth_config_free(&cfg);
+}
+END_TEST
+
+/* every refused MPI module, exactly ("%s": modules_dir) */
+static const struct {
+	const char *names, *message;
+} bad_mpi_cases[] = {
+	{ "mpi-openmpi", "--module mpi-openmpi: %s/mpi-openmpi.conf: mpi \"openmpi\": unknown MPI ABI (known: mpich)" },
+	{ "mpi-nolibs", "--module mpi-nolibs: %s/mpi-nolibs.conf: mpi = mpich needs mpi_libs (the site's MPI library directory)" },
+	{ "mpi-libsonly", "--module mpi-libsonly: %s/mpi-libsonly.conf: mpi_libs without mpi (set mpi = mpich)" },
+	{ "mpi-relative", "--module mpi-relative: %s/mpi-relative.conf:2: mpi_libs: path \"opt/lib\" is not absolute" },
+	{ "mpi-system", "--module mpi-system: %s/mpi-system.conf: mpi_libs \"/usr/lib/x86_64-linux-gnu\" is a system directory (bound there it would hide the image's own files): use the site MPI's own directory, such as /opt/site-mpich/lib" },
+	{ "mpi-root", "--module mpi-root: %s/mpi-root.conf: mpi_libs \"/\" is a system directory (bound there it would hide the image's own files): use the site MPI's own directory, such as /opt/site-mpich/lib" },
+	{ "mpi-colon", "--module mpi-colon: %s/mpi-colon.conf: mpi_libs \"/opt/a:b\": ':', ';' and ',' are not allowed" },
+	{ "mpi-twice", "--module mpi-twice: %s/mpi-twice.conf: mounts: " },
+	{ "mpi-typo", "--module mpi-typo: %s/mpi-typo.conf:2: unknown key \"mpi_lib\"" },
+	{ "site-mpich,other-mpich", "--module site-mpich,other-mpich: both replace the image's MPI library (ask for one of them)" },
+};
+
+START_TEST(test_mpi_module_bad)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_modules m;
+	struct berth_config cfg;
+	char modules_dir[600], want[1200];
+
+	modules_config(&cfg);
+	snprintf(modules_dir, sizeof(modules_dir), "%s/modules", dir);
+	{
+		const char *at = strstr(bad_mpi_cases[_i].message, "%s");
+
+		if (at)
+			snprintf(want, sizeof(want), "%.*s%s%s", (int)(at - bad_mpi_cases[_i].message),
+				 bad_mpi_cases[_i].message, modules_dir, at + 2);
+		else
+			snprintf(want, sizeof(want), "%s", bad_mpi_cases[_i].message);
+	}
+	ck_assert_int_eq(berth_modules_load(&cfg, bad_mpi_cases[_i].names, &m, &err), -1);
+	if (want[strlen(want) - 1] == ' ')   /* the volume parser's own words follow */
+		ck_assert_msg(strncmp(err.msg, want, strlen(want)) == 0, "%s", err.msg);
+	else
+		ck_assert_str_eq(err.msg, want);
+	ck_assert_ptr_null(m.mounts);
+	ck_assert_ptr_null(m.mpi_libs);
 	berth_config_free(&cfg);
 }
 END_TEST
@@ -294,6 +394,8 @@ static Suite *site_rules_suite(void)
 	tcase_add_test(modules, test_modules_load);
 	tcase_add_loop_test(modules, test_modules_bad, 0, ARRAY_LEN(bad_module_cases));
 	tcase_add_test(modules, test_unknown_module_lists_offered);
+	tcase_add_test(modules, test_mpi_module);
+	tcase_add_loop_test(modules, test_mpi_module_bad, 0, ARRAY_LEN(bad_mpi_cases));
 	tcase_add_test(modules, test_request_check_refuses_unknown_module);
 	tcase_add_test(modules, test_long_module_name_message_is_one_line);
 	tcase_add_test(modules, test_request_with_oci_bundle_is_refused);
