@@ -86,7 +86,7 @@ def test_openmpi_with_srun_pmix(cluster, workdir, mpi_digest):
     if state == "FAILED" and "Segmentation fault" in out and "PMIX ERROR" not in out \
             and "PMIx ERROR" not in out:
         # One rank of Debian 12's Open MPI 4.1.4 at times segfaults right after
-        # PMIx's direct modex (seen in 2 of ~8 runs on a loaded machine, in
+        # PMIx's direct modex (seen in 2 of about 12 runs on a loaded machine, in
         # libc, after MPI_Init's fence completed); not explained yet (the
         # closing note of session 7).  One more run: it must then work.
         state, out = run_mpi(cluster, workdir, args, "srun --mpi=pmix hello.openmpi")
