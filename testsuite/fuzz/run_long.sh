@@ -8,7 +8,8 @@
 # TARGET is a name without "fuzz_" (image_ref, flatten, ...); default all
 # that are built.  The targets are taken from $BERTH_BUILDDIR/testsuite/fuzz
 # (default: the current directory's testsuite/fuzz, else this script's
-# directory).  Seeds come from the source tree (corpus/<name>, read only);
+# directory).  Seeds come from the source tree (corpus/<name>, read only),
+# and for elf from the host (host_elf_seeds below);
 # what the run adds, its logs and artifacts go to $BERTH_FUZZ_OUT (default a
 # new directory under ${TMPDIR:-/tmp}), which is kept and printed: pass an
 # artifact to the target to reproduce (./fuzz_<name> crash-...).
@@ -47,6 +48,22 @@ if [ ${#targets[@]} -eq 0 ]; then
 	exit 2
 fi
 
+# ELF seeds are made at run time, never kept in the source: a binary in
+# the source tarball has no source (Debian's lintian refuses the package,
+# source-is-missing).  A bare 7-byte ELF header and the host's own small
+# shared objects (glibc's stubs, each a few KiB with versioned symbols).
+host_elf_seeds() {
+	local dir=$1 lib path
+	mkdir -p "$dir"
+	printf '\177ELF\002\001\001' >"$dir/header-only"
+	for lib in libdl.so.2 libutil.so.1 libanl.so.1; do
+		path=$( (ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null) |
+			awk -v l="$lib" '$1 == l { print $NF; exit }')
+		[ -n "$path" ] && [ -r "$path" ] && cp -L "$path" "$dir/$lib"
+	done
+	return 0
+}
+
 out=${BERTH_FUZZ_OUT:-$(mktemp -d "${TMPDIR:-/tmp}/berth-fuzz-run.XXXXXX")}
 mkdir -p "$out"
 found=0
@@ -64,6 +81,10 @@ for t in "${targets[@]}"; do
 	[ -f "$srcdir/fuzz_$t.dict" ] && args+=(-dict="$srcdir/fuzz_$t.dict")
 	seeds=()
 	[ -d "$srcdir/corpus/$t" ] && seeds=("$srcdir/corpus/$t")
+	if [ "$t" = elf ]; then
+		host_elf_seeds "$work/seeds-host"
+		seeds+=("$work/seeds-host")
+	fi
 	if [ ! -x "$bin" ]; then
 		if [ "$tap" = 1 ]; then echo "not ok $n - $t: $bin not built"; else echo "$t: $bin not built"; fi
 		found=1
