@@ -11,6 +11,11 @@
 #   packages.sh deb        the Debian packages built from that tarball
 #                          (dpkg-buildpackage -us -uc -b, DEB_BUILD_OPTIONS=nocheck),
 #                          lintian (fails on errors), rpmspec -P of rpm/berth.spec
+#   packages.sh rpm        the RPMs built from the same tarball with Debian's rpm
+#                          (rpmbuild -tb --nodeps --without check, the systemd
+#                          scriptlet macros empty: Debian has no
+#                          systemd-rpm-macros); checks what each RPM holds
+#                          and that the plugins require the exact Slurm release
 #   packages.sh install    the .debs installed in a fresh chroot of the host's
 #                          Debian release (package_test.sh in it: the programs
 #                          run, files where they belong, srun loads berth.so,
@@ -154,6 +159,55 @@ cmd_deb() {
 	say "deb: $n packages in $OUT/deb; rpmspec -P rpm/berth.spec: ok"
 }
 
+# ---- rpm --------------------------------------------------------------------
+# What rpmbuild on Debian can show: the spec builds from the release tarball,
+# installs where RHEL-family sites expect (%{_libdir}/slurm, %{_unitdir}) and
+# the plugins' package requires the Slurm it was built against.  Not checked
+# here: the BuildRequires (--nodeps: Debian's packages are not RPMs), the
+# systemd scriptlets (macros defined empty), an install on RHEL/Fedora.
+rpm_has() { # RPM PATH...: each PATH is in RPM's file list
+	local rpm=$1 files f
+	shift
+	files=$(rpm -qpl "$rpm" 2>/dev/null)
+	for f in "$@"; do
+		grep -qx -- "$f" <<<"$files" || die "$(basename "$rpm") lacks $f"
+	done
+}
+
+cmd_rpm() {
+	local v tarball top=$OUT/rpm log=$OUT/rpm/build.log libdir slurm req rpms arch
+	v=$(version)
+	tarball=$OUT/dist/berth-$v.tar.gz
+	[ -f "$tarball" ] || die "no $tarball (packages.sh dist first)"
+	command -v rpmbuild >/dev/null || die "rpmbuild not found (install-deps.sh installs rpm)"
+	rm -rf --one-file-system "$top"
+	install -d -m 0755 "$top"
+	say "rpmbuild -tb --nodeps --without check (log $log)"
+	rpmbuild -tb --nodeps --without check --define "_topdir $top" --define "_smp_mflags -j$JOBS" \
+		--define 'systemd_post() %{nil}' --define 'systemd_preun() %{nil}' \
+		--define 'systemd_postun_with_restart() %{nil}' --define 'systemd_postun() %{nil}' \
+		"$tarball" >"$log" 2>&1 || log_fail "$log" "rpmbuild -tb failed"
+	arch=$(rpm --eval '%{_arch}')
+	rpms=$top/RPMS/$arch
+	libdir=$(rpm --eval '%{_libdir}')
+	# the Slurm built against, as the spec reads it (0x160508: 22.05.8)
+	slurm=$(sed -n 's/^#define SLURM_VERSION_NUMBER //p' /usr/include/slurm/slurm_version.h)
+	[ -n "$slurm" ] || die "no SLURM_VERSION_NUMBER in /usr/include/slurm/slurm_version.h"
+	slurm=$(printf '%d.%02d.%d' $((slurm >> 16)) $(((slurm >> 8) & 255)) $((slurm & 255)))
+	rpm_has "$rpms/berth-$v-1.$arch.rpm" /usr/bin/berth /usr/share/man/man1/berth.1
+	rpm_has "$rpms/berth-gatewayd-$v-1.$arch.rpm" /usr/sbin/berth-gatewayd \
+		/etc/berth/berth-gateway.conf /usr/lib/systemd/system/berth-gatewayd.service \
+		/var/lib/berth/gateway /var/lib/berth/images
+	rpm_has "$rpms/berth-slurm-plugins-$v-1.$arch.rpm" "$libdir/slurm/berth.so" \
+		"$libdir/slurm/job_submit_berth.so" "$libdir/slurm/job_container_berth.so" \
+		"$libdir/lua/5.4/berth.so" /usr/share/man/man5/berth.conf.5
+	req=$(rpm -qp --requires "$rpms/berth-slurm-plugins-$v-1.$arch.rpm" 2>/dev/null |
+		grep -E '^slurm(\(|[[:space:]])' || true)
+	grep -Eq "^slurm(\([^)]*\))? = $slurm\$" <<<"$req" ||
+		die "berth-slurm-plugins requires \"$req\", not slurm = $slurm exactly"
+	say "rpm: 3 RPMs in $rpms (files where RHEL-family sites expect them; berth-slurm-plugins: $req)"
+}
+
 # ---- install ----------------------------------------------------------------
 debs() { # the .debs to install (not the -dbgsym)
 	local v arch p
@@ -271,6 +325,7 @@ cmd_all() {
 	local t0=$SECONDS
 	timed "dist (make distcheck)" cmd_dist
 	timed "deb (dpkg-buildpackage, lintian, rpmspec)" cmd_deb
+	timed "rpm (rpmbuild -tb on Debian's rpm)" cmd_rpm
 	timed "install test (chroot)" cmd_install
 	timed "demo with the packages (3-node cluster)" cmd_demo
 	say "all passed in $((SECONDS - t0)) s"
@@ -281,11 +336,12 @@ main() {
 	all) cmd_all ;;
 	dist) cmd_dist ;;
 	deb) cmd_deb ;;
+	rpm) cmd_rpm ;;
 	install) cmd_install ;;
 	demo) cmd_demo ;;
 	__overlay) overlay_run "$2" "$3" ;;
 	-h | --help | help) usage ;;
-	*) die "unknown command '$1' (dist deb install demo)" ;;
+	*) die "unknown command '$1' (dist deb rpm install demo)" ;;
 	esac
 }
 
