@@ -12,7 +12,7 @@ node_libberth_node_la_SOURCES = \
 	node/container_tree.c node/container_tree_sys.c node/container_tree_vol.c \
 	node/container_tree.h node/container_tree_int.h \
 	node/cgroup.c node/cgroup.h \
-	node/sshd_job.c node/sshd_job.h \
+	node/sshd_job.c node/sshd_job.h node/prolog_job.c node/prolog_job.h \
 	node/job_namespace.c node/job_namespace.h \
 	node/job_tree.c node/job_tree.h \
 	node/entrypoint_file.c node/entrypoint_file.h node/entrypoint_exec.h \

@@ -7,8 +7,10 @@
  *     ~/.ssh/berth_id_ed25519 is created if missing; its public half goes
  *     into the job's SPANK environment as BERTH_SSH_PUBKEY.
  *   job_prolog (SPANK, root, every node): checks the key and the allocation
- *     (exclusive only), looks up the job's nodes, their addresses and task
- *     counts, and writes <job dir>/sshd.request (this module's format).
+ *     (exclusive only), finds the job's nodes, their addresses and task
+ *     counts (slurmd's prolog environment, node/prolog_job.h, slurm.conf,
+ *     else slurmctld), and writes <job dir>/sshd.request (this module's
+ *     format).
  *   extern step (job_container): reads the request, generates host key and
  *     configuration in <job dir>/ssh/, mounts them into the container and
  *     starts the sshd there, as the user, in the extern step's cgroups.

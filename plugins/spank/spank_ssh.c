@@ -6,7 +6,9 @@
  *     ~/.ssh/berth_id_ed25519 if missing and put its public half into the
  *     job's SPANK environment;
  *   job_prolog (root, each node): decide whether this node gets an sshd
- *     (exclusive allocations only) and write <job dir>/sshd.request;
+ *     (exclusive allocations only), from slurmd's prolog environment where
+ *     it tells (23.02+), else from slurmctld, and write
+ *     <job dir>/sshd.request;
  *   tasks: with --ccm every task, the batch script included, enters the
  *     container built from the host's /.
  * A job that gets no sshd (shared allocation) gets an `ssh` in its
@@ -32,6 +34,7 @@
 #include <slurm/spank.h>
 
 #include "berth_log.h"
+#include "prolog_job.h"
 #include "run.h"
 #include "slurm_compat.h"
 #include "slurm_shim.h"
@@ -227,16 +230,49 @@ static char *node_address(const struct node_addrs *na, const char *name)
 	return addr;
 }
 
-/* "name=address/tasks ..." of the job's nodes (in the allocation's node
- * order, which its CPU counts follow). */
-static int job_hosts(const slurm_job_info_t *job, const resource_allocation_response_msg_t *alloc,
+/* Where a node's task count comes from: slurmctld's answer (job, alloc),
+ * or slurmd's prolog environment (pj, Slurm 23.02+). */
+struct task_source {
+	const slurm_job_info_t *job;
+	const resource_allocation_response_msg_t *alloc;
+	const struct berth_prolog_job *pj;
+};
+
+static unsigned source_tasks_on(const struct task_source *src, size_t index, size_t n)
+{
+	return src->pj ? berth_prolog_job_tasks_on(src->pj, index) : tasks_on(src->job, src->alloc, index, n);
+}
+
+/* Every node of the list has a NodeAddr in slurm.conf as this process
+ * read it (24.11's job_prolog process reads none: NEWS). */
+static bool conf_knows_all(const char *nodes)
+{
+	berth_hostlist_t list = slurm_hostlist_create(nodes);
+	bool all = list != NULL;
+	char *name, *addr;
+
+	while (all && (name = slurm_hostlist_shift(list))) {
+		addr = slurm_conf_get_address(name);
+		all = addr && *addr;
+		if (addr)
+			slurm_xfree((void **)&addr);
+		free(name);
+	}
+	if (list)
+		slurm_hostlist_destroy(list);
+	return all;
+}
+
+/* "name=address/tasks ..." of the job's n nodes (in the allocation's node
+ * order, which its task counts follow).  Addresses: from slurmctld unless
+ * asked to try slurm.conf first and it has all of them. */
+static int job_hosts(const char *nodes, size_t n, const struct task_source *src, bool conf_first,
 		     char **out, struct berth_error *err)
 {
-	const char *nodes = alloc && alloc->node_list ? alloc->node_list : job->nodes;
 	berth_hostlist_t list = slurm_hostlist_create(nodes);
-	size_t size, n = (size_t)(job->num_nodes ? job->num_nodes : 1), i = 0;
+	size_t size, i = 0;
 	FILE *f = open_memstream(out, &size);
-	struct node_addrs na;
+	struct node_addrs na = { 0 };
 	char *name;
 
 	if (!list || !f) {
@@ -246,12 +282,19 @@ static int job_hosts(const slurm_job_info_t *job, const resource_allocation_resp
 			fclose(f);
 		return berth_error_set(err, ENOMEM, "node list of the job");
 	}
-	node_addrs_fetch(nodes, &na);
+	if (!conf_first || !conf_knows_all(nodes)) {
+		struct timespec t0;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		node_addrs_fetch(nodes, &na);
+		if (conf_first)
+			berth_debug("job_prolog: node addresses from slurmctld in %.1f ms (not all in slurm.conf "
+				    "as this process reads it)", berth_elapsed_ms(&t0));
+	}
 	while ((name = slurm_hostlist_shift(list))) {
 		char *addr = node_address(&na, name);
 
-		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr ? addr : name,
-			tasks_on(job, alloc, i, n));
+		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr ? addr : name, source_tasks_on(src, i, n));
 		i++;
 		free(addr);
 		free(name);
@@ -260,6 +303,45 @@ static int job_hosts(const slurm_job_info_t *job, const resource_allocation_resp
 	slurm_hostlist_destroy(list);
 	if (fclose(f) != 0)
 		return berth_error_set(err, ENOMEM, "node list of the job");
+	return 0;
+}
+
+#define REFUSED_SHARED "no sshd: the allocation is shared with other jobs; " \
+	"ssh between the nodes needs an exclusive one (--exclusive)"
+
+/* Decided from what slurmd put in the prolog's environment (Slurm 23.02+,
+ * prolog_job.h) instead of slurmctld's answer: 24.11.5's slurmctld at times
+ * takes seconds to accept a connection, and every --image job's start
+ * waited for it.  Only node addresses slurm.conf lacks are still asked
+ * for.  1: the environment cannot tell (22.05; no task count), ask
+ * slurmctld for everything. */
+static const char *prolog_getenv(const char *name)
+{
+	return getenv(name);
+}
+
+static int decide_from_env(uint32_t job_id, struct berth_sshd_request *req, char **reason)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+	struct task_source src = { .pj = &pj };
+
+	if (berth_prolog_job_read(prolog_getenv, &pj, &err) < 0) {
+		berth_info("job_prolog: job %u: %s; asking slurmctld", job_id, err.msg);
+		return 1;
+	}
+	if (!pj.present)
+		return 1;
+	if (!pj.exclusive) {
+		*reason = strdup(REFUSED_SHARED);
+		return 0;
+	}
+	if (!pj.node_list || !berth_prolog_job_tasks_on(&pj, 0))
+		return 1;
+	berth_debug("job_prolog: job %u: nodes and tasks from slurmd's environment", job_id);
+	if (job_hosts(pj.node_list, pj.num_nodes, &src, true, &req->hosts, &err) < 0 &&
+	    asprintf(reason, "no sshd: %s", err.msg) < 0)
+		*reason = NULL;
 	return 0;
 }
 
@@ -281,8 +363,10 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 			*reason = NULL;
 		return;
 	}
+	berth_slurm_api_init(berth_slurm_conf_path());   /* slurm.conf's node addresses */
+	if (decide_from_env(job_id, req, reason) == 0)
+		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	berth_slurm_api_init(berth_slurm_conf_path());
 	/* SHOW_LOCAL: this cluster's job; without it Slurm asks for the
 	 * federation first, one more round trip while the job waits */
 	if (berth_slurm_load_job(&info, job_id, SHOW_DETAIL | SHOW_LOCAL) != SLURM_SUCCESS || !info ||
@@ -291,9 +375,11 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 			     slurm_strerror(errno)) < 0)
 			*reason = NULL;
 	} else if (info->job_array[0].shared != 0) {
-		*reason = strdup("no sshd: the allocation is shared with other jobs; "
-				 "ssh between the nodes needs an exclusive one (--exclusive)");
-	} else if (job_hosts(&info->job_array[0], alloc, &req->hosts, &err) < 0) {
+		*reason = strdup(REFUSED_SHARED);
+	} else if (job_hosts(alloc->node_list ? alloc->node_list : info->job_array[0].nodes,
+			     info->job_array[0].num_nodes ? info->job_array[0].num_nodes : 1,
+			     &(struct task_source){ .job = &info->job_array[0], .alloc = alloc }, false,
+			     &req->hosts, &err) < 0) {
 		if (asprintf(reason, "no sshd: %s", err.msg) < 0)
 			*reason = NULL;
 	}

@@ -9,7 +9,7 @@ import re
 import subprocess
 import time
 
-from conftest import LAB, OTHER_USER, USER
+from conftest import LAB, OTHER_USER, SLURM_RELEASE, USER
 from test_teardown import ENDED, host_nsfs, wait_clean
 
 STATE = os.path.join(LAB, "berth-state")
@@ -209,6 +209,37 @@ def test_shared_allocation_gets_no_sshd_and_says_why(cluster, workdir, busybox_p
     assert "--exclusive" in out and "rc=255" in out, out
     log = cluster.log("slurmd", "n3")
     assert f"job {job}: sshd" not in log and f"job {job}: no sshd: the allocation is shared" in log
+
+
+def test_prolog_decides_without_slurmctld_where_slurmd_tells(cluster, workdir, busybox_pinned):
+    """From Slurm 23.02 slurmd gives the prolog the job's sharing, nodes and
+    task count (from the job's credential): a shared job, and an exclusive
+    one with a task count, get their sshd decision and host list with no
+    slurmctld lookup (24.11.5's slurmctld at times took 5 s to accept one,
+    and every --image job's start waited for it).  22.05 tells the prolog
+    none of it: there berth asks slurmctld, with the same result."""
+    marks = {node: cluster.log_mark("slurmd", node) for node in NODE_ADDR}
+    exclusive = cluster.sbatch(USER, ["--exclusive", "-N3", "-n5", f"--image={busybox_pinned}",
+                                      "-o", f"{workdir}/exclusive", "--wrap",
+                                      "srun -N1 -n1 -w n1 cat /var/hostsfile /var/hostsfile.mpich"])
+    shared = cluster.sbatch(USER, ["-N1", "-w", "n3", f"--image={busybox_pinned}", "-o", f"{workdir}/shared",
+                                   "--wrap", "true"])
+    assert cluster.wait(exclusive) == "COMPLETED", read(f"{workdir}/exclusive")
+    assert cluster.wait(shared) == "COMPLETED", read(f"{workdir}/shared")
+    out = read(f"{workdir}/exclusive").splitlines()
+    for line in ("n1 slots=2", "n2 slots=2", "n3 slots=1", "n1:2", "n2:2", "n3:1"):   # 5 tasks on 3 nodes
+        assert line in out, (line, out)
+    logs = {node: cluster.log_since(mark) for node, mark in marks.items()}
+    assert f"job {shared}: no sshd: the allocation is shared" in logs["n3"], logs["n3"][-3000:]
+    asked = sorted(node for node, text in logs.items()
+                   if re.search(rf"job_prolog: job ({exclusive}|{shared}): slurmctld lookups in", text))
+    if SLURM_RELEASE >= (23, 2):
+        assert asked == [], {node: logs[node][-3000:] for node in asked}
+        for node, text in logs.items():
+            assert f"job_prolog: job {exclusive}: nodes and tasks from slurmd's environment" in text, \
+                (node, text[-3000:])
+    else:
+        assert asked == ["n1", "n2", "n3"], asked
 
 
 def test_ccm_batch_script_runs_in_the_host_system_with_ssh(cluster, workdir):

@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "fs_util.h"
+#include "prolog_job.h"
 #include "sshd_job.h"
 #include "unit.h"
 
@@ -335,6 +336,103 @@ START_TEST(this_host_is_detected)
 }
 END_TEST
 
+/* The prolog's environment as a test sets it: NULL-terminated name, value pairs. */
+static const char *const *fake_env;
+
+static const char *fake_getenv(const char *name)
+{
+	for (size_t i = 0; fake_env[i]; i += 2)
+		if (strcmp(fake_env[i], name) == 0)
+			return fake_env[i + 1];
+	return NULL;
+}
+
+START_TEST(prolog_env_of_22_05_is_not_present)
+{
+	static const char *const env[] = { "SLURM_JOB_NODELIST", "n[1-3]", "SLURM_JOB_ID", "7", NULL };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+
+	fake_env = env;
+	ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
+	ck_assert(!pj.present);
+	ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 0), 0);   /* ask slurmctld */
+}
+END_TEST
+
+START_TEST(prolog_env_exclusive_spreads_tasks)
+{
+	static const char *const env[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NODELIST", "n[1-3]",
+					   "SLURM_JOB_NUM_NODES", "3", "SLURM_JOB_NTASKS", "7", NULL };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+
+	fake_env = env;
+	ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
+	ck_assert(pj.present && pj.exclusive);
+	ck_assert_str_eq(pj.node_list, "n[1-3]");
+	/* 7 tasks on 3 nodes: 3 2 2, as slurmctld's answer gave */
+	ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 0), 3);
+	ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 1), 2);
+	ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 2), 2);
+	ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 3), 0);
+}
+END_TEST
+
+/* Every sharing but "NO" is shared (scontrol's words: YES, OK, USER, MCS, TOPO). */
+static const char *const shared_values[] = { "YES", "OK", "USER", "MCS", "TOPO", "no", "" };
+
+START_TEST(prolog_env_shared)
+{
+	const char *env[] = { "SLURM_JOB_OVERSUBSCRIBE", shared_values[_i], "SLURM_JOB_NUM_NODES", "1",
+			      "SLURM_JOB_NTASKS", "1", NULL };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+
+	fake_env = env;
+	ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
+	ck_assert(pj.present);
+	ck_assert_msg(!pj.exclusive, "\"%s\" taken for exclusive", shared_values[_i]);
+}
+END_TEST
+
+START_TEST(prolog_env_without_task_count_asks_slurmctld)
+{
+	/* no -n: the count per node depends on --cpus-per-task, which the
+	 * prolog is not told; NO_VAL is Slurm's "not set"; fewer tasks than nodes */
+	static const char *const no_count[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3", NULL };
+	static const char *const no_val[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3",
+					      "SLURM_JOB_NTASKS", "4294967294", NULL };
+	static const char *const few[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3",
+					   "SLURM_JOB_NTASKS", "2", NULL };
+	static const char *const no_nodes[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NTASKS", "2", NULL };
+	const char *const *envs[] = { no_count, no_val, few, no_nodes };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+
+	for (size_t i = 0; i < ARRAY_LEN(envs); i++) {
+		fake_env = envs[i];
+		ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
+		ck_assert(pj.present && pj.exclusive);
+		ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 0), 0);
+	}
+}
+END_TEST
+
+static const char *const bad_counts[] = { "", "-1", "+3", " 3", "3 ", "3x", "4294967296", "0x10" };
+
+START_TEST(prolog_env_bad_count_is_an_error)
+{
+	const char *env[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", bad_counts[_i], NULL };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+
+	fake_env = env;
+	ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "SLURM_JOB_NUM_NODES"));
+}
+END_TEST
+
 static Suite *sshd_suite(void)
 {
 	Suite *s = suite_create("sshd");
@@ -351,6 +449,11 @@ static Suite *sshd_suite(void)
 	tcase_add_test(tc, v2_adopts_into_task_special);
 	tcase_add_test(tc, no_slurm_cgroup_no_adoption);
 	tcase_add_test(tc, this_host_is_detected);
+	tcase_add_test(tc, prolog_env_of_22_05_is_not_present);
+	tcase_add_test(tc, prolog_env_exclusive_spreads_tasks);
+	tcase_add_loop_test(tc, prolog_env_shared, 0, ARRAY_LEN(shared_values));
+	tcase_add_test(tc, prolog_env_without_task_count_asks_slurmctld);
+	tcase_add_loop_test(tc, prolog_env_bad_count_is_an_error, 0, ARRAY_LEN(bad_counts));
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,50 @@
+/*
+ * prolog_job.h - what slurmd tells a node's prolog about the job's
+ * allocation, read from the prolog's environment instead of asked of
+ * slurmctld.
+ *
+ * From Slurm 23.02 slurmd builds the prolog's environment (the SPANK
+ * job_prolog's too) from the job's credential, which slurmctld signed:
+ *   SLURM_JOB_OVERSUBSCRIBE  the job's sharing, as `scontrol show job`
+ *                            prints it ("NO": exclusive nodes)
+ *   SLURM_JOB_NODELIST       the allocation's nodes (a hostlist expression)
+ *   SLURM_JOB_NUM_NODES      their number
+ *   SLURM_JOB_NTASKS         the job's task count, also when it comes from
+ *                            --ntasks-per-node (absent or NO_VAL: none)
+ * A job cannot set these names: its own SPANK environment reaches the
+ * prolog with every name prefixed SPANK_ (valid_spank_job_env), and slurmd
+ * sets these after merging it.  Slurm 22.05 sets none of them: `present`
+ * is false there and the caller asks slurmctld as before.
+ */
+#ifndef BERTH_PROLOG_JOB_H_
+#define BERTH_PROLOG_JOB_H_
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "berth_error.h"
+
+struct berth_prolog_job {
+	bool present;            /* SLURM_JOB_OVERSUBSCRIBE is set: slurmd 23.02 or later */
+	bool exclusive;          /* SLURM_JOB_OVERSUBSCRIBE=NO */
+	const char *node_list;   /* SLURM_JOB_NODELIST (the environment's string), or NULL */
+	uint32_t num_nodes;      /* SLURM_JOB_NUM_NODES, 0 if absent */
+	uint32_t num_tasks;      /* SLURM_JOB_NTASKS, 0 if absent or unset (NO_VAL) */
+};
+
+/* Reads the variables through getenv_fn (getenv in the prolog; tests pass
+ * their own).  A variable that is set but does not parse is an error (the
+ * caller then asks slurmctld); absent ones leave their field empty. */
+int berth_prolog_job_read(const char *(*getenv_fn)(const char *name), struct berth_prolog_job *job,
+			  struct berth_error *err);
+
+/* Tasks on the index-th of the allocation's nodes: the job's task count
+ * spread over its nodes, the first nodes taking the remainder (what
+ * slurmctld's answer gave berth for a job with a task count); 0 when the
+ * environment cannot tell: no node or task count, fewer tasks than nodes
+ * (the count per node then depends on --cpus-per-task, which the prolog is
+ * not told), index out of range. */
+unsigned berth_prolog_job_tasks_on(const struct berth_prolog_job *job, size_t index);
+
+#endif
