@@ -472,10 +472,37 @@ int berth_sshd_start(const struct berth_job_paths *paths, uint32_t job_id, struc
 	return 0;
 }
 
-/* Every process still in the job's mount namespace (what was started
- * through the sshd included): the backstop for nodes where Slurm does not
- * track the extern step in cgroups (proctrack/linuxproc).  Returns the
- * number killed. */
+/* A process whose real and effective uid are root.  Slurm up to 23.11
+ * puts its own children into the job's namespace (container_g_join before
+ * exec): the SPANK job_prolog/job_epilog (slurmstepd spank) and the
+ * Prolog/Epilog scripts, as root, also while the extern step tears the job
+ * down; SIGKILLing the epilog fails it and drains the node.  What this
+ * backstop is for runs as the job's user (no_new_privs: it cannot become
+ * root).  Unreadable (gone): not root, nothing to spare. */
+static bool process_is_root(int pid)
+{
+	char file[64], line[256];
+	unsigned ruid, euid;
+	bool root = false;
+	FILE *f;
+
+	snprintf(file, sizeof(file), "/proc/%d/status", pid);
+	if (!(f = fopen(file, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %u %u", &ruid, &euid) == 2) {
+			root = ruid == 0 && euid == 0;
+			break;
+		}
+	fclose(f);
+	return root;
+}
+
+/* Every process of the job's user still in the job's mount namespace (what
+ * was started through the sshd included): the backstop for nodes where
+ * Slurm does not track the extern step in cgroups (proctrack/linuxproc).
+ * Root's processes are Slurm's own (process_is_root).  Returns the number
+ * killed. */
 static int kill_namespace(const char *holder)
 {
 	struct stat ns;
@@ -499,7 +526,7 @@ static int kill_namespace(const char *holder)
 				continue;
 			snprintf(file, sizeof(file), "/proc/%d/ns/mnt", pid);
 			if (stat(file, &st) == 0 && st.st_ino == ns.st_ino && st.st_dev == ns.st_dev &&
-			    kill(pid, SIGKILL) == 0)
+			    !process_is_root(pid) && kill(pid, SIGKILL) == 0)
 				found++;
 		}
 		closedir(proc);

@@ -226,6 +226,62 @@ START_TEST(test_pin_refused_on_one_cpu_is_retried_on_another)
 }
 END_TEST
 
+/* A child that joins the job's namespace (as uid, or staying root), tells
+ * the parent through a pipe and waits to be killed. */
+static pid_t joined_sleeper(const struct berth_job_paths *paths, uid_t uid)
+{
+	int ready[2];
+	char c;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(ready), 0);
+	if ((pid = fork()) == 0) {
+		struct berth_error err = BERTH_ERROR_INIT;
+
+		if (berth_ns_join(paths, &err) != 1 ||
+		    (uid && (setresgid(uid, uid, uid) < 0 || setresuid(uid, uid, uid) < 0)))
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ck_assert_int_eq(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+/* Slurm up to 23.11 puts slurmd's children (the SPANK job_epilog, the
+ * Epilog script) into the job's namespace, as root, while the extern step
+ * may be tearing the job down: the teardown's sweep killed the epilog once
+ * (status 0:9, node drained).  It kills the user's processes only. */
+START_TEST(test_teardown_kills_the_users_processes_not_slurms)
+{
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_job_paths paths;
+	char pidfile[1200];
+	pid_t user, slurm;
+	int status, fd;
+
+	private_world(-1, &paths);
+	ck_assert_msg(berth_ns_create(&paths, 2001, 2001, NULL, populate, &paths, &err) == 0, "%s", err.msg);
+	user = joined_sleeper(&paths, 2001);
+	slurm = joined_sleeper(&paths, 0);
+	/* the sweep runs with the sshd's stop: a job that had one (long gone) */
+	snprintf(pidfile, sizeof(pidfile), "%s/sshd.pid", paths.dir);
+	ck_assert_int_ge(fd = open(pidfile, O_CREAT | O_WRONLY, 0600), 0);
+	ck_assert_int_eq(write(fd, "2147483646 1\n", 13), 13);
+	close(fd);
+	ck_assert_msg(berth_job_teardown(&paths, &err) == 0, "%s", err.msg);
+	ck_assert_int_eq(waitpid(user, &status, 0), user);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ck_assert_msg(waitpid(slurm, &status, WNOHANG) == 0, "root's process in the namespace was killed");
+	kill(slurm, SIGKILL);
+	ck_assert_int_eq(waitpid(slurm, &status, 0), slurm);
+	ck_assert_msg(strstr(log_text, "killed 1 process(es) left in the job's container"), "%s", log_text);
+}
+END_TEST
+
 static Suite *job_namespace_suite(void)
 {
 	Suite *s = suite_create("job_namespace");
@@ -235,6 +291,7 @@ static Suite *job_namespace_suite(void)
 	tcase_add_test(tc, test_populate_failure_is_reported_and_nothing_pinned);
 	tcase_add_test(tc, test_job_delete_removes_step_containers_left_behind);
 	tcase_add_test(tc, test_pin_refused_on_one_cpu_is_retried_on_another);
+	tcase_add_test(tc, test_teardown_kills_the_users_processes_not_slurms);
 	suite_add_tcase(s, tc);
 	return s;
 }
