@@ -41,7 +41,7 @@ TESTS += testsuite/unit/test_preflight_slurm
 testsuite_unit_test_preflight_slurm_SOURCES = testsuite/unit/test_preflight_slurm.c \
 	helper/preflight_slurm.c helper/preflight_report.c helper/preflight.h testsuite/unit/unit.h
 testsuite_unit_test_preflight_slurm_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS) -I$(top_srcdir)/helper
-testsuite_unit_test_preflight_slurm_LDADD = $(CHECK_LIBS)
+testsuite_unit_test_preflight_slurm_LDADD = common/libberth_common.la $(CHECK_LIBS)
 endif
 endif
 

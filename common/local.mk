@@ -22,6 +22,7 @@ common_libberth_common_la_SOURCES = \
 	common/task_env.c common/task_env.h \
 	common/env_rules.c common/env_rules.h \
 	common/modules.c common/modules.h \
-	common/cdi_name.c common/cdi_name.h
+	common/cdi_name.c common/cdi_name.h \
+	common/slurm_conf_file.c common/slurm_conf_file.h
 common_libberth_common_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden $(JSONC_CFLAGS)
 common_libberth_common_la_LIBADD = $(JSONC_LIBS)

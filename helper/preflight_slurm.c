@@ -6,8 +6,6 @@
  * Only the few keys berth depends on are looked at; slurm.conf's other
  * syntax (NodeName lines and the like) is skipped.
  */
-#include <errno.h>
-#include <glob.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +13,7 @@
 #include <strings.h>
 
 #include "preflight.h"
-
-#define INCLUDE_DEPTH_MAX 8
+#include "slurm_conf_file.h"
 
 static const struct {
 	const char *key;
@@ -29,95 +26,6 @@ static const struct {
 	{ "PlugStackConfig", offsetof(struct check_slurm_conf, plugstack_config) },
 	{ "SlurmdParameters", offsetof(struct check_slurm_conf, slurmd_parameters) },
 };
-
-/* The directory part of path ("." for a bare name) into buf. */
-static void dir_of(const char *path, char *buf, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		snprintf(buf, size, ".");
-	else if (slash == path)
-		snprintf(buf, size, "/");
-	else
-		snprintf(buf, size, "%.*s", (int)(slash - path), path);
-}
-
-/* Cut a '#' comment (not "\#") and the line end. */
-static void strip_comment(char *line)
-{
-	for (char *p = line; *p; p++) {
-		if (*p == '#' && (p == line || p[-1] != '\\')) {
-			*p = '\0';
-			break;
-		}
-	}
-	line[strcspn(line, "\r\n")] = '\0';
-}
-
-/* What a file's lines mean to its reader: every line's words but an
- * include's go to on_words (the first word, strtok_r's state for the rest). */
-struct conf_reader {
-	void *ctx;
-	void (*on_words)(void *ctx, char *first, char **save);
-};
-
-static int read_conf_file(const char *path, const struct conf_reader *reader, int depth, char **why);
-
-/* Each file matching pattern (relative: to base_dir), read by reader. */
-static int read_matches(const char *pattern, const char *base_dir, int depth,
-			const struct conf_reader *reader, char **why)
-{
-	char full[8200];
-	glob_t g;
-	int rc = 0;
-
-	snprintf(full, sizeof(full), "%s%s%s", pattern[0] == '/' ? "" : base_dir,
-		 pattern[0] == '/' ? "" : "/", pattern);
-	if (glob(full, 0, NULL, &g) != 0) {
-		if (asprintf(why, "Include %s: no such file", full) < 0)
-			*why = NULL;
-		return -1;
-	}
-	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++)
-		rc = read_conf_file(g.gl_pathv[i], reader, depth + 1, why);
-	globfree(&g);
-	return rc;
-}
-
-/* slurm.conf and plugstack.conf alike: '#' comments, words split at blanks,
- * "include PATTERN" lines (any case) followed. */
-static int read_conf_file(const char *path, const struct conf_reader *reader, int depth, char **why)
-{
-	char *line = NULL, dir[4096];
-	size_t cap = 0;
-	FILE *f;
-	int rc = 0;
-
-	if (depth > INCLUDE_DEPTH_MAX || !(f = fopen(path, "re"))) {
-		if (asprintf(why, "%s: %s", path, depth > INCLUDE_DEPTH_MAX ? "Include nested too deep" :
-			     strerror(errno)) < 0)
-			*why = NULL;
-		return -1;
-	}
-	dir_of(path, dir, sizeof(dir));
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		char *save = NULL, *first, *pattern;
-
-		strip_comment(line);
-		if (!(first = strtok_r(line, " \t", &save)))
-			continue;
-		if (strcasecmp(first, "include") == 0) {
-			if ((pattern = strtok_r(NULL, " \t", &save)))
-				rc = read_matches(pattern, dir, depth, reader, why);
-			continue;
-		}
-		reader->on_words(reader->ctx, first, &save);
-	}
-	free(line);
-	fclose(f);
-	return rc;
-}
 
 static void set_key(struct check_slurm_conf *conf, const char *word)
 {
@@ -152,11 +60,11 @@ static void slurm_words(void *ctx, char *word, char **save)
 
 int check_slurm_conf_read(const char *path, struct check_slurm_conf *conf, char **why)
 {
-	const struct conf_reader reader = { conf, slurm_words };
+	const struct berth_slurm_conf_reader reader = { conf, slurm_words };
 
 	memset(conf, 0, sizeof(*conf));
 	*why = NULL;
-	return read_conf_file(path, &reader, 0, why);
+	return berth_slurm_conf_file_read(path, &reader, why);
 }
 
 void check_slurm_conf_free(struct check_slurm_conf *conf)
@@ -255,7 +163,7 @@ void check_plugstack(struct check_report *r, const struct check_slurm_conf *conf
 		     const char *slurm_conf_path)
 {
 	struct plugstack_scan scan = { false, false };
-	const struct conf_reader reader = { &scan, plugstack_words };
+	const struct berth_slurm_conf_reader reader = { &scan, plugstack_words };
 	char path[4200], *why = NULL;
 
 	if (conf->plugstack_config && *conf->plugstack_config) {
@@ -263,10 +171,10 @@ void check_plugstack(struct check_report *r, const struct check_slurm_conf *conf
 	} else {
 		char dir[4096];
 
-		dir_of(slurm_conf_path, dir, sizeof(dir));
+		berth_slurm_conf_dir(slurm_conf_path, dir, sizeof(dir));
 		snprintf(path, sizeof(path), "%s/plugstack.conf", dir);
 	}
-	if (read_conf_file(path, &reader, 0, &why) < 0)
+	if (berth_slurm_conf_file_read(path, &reader, &why) < 0)
 		check_line(r, CHECK_FAIL, "plugstack.conf", "%s: add `required <PluginDir>/berth.so` there",
 			   why ? why : path);
 	else if (!scan.found)

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,6 +38,7 @@
 #include "prolog_job.h"
 #include "run.h"
 #include "slurm_compat.h"
+#include "slurm_conf_file.h"
 #include "slurm_shim.h"
 #include "spank_plugin.h"
 #include "sshd_job.h"
@@ -214,20 +216,114 @@ static int node_addrs_fetch(const char *node_list, struct node_addrs *na)
 	return 0;
 }
 
-/* Address of a node: slurmctld's answer, else slurm.conf as this process
- * read it, else the name (resolved by ssh in the container). malloc'd. */
+/* slurm.conf's NodeName lines, read by berth from the files this node has
+ * (Include followed): for a process with no node table of Slurm's own
+ * (24.11's SPANK job_prolog, NEWS), where slurmctld would be the only
+ * other source.  Read once per process. */
+struct conf_node_line {
+	char *names, *addrs, *hostnames;   /* NodeName=, NodeAddr=, NodeHostname= (hostlists) */
+};
+
+static struct conf_node_line *conf_nodes;
+static size_t n_conf_nodes;
+static bool conf_nodes_read;
+
+static void conf_node_words(void *ctx, char *first, char **save)
+{
+	struct conf_node_line line = { 0 }, *grown;
+	char *word;
+
+	(void)ctx;
+	if (strncasecmp(first, "NodeName=", 9) != 0 || strcasecmp(first + 9, "DEFAULT") == 0)
+		return;
+	line.names = strdup(first + 9);
+	while ((word = strtok_r(NULL, " \t", save))) {
+		if (strncasecmp(word, "NodeAddr=", 9) == 0 && !line.addrs)
+			line.addrs = strdup(word + 9);
+		else if (strncasecmp(word, "NodeHostname=", 13) == 0 && !line.hostnames)
+			line.hostnames = strdup(word + 13);
+	}
+	if (!line.names || !(grown = realloc(conf_nodes, (n_conf_nodes + 1) * sizeof(*grown)))) {
+		free(line.names);
+		free(line.addrs);
+		free(line.hostnames);
+		return;
+	}
+	conf_nodes = grown;
+	conf_nodes[n_conf_nodes++] = line;
+}
+
+/* The index-th host of a hostlist expression (malloc'd), or NULL. */
+static char *hostlist_nth(const char *expr, int index)
+{
+	berth_hostlist_t list = slurm_hostlist_create(expr);
+	char *host = NULL;
+
+	for (int i = 0; list && i <= index; i++) {
+		free(host);
+		if (!(host = slurm_hostlist_shift(list)))
+			break;
+	}
+	if (list)
+		slurm_hostlist_destroy(list);
+	return host;
+}
+
+/* A node's address as slurm.conf gives it: NodeAddr (paired in order with
+ * NodeName: n[1-3] with 10.0.0.[1-3]), else NodeHostname, else the name,
+ * as Slurm does; NULL for a node slurm.conf does not list.  malloc'd. */
+static char *conf_file_address(const char *name)
+{
+	if (!conf_nodes_read) {
+		const struct berth_slurm_conf_reader reader = { NULL, conf_node_words };
+		char *why = NULL;
+
+		conf_nodes_read = true;
+		if (berth_slurm_conf_file_read(berth_slurm_conf_path(), &reader, &why) < 0)
+			berth_debug("job_prolog: %s", why ? why : "slurm.conf unreadable");
+		free(why);
+	}
+	for (size_t i = 0; i < n_conf_nodes; i++) {
+		berth_hostlist_t list = slurm_hostlist_create(conf_nodes[i].names);
+		int index = list ? slurm_hostlist_find(list, name) : -1;
+
+		if (list)
+			slurm_hostlist_destroy(list);
+		if (index < 0)
+			continue;
+		if (conf_nodes[i].addrs)
+			return hostlist_nth(conf_nodes[i].addrs, index);
+		return conf_nodes[i].hostnames ? hostlist_nth(conf_nodes[i].hostnames, index) : strdup(name);
+	}
+	return NULL;
+}
+
+/* A node's address from slurm.conf: Slurm's own table, else berth's
+ * reading of the files; NULL if neither has the node.  malloc'd. */
+static char *conf_address(const char *name)
+{
+	char *conf = slurm_conf_get_address(name), *addr;
+
+	if (conf && *conf)
+		addr = strdup(conf);
+	else
+		addr = conf_file_address(name);
+	if (conf)
+		slurm_xfree((void **)&conf);
+	return addr;
+}
+
+/* Address of a node: slurmctld's answer, else slurm.conf, else the name
+ * (resolved by ssh in the container). malloc'd. */
 static char *node_address(const struct node_addrs *na, const char *name)
 {
-	char *conf, *addr;
+	char *addr;
 
 	for (size_t i = 0; i < na->n; i++)
 		if (strcmp(na->names[i], name) == 0)
 			return strdup(na->addrs[i]);
-	conf = slurm_conf_get_address(name);
-	addr = strdup(conf && *conf ? conf : name);
-	if (conf)
-		slurm_xfree((void **)&conf);
-	return addr;
+	addr = conf_address(name);
+	return addr ? addr : strdup(name);
 }
 
 /* Where a node's task count comes from: slurmctld's answer (job, alloc),
@@ -243,8 +339,7 @@ static unsigned source_tasks_on(const struct task_source *src, size_t index, siz
 	return src->pj ? berth_prolog_job_tasks_on(src->pj, index) : tasks_on(src->job, src->alloc, index, n);
 }
 
-/* Every node of the list has a NodeAddr in slurm.conf as this process
- * read it (24.11's job_prolog process reads none: NEWS). */
+/* Every node of the list is in slurm.conf (conf_address). */
 static bool conf_knows_all(const char *nodes)
 {
 	berth_hostlist_t list = slurm_hostlist_create(nodes);
@@ -252,10 +347,9 @@ static bool conf_knows_all(const char *nodes)
 	char *name, *addr;
 
 	while (all && (name = slurm_hostlist_shift(list))) {
-		addr = slurm_conf_get_address(name);
-		all = addr && *addr;
-		if (addr)
-			slurm_xfree((void **)&addr);
+		addr = conf_address(name);
+		all = addr != NULL;
+		free(addr);
 		free(name);
 	}
 	if (list)
@@ -266,8 +360,8 @@ static bool conf_knows_all(const char *nodes)
 /* "name=address/tasks ..." of the job's n nodes (in the allocation's node
  * order, which its task counts follow).  Addresses: from slurmctld unless
  * asked to try slurm.conf first and it has all of them. */
-static int job_hosts(const char *nodes, size_t n, const struct task_source *src, bool conf_first,
-		     char **out, struct berth_error *err)
+static int job_hosts(uint32_t job_id, const char *nodes, size_t n, const struct task_source *src,
+		     bool conf_first, char **out, struct berth_error *err)
 {
 	berth_hostlist_t list = slurm_hostlist_create(nodes);
 	size_t size, i = 0;
@@ -288,8 +382,8 @@ static int job_hosts(const char *nodes, size_t n, const struct task_source *src,
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		node_addrs_fetch(nodes, &na);
 		if (conf_first)
-			berth_debug("job_prolog: node addresses from slurmctld in %.1f ms (not all in slurm.conf "
-				    "as this process reads it)", berth_elapsed_ms(&t0));
+			berth_debug("job_prolog: job %u: node addresses from slurmctld in %.1f ms "
+				    "(not all in slurm.conf)", job_id, berth_elapsed_ms(&t0));
 	}
 	while ((name = slurm_hostlist_shift(list))) {
 		char *addr = node_address(&na, name);
@@ -312,9 +406,9 @@ static int job_hosts(const char *nodes, size_t n, const struct task_source *src,
 /* Decided from what slurmd put in the prolog's environment (Slurm 23.02+,
  * prolog_job.h) instead of slurmctld's answer: 24.11.5's slurmctld at times
  * takes seconds to accept a connection, and every --image job's start
- * waited for it.  Only node addresses slurm.conf lacks are still asked
- * for.  1: the environment cannot tell (22.05; no task count), ask
- * slurmctld for everything. */
+ * waited for it.  Only the addresses of nodes slurm.conf lacks (dynamic,
+ * cloud) are still asked for.  1: the environment cannot tell (22.05; no
+ * task count), ask slurmctld for everything. */
 static const char *prolog_getenv(const char *name)
 {
 	return getenv(name);
@@ -339,7 +433,7 @@ static int decide_from_env(uint32_t job_id, struct berth_sshd_request *req, char
 	if (!pj.node_list || !berth_prolog_job_tasks_on(&pj, 0))
 		return 1;
 	berth_debug("job_prolog: job %u: nodes and tasks from slurmd's environment", job_id);
-	if (job_hosts(pj.node_list, pj.num_nodes, &src, true, &req->hosts, &err) < 0 &&
+	if (job_hosts(job_id, pj.node_list, pj.num_nodes, &src, true, &req->hosts, &err) < 0 &&
 	    asprintf(reason, "no sshd: %s", err.msg) < 0)
 		*reason = NULL;
 	return 0;
@@ -376,7 +470,7 @@ static void decide(uint32_t job_id, struct berth_sshd_request *req, char **reaso
 			*reason = NULL;
 	} else if (info->job_array[0].shared != 0) {
 		*reason = strdup(REFUSED_SHARED);
-	} else if (job_hosts(alloc->node_list ? alloc->node_list : info->job_array[0].nodes,
+	} else if (job_hosts(job_id, alloc->node_list ? alloc->node_list : info->job_array[0].nodes,
 			     info->job_array[0].num_nodes ? info->job_array[0].num_nodes : 1,
 			     &(struct task_source){ .job = &info->job_array[0], .alloc = alloc }, false,
 			     &req->hosts, &err) < 0) {

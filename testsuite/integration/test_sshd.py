@@ -213,11 +213,13 @@ def test_shared_allocation_gets_no_sshd_and_says_why(cluster, workdir, busybox_p
 
 def test_prolog_decides_without_slurmctld_where_slurmd_tells(cluster, workdir, busybox_pinned):
     """From Slurm 23.02 slurmd gives the prolog the job's sharing, nodes and
-    task count (from the job's credential): a shared job, and an exclusive
-    one with a task count, get their sshd decision and host list with no
-    slurmctld lookup (24.11.5's slurmctld at times took 5 s to accept one,
-    and every --image job's start waited for it).  22.05 tells the prolog
-    none of it: there berth asks slurmctld, with the same result."""
+    task count (from the job's credential), and the node addresses are in
+    slurm.conf (read by berth where the prolog process has no node table of
+    Slurm's, 24.11+): a shared job, and an exclusive one with a task count,
+    get their sshd decision and host list with no slurmctld lookup (24.11.5's
+    slurmctld at times took 5 s to accept one, and every --image job's start
+    waited for it).  22.05 tells the prolog none of it: there berth asks
+    slurmctld, with the same result."""
     marks = {node: cluster.log_mark("slurmd", node) for node in NODE_ADDR}
     exclusive = cluster.sbatch(USER, ["--exclusive", "-N3", "-n5", f"--image={busybox_pinned}",
                                       "-o", f"{workdir}/exclusive", "--wrap",
@@ -232,7 +234,8 @@ def test_prolog_decides_without_slurmctld_where_slurmd_tells(cluster, workdir, b
     logs = {node: cluster.log_since(mark) for node, mark in marks.items()}
     assert f"job {shared}: no sshd: the allocation is shared" in logs["n3"], logs["n3"][-3000:]
     asked = sorted(node for node, text in logs.items()
-                   if re.search(rf"job_prolog: job ({exclusive}|{shared}): slurmctld lookups in", text))
+                   if re.search(rf"job_prolog: job ({exclusive}|{shared}): "
+                                r"(slurmctld lookups|node addresses from slurmctld) in", text))
     if SLURM_RELEASE >= (23, 2):
         assert asked == [], {node: logs[node][-3000:] for node in asked}
         for node, text in logs.items():
