@@ -30,14 +30,21 @@ int berth_prolog_job_read(const char *(*getenv_fn)(const char *name), struct ber
 			  struct berth_error *err)
 {
 	const char *share = getenv_fn("SLURM_JOB_OVERSUBSCRIBE");
+	const char *whole = getenv_fn("SLURM_JOB_EXCLUSIVE");
 	const char *nodes = getenv_fn("SLURM_JOB_NUM_NODES");
 	const char *tasks = getenv_fn("SLURM_JOB_NTASKS");
 
 	memset(job, 0, sizeof(*job));
-	if (!share)
+	if (!share && !whole)
 		return 0;
 	job->present = true;
-	job->exclusive = strcmp(share, "NO") == 0;
+	/* 26.05 split the two: OVERSUBSCRIBE=NO is then any job that does not
+	 * oversubscribe CPUs (a shared node's too), and EXCLUSIVE says whose
+	 * the nodes are ("NO" there: nobody's alone) */
+	if (whole)
+		job->exclusive = strcmp(whole, "NODE") == 0;
+	else
+		job->exclusive = strcmp(share, "NO") == 0;
 	job->node_list = getenv_fn("SLURM_JOB_NODELIST");
 	if (job->node_list && !job->node_list[0])
 		job->node_list = NULL;

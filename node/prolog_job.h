@@ -5,8 +5,12 @@
  *
  * From Slurm 23.02 slurmd builds the prolog's environment (the SPANK
  * job_prolog's too) from the job's credential, which slurmctld signed:
- *   SLURM_JOB_OVERSUBSCRIBE  the job's sharing, as `scontrol show job`
- *                            prints it ("NO": exclusive nodes)
+ *   SLURM_JOB_OVERSUBSCRIBE  up to 25.11: the job's sharing, as `scontrol
+ *                            show job` prints it ("NO": exclusive nodes);
+ *                            26.05: CPU oversubscription only ("NO" for
+ *                            jobs that share their nodes too)
+ *   SLURM_JOB_EXCLUSIVE      26.05: whose the nodes are ("NODE": the job's
+ *                            alone; "NO", "USER", "MCS", "TOPO")
  *   SLURM_JOB_NODELIST       the allocation's nodes (a hostlist expression)
  *   SLURM_JOB_NUM_NODES      their number
  *   SLURM_JOB_NTASKS         the job's task count, also when it comes from
@@ -26,8 +30,8 @@
 #include "berth_error.h"
 
 struct berth_prolog_job {
-	bool present;            /* SLURM_JOB_OVERSUBSCRIBE is set: slurmd 23.02 or later */
-	bool exclusive;          /* SLURM_JOB_OVERSUBSCRIBE=NO */
+	bool present;            /* SLURM_JOB_OVERSUBSCRIBE or _EXCLUSIVE set: slurmd 23.02 or later */
+	bool exclusive;          /* the nodes are the job's alone (EXCLUSIVE=NODE, else OVERSUBSCRIBE=NO) */
 	const char *node_list;   /* SLURM_JOB_NODELIST (the environment's string), or NULL */
 	uint32_t num_nodes;      /* SLURM_JOB_NUM_NODES, 0 if absent */
 	uint32_t num_tasks;      /* SLURM_JOB_NTASKS, 0 if absent or unset (NO_VAL) */

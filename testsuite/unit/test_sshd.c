@@ -396,6 +396,26 @@ START_TEST(prolog_env_shared)
 }
 END_TEST
 
+/* 26.05: OVERSUBSCRIBE=NO for a job on a shared node; EXCLUSIVE decides. */
+static const char *const exclusive_26_05[][2] = {
+	{ "NODE", "1" }, { "NO", "0" }, { "USER", "0" }, { "MCS", "0" }, { "TOPO", "0" }, { "", "0" },
+};
+
+START_TEST(prolog_env_26_05_exclusive_decides)
+{
+	const char *env[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_EXCLUSIVE", exclusive_26_05[_i][0],
+			      "SLURM_JOB_NUM_NODES", "1", "SLURM_JOB_NTASKS", "1", NULL };
+	struct berth_error err = BERTH_ERROR_INIT;
+	struct berth_prolog_job pj;
+
+	fake_env = env;
+	ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
+	ck_assert(pj.present);
+	ck_assert_msg(pj.exclusive == (exclusive_26_05[_i][1][0] == '1'), "SLURM_JOB_EXCLUSIVE=\"%s\"",
+		      exclusive_26_05[_i][0]);
+}
+END_TEST
+
 START_TEST(prolog_env_without_task_count_asks_slurmctld)
 {
 	/* no -n: the count per node depends on --cpus-per-task, which the
@@ -452,6 +472,7 @@ static Suite *sshd_suite(void)
 	tcase_add_test(tc, prolog_env_of_22_05_is_not_present);
 	tcase_add_test(tc, prolog_env_exclusive_spreads_tasks);
 	tcase_add_loop_test(tc, prolog_env_shared, 0, ARRAY_LEN(shared_values));
+	tcase_add_loop_test(tc, prolog_env_26_05_exclusive_decides, 0, ARRAY_LEN(exclusive_26_05));
 	tcase_add_test(tc, prolog_env_without_task_count_asks_slurmctld);
 	tcase_add_loop_test(tc, prolog_env_bad_count_is_an_error, 0, ARRAY_LEN(bad_counts));
 	suite_add_tcase(s, tc);
