@@ -86,9 +86,10 @@ def test_openmpi_with_srun_pmix(cluster, workdir, mpi_digest):
     if state == "FAILED" and "Segmentation fault" in out and "PMIX ERROR" not in out \
             and "PMIx ERROR" not in out:
         # One rank of Debian 12's Open MPI 4.1.4 at times segfaults right after
-        # PMIx's direct modex (seen in 2 of about 12 runs on a loaded machine, in
-        # libc, after MPI_Init's fence completed); not explained yet (the
-        # closing note of session 7).  One more run: it must then work.
+        # PMIx's direct modex (a call through a null pointer: "Failing at
+        # address: (nil)"), in about 1 of 15 runs.  Not berth's: the same
+        # program on the same nodes without --image crashed the same way in 2
+        # of 217 runs.  One more run: it must then work.
         state, out = run_mpi(cluster, workdir, args, "srun --mpi=pmix hello.openmpi")
     assert state == "COMPLETED", out
     assert "PMIX ERROR" not in out and "PMIx ERROR" not in out, out
