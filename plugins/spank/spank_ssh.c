@@ -339,22 +339,36 @@ static unsigned source_tasks_on(const struct task_source *src, size_t index, siz
 	return src->pj ? berth_prolog_job_tasks_on(src->pj, index) : tasks_on(src->job, src->alloc, index, n);
 }
 
-/* Every node of the list is in slurm.conf (conf_address). */
-static bool conf_knows_all(const char *nodes)
+static void addresses_free(char **addrs)
+{
+	for (size_t i = 0; addrs && addrs[i]; i++)
+		free(addrs[i]);
+	free(addrs);
+}
+
+/* The slurm.conf address (conf_address) of each node of the list, in list
+ * order: a malloc'd, NULL-terminated array, or NULL unless slurm.conf has
+ * every one of them. */
+static char **conf_addresses(const char *nodes)
 {
 	berth_hostlist_t list = slurm_hostlist_create(nodes);
-	bool all = list != NULL;
-	char *name, *addr;
+	size_t n = list ? (size_t)slurm_hostlist_count(list) : 0, i = 0;
+	char **addrs = list ? calloc(n + 1, sizeof(char *)) : NULL;
+	char *name;
 
-	while (all && (name = slurm_hostlist_shift(list))) {
-		addr = conf_address(name);
-		all = addr != NULL;
-		free(addr);
+	while (addrs && (name = slurm_hostlist_shift(list))) {
+		if (i < n)
+			addrs[i] = conf_address(name);
 		free(name);
+		if (i >= n || !addrs[i]) {
+			addresses_free(addrs);
+			addrs = NULL;
+		}
+		i++;
 	}
 	if (list)
 		slurm_hostlist_destroy(list);
-	return all;
+	return addrs;
 }
 
 /* "name=address/tasks ..." of the job's n nodes (in the allocation's node
@@ -367,16 +381,17 @@ static int job_hosts(uint32_t job_id, const char *nodes, size_t n, const struct 
 	size_t size, i = 0;
 	FILE *f = open_memstream(out, &size);
 	struct node_addrs na = { 0 };
-	char *name;
+	char **conf = conf_first ? conf_addresses(nodes) : NULL, *name;
 
 	if (!list || !f) {
 		if (list)
 			slurm_hostlist_destroy(list);
 		if (f)
 			fclose(f);
+		addresses_free(conf);
 		return berth_error_set(err, ENOMEM, "node list of the job");
 	}
-	if (!conf_first || !conf_knows_all(nodes)) {
+	if (!conf) {
 		struct timespec t0;
 
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -386,13 +401,17 @@ static int job_hosts(uint32_t job_id, const char *nodes, size_t n, const struct 
 				    "(not all in slurm.conf)", job_id, berth_elapsed_ms(&t0));
 	}
 	while ((name = slurm_hostlist_shift(list))) {
-		char *addr = node_address(&na, name);
+		const char *addr = conf ? conf[i] : NULL;
+		char *asked = conf ? NULL : node_address(&na, name);
 
+		if (asked)
+			addr = asked;
 		fprintf(f, "%s%s=%s/%u", i ? " " : "", name, addr ? addr : name, source_tasks_on(src, i, n));
 		i++;
-		free(addr);
+		free(asked);
 		free(name);
 	}
+	addresses_free(conf);
 	node_addrs_free(&na);
 	slurm_hostlist_destroy(list);
 	if (fclose(f) != 0)
