@@ -61,7 +61,9 @@ unsigned berth_prolog_job_tasks_on(const struct berth_prolog_job *job, size_t in
 {
 	uint32_t n = job->num_nodes;
 
-	if (!job->present || n == 0 || index >= n || job->num_tasks < n)
+	uint32_t tasks = job->num_tasks ? job->num_tasks : n;
+
+	if (!job->present || n == 0 || index >= n || tasks < n)
 		return 0;
-	return job->num_tasks / n + (index < job->num_tasks % n ? 1 : 0);
+	return tasks / n + (index < tasks % n ? 1 : 0);
 }

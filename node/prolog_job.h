@@ -43,12 +43,13 @@ struct berth_prolog_job {
 int berth_prolog_job_read(const char *(*getenv_fn)(const char *name), struct berth_prolog_job *job,
 			  struct berth_error *err);
 
-/* Tasks on the index-th of the allocation's nodes: the job's task count
- * spread over its nodes, the first nodes taking the remainder (what
- * slurmctld's answer gave berth for a job with a task count); 0 when the
- * environment cannot tell: no node or task count, fewer tasks than nodes
- * (the count per node then depends on --cpus-per-task, which the prolog is
- * not told), index out of range. */
+/* Tasks on the index-th of the allocation's nodes, as slurmctld's answer
+ * gave them to berth: the job's task count spread over its nodes, the first
+ * nodes taking the remainder.  A job without a task count (Slurm's
+ * num_tasks 0, so no SLURM_JOB_NTASKS) has one task a node: slurmctld then
+ * reports the job's node count as its task count, and srun starts one task
+ * a node there.  0 when the environment cannot tell: no node count, fewer
+ * tasks than nodes, index out of range. */
 unsigned berth_prolog_job_tasks_on(const struct berth_prolog_job *job, size_t index);
 
 #endif

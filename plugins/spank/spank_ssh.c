@@ -427,7 +427,7 @@ static int job_hosts(uint32_t job_id, const char *nodes, size_t n, const struct 
  * takes seconds to accept a connection, and every --image job's start
  * waited for it.  Only the addresses of nodes slurm.conf lacks (dynamic,
  * cloud) are still asked for.  1: the environment cannot tell (22.05; no
- * task count), ask slurmctld for everything. */
+ * node count), ask slurmctld for everything. */
 static const char *prolog_getenv(const char *name)
 {
 	return getenv(name);

@@ -4,6 +4,7 @@ inside the container; only the job's key logs in; the sshd and what it
 started live in the job's cgroups and die with the job; shared jobs get no
 sshd and are told why."""
 import glob
+import itertools
 import os
 import re
 import subprocess
@@ -215,32 +216,41 @@ def test_prolog_decides_without_slurmctld_where_slurmd_tells(cluster, workdir, b
     """From Slurm 23.02 slurmd gives the prolog the job's sharing, nodes and
     task count (from the job's credential), and the node addresses are in
     slurm.conf (read by berth where the prolog process has no node table of
-    Slurm's, 24.11+): a shared job, and an exclusive one with a task count,
-    get their sshd decision and host list with no slurmctld lookup (24.11.5's
-    slurmctld at times took 5 s to accept one, and every --image job's start
-    waited for it).  22.05 tells the prolog none of it: there berth asks
-    slurmctld, with the same result."""
+    Slurm's, 24.11+): a shared job, and exclusive ones with or without a task
+    count, get their sshd decision and host list with no slurmctld lookup
+    (24.11.5's slurmctld at times took 5 s to accept one, and every --image
+    job's start waited for it).  22.05 tells the prolog none of it: there
+    berth asks slurmctld, with the same result."""
     marks = {node: cluster.log_mark("slurmd", node) for node in NODE_ADDR}
-    exclusive = cluster.sbatch(USER, ["--exclusive", "-N3", "-n5", f"--image={busybox_pinned}",
-                                      "-o", f"{workdir}/exclusive", "--wrap",
-                                      "srun -N1 -n1 -w n1 cat /var/hostsfile /var/hostsfile.mpich"])
+    show = "srun -N1 -n1 -w n1 cat /var/hostsfile /var/hostsfile.mpich"
+    # -n5: 5 tasks on 3 nodes; without a task count one a node, as slurmctld
+    # says (NumTasks is then the node count) and srun starts
+    counts = {"ntasks": (["-n5"], (2, 2, 1)), "ntasks-per-node": (["--ntasks-per-node=2"], (2, 2, 2)),
+              "no-count": ([], (1, 1, 1)), "cpus-per-task": (["-c2"], (1, 1, 1))}
+    exclusive = {name: cluster.sbatch(USER, ["--exclusive", "-N3", *opts, f"--image={busybox_pinned}",
+                                             "-o", f"{workdir}/{name}", "--wrap", show])
+                 for name, (opts, _) in counts.items()}
     shared = cluster.sbatch(USER, ["-N1", "-w", "n3", f"--image={busybox_pinned}", "-o", f"{workdir}/shared",
                                    "--wrap", "true"])
-    assert cluster.wait(exclusive) == "COMPLETED", read(f"{workdir}/exclusive")
+    for name, job in exclusive.items():
+        assert cluster.wait(job) == "COMPLETED", read(f"{workdir}/{name}")
     assert cluster.wait(shared) == "COMPLETED", read(f"{workdir}/shared")
-    out = read(f"{workdir}/exclusive").splitlines()
-    for line in ("n1 slots=2", "n2 slots=2", "n3 slots=1", "n1:2", "n2:2", "n3:1"):   # 5 tasks on 3 nodes
-        assert line in out, (line, out)
+    for name, (_, slots) in counts.items():
+        out = read(f"{workdir}/{name}").splitlines()
+        for node, n in zip(("n1", "n2", "n3"), slots):
+            for line in (f"{node} slots={n}", f"{node}:{n}"):
+                assert line in out, (name, line, out)
     logs = {node: cluster.log_since(mark) for node, mark in marks.items()}
     assert f"job {shared}: no sshd: the allocation is shared" in logs["n3"], logs["n3"][-3000:]
+    jobs = "|".join(str(job) for job in [*exclusive.values(), shared])
     asked = sorted(node for node, text in logs.items()
-                   if re.search(rf"job_prolog: job ({exclusive}|{shared}): "
+                   if re.search(rf"job_prolog: job ({jobs}): "
                                 r"(slurmctld lookups|node addresses from slurmctld) in", text))
     if SLURM_RELEASE >= (23, 2):
         assert asked == [], {node: logs[node][-3000:] for node in asked}
-        for node, text in logs.items():
-            assert f"job_prolog: job {exclusive}: nodes and tasks from slurmd's environment" in text, \
-                (node, text[-3000:])
+        for (node, text), job in itertools.product(logs.items(), exclusive.values()):
+            assert f"job_prolog: job {job}: nodes and tasks from slurmd's environment" in text, \
+                (node, job, text[-3000:])
     else:
         assert asked == ["n1", "n2", "n3"], asked
 
