@@ -6,8 +6,7 @@ import os
 import re
 import subprocess
 import time
-
-import pytest
+import warnings
 
 from conftest import CLUSTER_SH, LAB, SLURM_RELEASE, USER, wait_for_log
 
@@ -108,6 +107,61 @@ def node_states(cluster):
     return cluster.run("root", ["sinfo", "-h", "-N", "-o", "%N %T"]).stdout
 
 
+def killed_task_drains(cluster):
+    """Nodes drained for "Kill task failed" (Slurm's unkillable-step drain)."""
+    out = cluster.run("root", ["sinfo", "-h", "-N", "-o", "%N|%T|%E"]).stdout
+    return sorted({n for n, st, reason in (line.split("|", 2) for line in out.splitlines())
+                   if "drain" in st and reason.startswith("Kill task failed")})
+
+
+def monitor_race(log):
+    """The extern steps in a slurmd log that Slurm's own step_terminate_monitor
+    race drained (SchedMD ticket 22864, fixed in 25.05.1, not in 24.11 nor
+    22.05): the step had killed everything and stopped its monitor
+    ("signaling condition") when a late REQUEST_STEP_TERMINATE started a
+    second one, which nothing stops; it fires after UnkillableStepTimeout and
+    drains the node although no process is left.  Seen on 24.11.5 in 1 of
+    4-7 runs of the test below (a gdb backtrace of the stuck slurmstepd: the
+    main thread joining that second monitor).  Returns (raced, other): the job
+    ids whose drain has that signature, and those whose drain does not."""
+    raced, other = [], []
+    for m in re.finditer(r"\[(\d+)\.extern\] error: \*\*\* EXTERN STEP FOR \1 STEPD TERMINATED .* "
+                         r"DUE TO JOB NOT ENDING WITH SIGNALS", log):
+        job = m.group(1)
+        before = log[:m.start()]
+        (raced if f"[{job}.extern] debug:  signaling condition" in before else other).append(int(job))
+    return sorted(set(raced)), sorted(set(other) - set(raced))
+
+
+def wait_all_ended(cluster, ids, deadline, marks):
+    """Each job's final state, once all have ended.  A node drained by Slurm's
+    monitor race (monitor_race) is resumed, its 60 s added to the deadline,
+    and reported in races; any other unkillable step fails the test with what
+    is left in the jobs' cgroups."""
+    races = {}
+    while True:
+        out = cluster.run("root", ["squeue", "-h", "-t", "all", "-o", "%i %T"]).stdout
+        states = {int(a): b for a, b in (line.split() for line in out.splitlines())}
+        if all(states.get(j) in ENDED for j in ids):
+            return {j: states[j] for j in ids}, races
+        for node in killed_task_drains(cluster):
+            if node in races:
+                continue
+            raced, other = monitor_race(cluster.log_since(marks[node]))
+            assert raced and not other, (
+                f"{node} drained for an unkillable step (jobs {other or 'unknown'}), not Slurm's "
+                f"monitor race; processes left in the jobs' cgroups:\n{cgroup_leftovers()}")
+            races[node] = raced
+            r = cluster.run("root", ["scontrol", "update", f"nodename={node}", "state=resume"])
+            assert r.returncode == 0, r.stderr
+            deadline += 90
+        if time.monotonic() > deadline:
+            waiting = {j: states.get(j) for j in ids if states.get(j) not in ENDED}
+            raise AssertionError(f"jobs not ended: {waiting}\nprocesses left in the jobs' cgroups:\n"
+                                 f"{cgroup_leftovers()}")
+        time.sleep(0.2)
+
+
 def test_two_jobs_on_one_node_are_isolated(cluster, workdir, busybox_digest):
     # each task marks /tmp and /dev/shm, then waits (through a shared volume)
     # until the other job's task has done the same, so both run at once
@@ -143,12 +197,9 @@ def test_two_jobs_on_one_node_are_isolated(cluster, workdir, busybox_digest):
     assert not glob.glob("/tmp/mark-*") and not glob.glob("/dev/shm/mark-*")
 
 
-@pytest.mark.skipif(SLURM_RELEASE == (24, 11), reason=(
-    "Slurm 24.11.5 (Debian 13): in 1 of 4 runs an extern step of these 50 jobs stays "
-    "unkillable for UnkillableStepTimeout (\"Kill task failed\"), cause not found yet (NEWS, "
-    "Slurm releases); 22.05 and 26.05 run this test"))
 def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest):
     t0 = time.monotonic()
+    marks = {node: cluster.log_mark("slurmd", node) for node in ("n1", "n2", "n3")}
     nsfs_before = host_nsfs()
     assert not wait_clean(nsfs_before), "earlier jobs left state behind"
     jobs = []  # (id, kind)
@@ -205,10 +256,7 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
     # 22.05 runs the 50 jobs in ~60 s here; 24.11's controller stalls for a few seconds at
     # times under this load (its RPCs wait, with or without berth), so the budget is wide:
     # this test is about what is left behind, not throughput
-    try:
-        final = {job: cluster.wait(job, timeout=max(5, 240 - (time.monotonic() - t0))) for job in ids}
-    except AssertionError as e:
-        raise AssertionError(f"{e}\nprocesses left in the jobs' cgroups:\n{cgroup_leftovers()}") from None
+    final, races = wait_all_ended(cluster, ids, t0 + 240, marks)
     left = wait_clean(nsfs_before)
     # a `srun true` job seen starting may finish before its scancel lands
     raced = {j for j, s in final.items() if s == "COMPLETED" and cancelled.get(j, "").startswith("setup")}
@@ -220,6 +268,9 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
     states = node_states(cluster)
     assert "drain" not in states and "down" not in states, states
     print(f"50 jobs, {len(cancelled)} cancelled ({cancelled}) in {time.monotonic() - t0:.1f}s")
+    if races:
+        warnings.warn(f"Slurm {SLURM_RELEASE[0]}.{SLURM_RELEASE[1]:02d}'s step_terminate_monitor race "
+                      f"(fixed in 25.05.1) drained and berth's test resumed: {races}")
 
 
 def test_slurmd_restart_mid_job(cluster, workdir, busybox_digest):
