@@ -416,46 +416,35 @@ START_TEST(prolog_env_26_05_exclusive_decides)
 }
 END_TEST
 
-/* No -n: one task a node, which slurmctld's answer gives too (it reports
- * the node count as the task count of a running job without one); NO_VAL
- * is Slurm's "not set". */
-START_TEST(prolog_env_without_task_count_has_a_task_a_node)
+/* Tasks per node from the environment alone, or 0 (ask slurmctld).  No -n:
+ * one task a node, which slurmctld's answer gives too (it reports the node
+ * count as the task count of a running job without one); NO_VAL is Slurm's
+ * "not set".  Fewer tasks than nodes (Slurm refuses that: not slurmd's) or
+ * no node count: not known here. */
+static const struct {
+	const char *env[9];
+	unsigned tasks[4];
+} task_count_cases[] = {
+	{ { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3", NULL }, { 1, 1, 1, 0 } },
+	{ { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3", "SLURM_JOB_NTASKS", "4294967294", NULL },
+	  { 1, 1, 1, 0 } },
+	{ { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3", "SLURM_JOB_NTASKS", "2", NULL },
+	  { 0, 0, 0, 0 } },
+	{ { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NTASKS", "2", NULL }, { 0, 0, 0, 0 } },
+	{ { "SLURM_JOB_OVERSUBSCRIBE", "NO", NULL }, { 0, 0, 0, 0 } },
+};
+
+START_TEST(prolog_env_task_counts)
 {
-	static const char *const no_count[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3", NULL };
-	static const char *const no_val[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3",
-					      "SLURM_JOB_NTASKS", "4294967294", NULL };
-	const char *const *envs[] = { no_count, no_val };
 	struct berth_error err = BERTH_ERROR_INIT;
 	struct berth_prolog_job pj;
 
-	for (size_t i = 0; i < ARRAY_LEN(envs); i++) {
-		fake_env = envs[i];
-		ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
-		ck_assert(pj.present && pj.exclusive);
-		for (size_t node = 0; node < 3; node++)
-			ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, node), 1);
-		ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 3), 0);
-	}
-}
-END_TEST
-
-START_TEST(prolog_env_without_node_count_asks_slurmctld)
-{
-	/* fewer tasks than nodes (Slurm refuses that: not slurmd's); no node count */
-	static const char *const few[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NUM_NODES", "3",
-					   "SLURM_JOB_NTASKS", "2", NULL };
-	static const char *const no_nodes[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", "SLURM_JOB_NTASKS", "2", NULL };
-	static const char *const nothing[] = { "SLURM_JOB_OVERSUBSCRIBE", "NO", NULL };
-	const char *const *envs[] = { few, no_nodes, nothing };
-	struct berth_error err = BERTH_ERROR_INIT;
-	struct berth_prolog_job pj;
-
-	for (size_t i = 0; i < ARRAY_LEN(envs); i++) {
-		fake_env = envs[i];
-		ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
-		ck_assert(pj.present && pj.exclusive);
-		ck_assert_uint_eq(berth_prolog_job_tasks_on(&pj, 0), 0);
-	}
+	fake_env = task_count_cases[_i].env;
+	ck_assert_int_eq(berth_prolog_job_read(fake_getenv, &pj, &err), 0);
+	ck_assert(pj.present && pj.exclusive);
+	for (size_t node = 0; node < 4; node++)
+		ck_assert_msg(berth_prolog_job_tasks_on(&pj, node) == task_count_cases[_i].tasks[node],
+			      "case %d node %zu: %u", _i, node, berth_prolog_job_tasks_on(&pj, node));
 }
 END_TEST
 
@@ -493,8 +482,7 @@ static Suite *sshd_suite(void)
 	tcase_add_test(tc, prolog_env_exclusive_spreads_tasks);
 	tcase_add_loop_test(tc, prolog_env_shared, 0, ARRAY_LEN(shared_values));
 	tcase_add_loop_test(tc, prolog_env_26_05_exclusive_decides, 0, ARRAY_LEN(exclusive_26_05));
-	tcase_add_test(tc, prolog_env_without_task_count_has_a_task_a_node);
-	tcase_add_test(tc, prolog_env_without_node_count_asks_slurmctld);
+	tcase_add_loop_test(tc, prolog_env_task_counts, 0, ARRAY_LEN(task_count_cases));
 	tcase_add_loop_test(tc, prolog_env_bad_count_is_an_error, 0, ARRAY_LEN(bad_counts));
 	suite_add_tcase(s, tc);
 	return s;
