@@ -60,7 +60,6 @@ int berth_prolog_job_read(const char *(*getenv_fn)(const char *name), struct ber
 unsigned berth_prolog_job_tasks_on(const struct berth_prolog_job *job, size_t index)
 {
 	uint32_t n = job->num_nodes;
-
 	uint32_t tasks = job->num_tasks ? job->num_tasks : n;
 
 	if (!job->present || n == 0 || index >= n || tasks < n)

@@ -107,6 +107,12 @@ def node_states(cluster):
     return cluster.run("root", ["sinfo", "-h", "-N", "-o", "%N %T"]).stdout
 
 
+def queue_states(cluster):
+    """{job id: state} of every job slurmctld still knows."""
+    out = cluster.run("root", ["squeue", "-h", "-t", "all", "-o", "%i %T"]).stdout
+    return {int(a): b for a, b in (line.split() for line in out.splitlines())}
+
+
 def killed_task_drains(cluster):
     """Nodes drained for "Kill task failed" (Slurm's unkillable-step drain)."""
     out = cluster.run("root", ["sinfo", "-h", "-N", "-o", "%N|%T|%E"]).stdout
@@ -135,13 +141,12 @@ def monitor_race(log):
 
 def wait_all_ended(cluster, ids, deadline, marks):
     """Each job's final state, once all have ended.  A node drained by Slurm's
-    monitor race (monitor_race) is resumed, its 60 s added to the deadline,
-    and reported in races; any other unkillable step fails the test with what
-    is left in the jobs' cgroups."""
+    monitor race (monitor_race) is resumed, 90 s (its UnkillableStepTimeout
+    and the epilog) added to the deadline, and reported in races; any other
+    unkillable step fails the test with what is left in the jobs' cgroups."""
     races = {}
     while True:
-        out = cluster.run("root", ["squeue", "-h", "-t", "all", "-o", "%i %T"]).stdout
-        states = {int(a): b for a, b in (line.split() for line in out.splitlines())}
+        states = queue_states(cluster)
         if all(states.get(j) in ENDED for j in ids):
             return {j: states[j] for j in ids}, races
         for node in killed_task_drains(cluster):
@@ -230,8 +235,7 @@ def test_many_jobs_some_cancelled_leave_nothing(cluster, workdir, busybox_digest
     running_since = {}
     deadline = time.monotonic() + 150   # (until 7 are cancelled; 24.11 starts jobs slowly)
     while time.monotonic() < deadline and (setup_wanted or running_wanted):
-        out = cluster.run("root", ["squeue", "-h", "-t", "all", "-o", "%i %T"]).stdout
-        states = {int(a): b for a, b in (line.split() for line in out.splitlines())}
+        states = queue_states(cluster)
         for job, kind in jobs:
             st = states.get(job)
             if job in cancelled or st is None:
